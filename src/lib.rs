@@ -1,0 +1,9 @@
+//! mstage: a BuildKit frontend for the Dockerfile language.
+//!
+//! The modules follow the pipeline, each knowing only the ones before it:
+//! `syntax` (text to nodes, word expansion) -> `instructions` (typed commands) -> `stages` (stage
+//! graph, ARG scope, pruning) -> `convert` (LLB + image config, over the `llb` builder) ->
+//! `gateway` (BuildKit) or `cli` (a person). See ARCHITECTURE.md.
+
+pub mod proto;
+pub mod syntax;
