@@ -1,0 +1,195 @@
+//! A typed client of BuildKit's LLBBridge: the calls a frontend makes, with BuildKit's capabilities
+//! learned once through Ping.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use tonic::transport::Channel;
+
+use crate::proto::google::rpc::Status;
+use crate::proto::moby::buildkit::v1::frontend::{
+    llb_bridge_client::LlbBridgeClient, result, FileRange, PingRequest, ReadFileRequest, Ref,
+    ResolveImageConfigRequest, Result as BridgeResult, ReturnRequest, SolveRequest,
+};
+use crate::proto::moby::buildkit::v1::types::WorkerRecord;
+use crate::proto::pb;
+
+/// gRPC messages may be large (definitions of big Dockerfiles, file reads): BuildKit allows 16 MiB.
+const MAX_MESSAGE_BYTES: usize = 16 << 20;
+
+#[derive(Debug, thiserror::Error)]
+pub enum BridgeError {
+    #[error("connecting to BuildKit over stdio: {0}")]
+    Connect(#[from] tonic::transport::Error),
+    #[error("{call}: {status}", status = .status.message())]
+    Call {
+        call: &'static str,
+        status: Box<tonic::Status>,
+    },
+    #[error("{0}: BuildKit returned no result reference")]
+    NoRef(&'static str),
+}
+
+fn call_error(call: &'static str) -> impl FnOnce(tonic::Status) -> BridgeError {
+    move |status| BridgeError::Call {
+        call,
+        status: Box::new(status),
+    }
+}
+
+/// A solved result that BuildKit holds: files can be read from it and it can be returned.
+#[derive(Debug, Clone)]
+pub struct SolvedRef {
+    pub id: String,
+    pub definition: pb::Definition,
+}
+
+#[derive(Clone)]
+pub struct Bridge {
+    client: LlbBridgeClient<Channel>,
+    frontend_caps: BTreeSet<String>,
+    llb_caps: BTreeSet<String>,
+    pub workers: Vec<WorkerRecord>,
+}
+
+impl Bridge {
+    /// Pings BuildKit to learn which gateway and LLB features it has.
+    pub async fn connect(channel: Channel) -> Result<Self, BridgeError> {
+        let mut client = LlbBridgeClient::new(channel)
+            .max_decoding_message_size(MAX_MESSAGE_BYTES)
+            .max_encoding_message_size(MAX_MESSAGE_BYTES);
+        let pong = client
+            .ping(PingRequest {})
+            .await
+            .map_err(call_error("ping"))?
+            .into_inner();
+        let enabled = |caps: Vec<crate::proto::moby::buildkit::v1::apicaps::ApiCap>| {
+            caps.into_iter()
+                .filter(|cap| cap.enabled)
+                .map(|cap| cap.id)
+                .collect()
+        };
+        Ok(Bridge {
+            client,
+            frontend_caps: enabled(pong.frontend_api_caps),
+            llb_caps: enabled(pong.llb_caps),
+            workers: pong.workers,
+        })
+    }
+
+    pub fn has_frontend_cap(&self, cap: &str) -> bool {
+        self.frontend_caps.contains(cap)
+    }
+
+    pub fn has_llb_cap(&self, cap: &str) -> bool {
+        self.llb_caps.contains(cap)
+    }
+
+    /// Solves a definition and returns the reference to its result.
+    pub async fn solve(&self, definition: pb::Definition) -> Result<SolvedRef, BridgeError> {
+        let request = SolveRequest {
+            definition: Some(definition.clone()),
+            allow_result_return: true,
+            allow_result_array_ref: true,
+            ..Default::default()
+        };
+        let response = self
+            .client
+            .clone()
+            .solve(request)
+            .await
+            .map_err(call_error("solve"))?
+            .into_inner();
+        let id = match response.result.and_then(|r| r.result) {
+            Some(result::Result::Ref(r)) => r.id,
+            _ if !response.r#ref.is_empty() => response.r#ref,
+            _ => return Err(BridgeError::NoRef("solve")),
+        };
+        Ok(SolvedRef { id, definition })
+    }
+
+    pub async fn read_file(
+        &self,
+        solved: &SolvedRef,
+        path: &str,
+        range: Option<FileRange>,
+    ) -> Result<Vec<u8>, BridgeError> {
+        let request = ReadFileRequest {
+            r#ref: solved.id.clone(),
+            file_path: path.to_string(),
+            range,
+        };
+        Ok(self
+            .client
+            .clone()
+            .read_file(request)
+            .await
+            .map_err(call_error("read file"))?
+            .into_inner()
+            .data)
+    }
+
+    /// Resolves an image reference to its digest and config JSON.
+    pub async fn resolve_image_config(
+        &self,
+        reference: &str,
+        platform: Option<pb::Platform>,
+        resolve_mode: &str,
+        log_name: &str,
+    ) -> Result<(String, Vec<u8>), BridgeError> {
+        let request = ResolveImageConfigRequest {
+            r#ref: reference.to_string(),
+            platform,
+            resolve_mode: resolve_mode.to_string(),
+            log_name: log_name.to_string(),
+            ..Default::default()
+        };
+        let response = self
+            .client
+            .clone()
+            .resolve_image_config(request)
+            .await
+            .map_err(call_error("resolve image config"))?
+            .into_inner();
+        Ok((response.digest, response.config))
+    }
+
+    /// Hands the build's result (one reference plus exporter metadata) back to BuildKit.
+    pub async fn return_result(
+        &self,
+        solved: Option<SolvedRef>,
+        metadata: BTreeMap<String, Vec<u8>>,
+    ) -> Result<(), BridgeError> {
+        let result = BridgeResult {
+            result: solved.map(|s| {
+                result::Result::Ref(Ref {
+                    id: s.id,
+                    def: Some(s.definition),
+                })
+            }),
+            metadata,
+        };
+        self.send_return(ReturnRequest {
+            result: Some(result),
+            error: None,
+        })
+        .await
+    }
+
+    /// Reports the build's failure to BuildKit, which shows it to the user.
+    pub async fn return_error(&self, status: Status) -> Result<(), BridgeError> {
+        self.send_return(ReturnRequest {
+            result: None,
+            error: Some(status),
+        })
+        .await
+    }
+
+    async fn send_return(&self, request: ReturnRequest) -> Result<(), BridgeError> {
+        self.client
+            .clone()
+            .r#return(request)
+            .await
+            .map_err(call_error("return"))?;
+        Ok(())
+    }
+}
