@@ -1,0 +1,313 @@
+//! Stage names, bases and dependencies, the target, and what is reachable from it.
+
+use std::collections::BTreeMap;
+
+use super::{split::Stages, Stage, StageError};
+use crate::instructions::Instruction;
+use crate::syntax::shell::{EnvList, Lexer};
+use crate::syntax::SourceRange;
+
+/// What a stage starts from, after its FROM line was expanded with the global ARGs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Base {
+    Scratch,
+    Stage(usize),
+    Image(String),
+}
+
+/// Where a COPY --from or a RUN --mount from= reads.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Source {
+    Stage(usize),
+    Image(String),
+    Scratch,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DependencyKind {
+    CopyFrom,
+    Mount,
+}
+
+/// One instruction's use of another stage or image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dependency {
+    pub kind: DependencyKind,
+    pub source: Source,
+    /// Index of the instruction in its stage.
+    pub instruction: usize,
+    pub range: SourceRange,
+}
+
+#[derive(Debug, Clone)]
+pub struct StageGraph {
+    pub meta_args: Vec<crate::instructions::ArgInstruction>,
+    pub stages: Vec<Stage>,
+    pub bases: Vec<Base>,
+    /// The expanded `FROM --platform` value of each stage, if it has one.
+    pub platforms: Vec<Option<String>>,
+    pub dependencies: Vec<Vec<Dependency>>,
+    pub target: usize,
+    pub reachable: Vec<bool>,
+    /// Global ARGs (built-ins, build args, ARGs before the first FROM) after expansion.
+    pub global_args: EnvList,
+}
+
+const SCRATCH: &str = "scratch";
+
+impl StageGraph {
+    /// Resolves names and dependencies. `global_args` must already hold the meta ARGs' values.
+    pub fn build(
+        stages: Stages,
+        global_args: EnvList,
+        target: Option<&str>,
+        lexer: &Lexer,
+    ) -> Result<StageGraph, StageError> {
+        let Stages { meta_args, stages } = stages;
+        let mut by_name: BTreeMap<String, usize> = BTreeMap::new();
+        let mut bases = Vec::with_capacity(stages.len());
+        let mut platforms = Vec::with_capacity(stages.len());
+        for stage in &stages {
+            bases.push(base_of(stage, &global_args, lexer, &by_name)?);
+            platforms.push(platform_of(stage, &global_args, lexer)?);
+            if let Some(name) = stage.name() {
+                by_name.insert(name.to_ascii_lowercase(), stage.index);
+            }
+        }
+        let target = match target.filter(|t| !t.is_empty()) {
+            None => stages.len() - 1,
+            Some(t) => *by_name.get(&t.to_ascii_lowercase()).ok_or_else(|| {
+                StageError::new(format!("target stage {t:?} could not be found"), Vec::new())
+            })?,
+        };
+        let dependencies = stages
+            .iter()
+            .map(|stage| dependencies_of(stage, &by_name, stages.len(), lexer))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut graph = StageGraph {
+            meta_args,
+            stages,
+            bases,
+            platforms,
+            dependencies,
+            target,
+            reachable: Vec::new(),
+            global_args,
+        };
+        graph.check_cycles()?;
+        graph.reachable = graph.reachable_from(target);
+        Ok(graph)
+    }
+
+    /// Stages used by `stage` directly: its base and what its instructions read.
+    pub fn direct_stage_uses(&self, stage: usize) -> impl Iterator<Item = usize> + '_ {
+        let base = match self.bases[stage] {
+            Base::Stage(b) => Some(b),
+            _ => None,
+        };
+        let deps = self.dependencies[stage].iter().filter_map(|d| match d.source {
+            Source::Stage(s) => Some(s),
+            _ => None,
+        });
+        base.into_iter().chain(deps)
+    }
+
+    fn reachable_from(&self, target: usize) -> Vec<bool> {
+        let mut seen = vec![false; self.stages.len()];
+        let mut todo = vec![target];
+        while let Some(s) = todo.pop() {
+            if std::mem::replace(&mut seen[s], true) {
+                continue;
+            }
+            todo.extend(self.direct_stage_uses(s));
+        }
+        seen
+    }
+
+    /// The reference checks instruction dependencies only (a base is always an earlier stage).
+    fn check_cycles(&self) -> Result<(), StageError> {
+        let n = self.stages.len();
+        let mut visited = vec![false; n];
+        for start in 0..n {
+            let mut on_path = vec![false; n];
+            let mut path = Vec::new();
+            if self.cycle_from(start, &mut visited, &mut on_path, &mut path) {
+                return Err(StageError::new(
+                    format!(
+                        "circular dependency detected on stage: {}",
+                        self.stages[start].display_name()
+                    ),
+                    path,
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn cycle_from(
+        &self,
+        stage: usize,
+        visited: &mut [bool],
+        on_path: &mut [bool],
+        path: &mut Vec<SourceRange>,
+    ) -> bool {
+        if std::mem::replace(&mut visited[stage], true) {
+            return false;
+        }
+        on_path[stage] = true;
+        for dep in &self.dependencies[stage] {
+            let Source::Stage(next) = dep.source else {
+                continue;
+            };
+            path.push(dep.range);
+            if on_path[next] || self.cycle_from(next, visited, on_path, path) {
+                return true;
+            }
+            path.pop();
+        }
+        on_path[stage] = false;
+        false
+    }
+
+    /// External images the reachable stages need, in first-use order, each once.
+    pub fn reachable_images(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        let mut add = |name: &String| {
+            if !out.contains(name) {
+                out.push(name.clone());
+            }
+        };
+        for (i, stage_reachable) in self.reachable.iter().enumerate() {
+            if !stage_reachable {
+                continue;
+            }
+            if let Base::Image(name) = &self.bases[i] {
+                add(name);
+            }
+            for dep in &self.dependencies[i] {
+                if let Source::Image(name) = &dep.source {
+                    add(name);
+                }
+            }
+        }
+        out
+    }
+}
+
+fn expand_from_word(
+    word: &str,
+    stage: &Stage,
+    args: &EnvList,
+    lexer: &Lexer,
+) -> Result<String, StageError> {
+    lexer
+        .process_word(word, args)
+        .map(|e| e.value)
+        .map_err(|e| StageError::new(e.to_string(), vec![stage.from.range]))
+}
+
+fn base_of(
+    stage: &Stage,
+    args: &EnvList,
+    lexer: &Lexer,
+    earlier: &BTreeMap<String, usize>,
+) -> Result<Base, StageError> {
+    let name = expand_from_word(&stage.from.base_name, stage, args, lexer)?;
+    if name.is_empty() {
+        return Err(StageError::new(
+            format!("base name ({}) should not be blank", stage.from.base_name),
+            vec![stage.from.range],
+        ));
+    }
+    if let Some(&index) = earlier.get(&name.to_ascii_lowercase()) {
+        return Ok(Base::Stage(index));
+    }
+    if name.eq_ignore_ascii_case(SCRATCH) {
+        return Ok(Base::Scratch);
+    }
+    Ok(Base::Image(name))
+}
+
+fn platform_of(stage: &Stage, args: &EnvList, lexer: &Lexer) -> Result<Option<String>, StageError> {
+    let raw = &stage.from.platform;
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    let value = expand_from_word(raw, stage, args, lexer)?;
+    if value.is_empty() {
+        return Err(StageError::new(
+            format!("empty platform value from expression {raw}"),
+            vec![stage.from.range],
+        ));
+    }
+    Ok(Some(value))
+}
+
+/// What `--from` names: a stage by index or name (any stage, earlier or later), else an image.
+fn source_named(
+    from: &str,
+    by_name: &BTreeMap<String, usize>,
+    stage_count: usize,
+) -> Result<Source, String> {
+    if let Ok(index) = from.parse::<i64>() {
+        return usize::try_from(index)
+            .ok()
+            .filter(|&i| i < stage_count)
+            .map(Source::Stage)
+            .ok_or_else(|| format!("invalid stage index {index}"));
+    }
+    if let Some(&i) = by_name.get(&from.to_ascii_lowercase()) {
+        return Ok(Source::Stage(i));
+    }
+    if from.eq_ignore_ascii_case(SCRATCH) {
+        return Ok(Source::Scratch);
+    }
+    Ok(Source::Image(from.to_string()))
+}
+
+fn dependencies_of(
+    stage: &Stage,
+    by_name: &BTreeMap<String, usize>,
+    stage_count: usize,
+    lexer: &Lexer,
+) -> Result<Vec<Dependency>, StageError> {
+    let mut out = Vec::new();
+    for (index, instruction) in stage.instructions.iter().enumerate() {
+        let range = instruction.range();
+        let error = |message: String| StageError::new(message, vec![range]);
+        match instruction {
+            Instruction::Copy(copy) if !copy.from.is_empty() => {
+                // The reference refuses variables here: stage edges must be known before expansion.
+                let literal = lexer
+                    .process_word(&copy.from, &EnvList::default())
+                    .map_err(|e| error(e.to_string()))?;
+                if literal.value != copy.from {
+                    return Err(error("variable expansion is not supported for --from, define a new stage with FROM using ARG from global scope as a workaround".into()));
+                }
+                out.push(Dependency {
+                    kind: DependencyKind::CopyFrom,
+                    source: source_named(&copy.from, by_name, stage_count).map_err(error)?,
+                    instruction: index,
+                    range,
+                });
+            }
+            Instruction::Run(run) => {
+                for from in run.mounts.iter().filter_map(|m| m.from.as_deref()) {
+                    let source = match by_name.get(&from.to_ascii_lowercase()) {
+                        Some(&i) => Source::Stage(i),
+                        None if from.eq_ignore_ascii_case(SCRATCH) => Source::Scratch,
+                        None => Source::Image(from.to_string()),
+                    };
+                    out.push(Dependency {
+                        kind: DependencyKind::Mount,
+                        source,
+                        instruction: index,
+                        range,
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,30 @@
+//! The stage graph: typed instructions grouped into stages, stage names and indexes resolved,
+//! global ARGs applied to FROM lines, dependencies (FROM, COPY --from, RUN --mount from=) found,
+//! cycles rejected, and everything unreachable from the target dropped before anything is resolved.
+
+mod graph;
+mod resolve;
+mod split;
+
+pub use graph::{Base, Dependency, DependencyKind, Source, StageGraph};
+pub use resolve::{resolve_all, ImageResolver, ResolveError, ResolvedImage};
+pub use split::{split_stages, Stage, Stages};
+
+use crate::syntax::SourceRange;
+
+/// A stage-graph error, pointing at the Dockerfile lines involved (first is the main one).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct StageError {
+    pub message: String,
+    pub ranges: Vec<SourceRange>,
+}
+
+impl StageError {
+    pub fn new(message: impl Into<String>, ranges: Vec<SourceRange>) -> Self {
+        StageError {
+            message: message.into(),
+            ranges,
+        }
+    }
+}

@@ -1,0 +1,223 @@
+//! End-to-end builds through the real path: `docker buildx build` on the local engine, whose BuildKit
+//! pulls the mstage image (`# syntax=mstage:dev`, or MSTAGE_IMAGE) and runs it as the frontend.
+//!
+//! Each folder in tests/e2e/ is a case: a `Dockerfile` (without the syntax line), an optional
+//! `context/`, and `case.json` saying how to build and what must hold afterwards. Needs the engine
+//! (`hack/engine-up`) and the image (`hack/image`); without them the test skips, except under CI=true.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde::Deserialize;
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+struct Case {
+    target: Option<String>,
+    build_args: BTreeMap<String, String>,
+    labels: BTreeMap<String, String>,
+    /// Files that must exist in the result, with their exact content when not null.
+    files: BTreeMap<String, Option<String>>,
+    /// Paths that must not exist in the result.
+    absent: Vec<String>,
+    /// Fields of the image config (`docker image inspect .Config`) that must be equal.
+    config: serde_json::Map<String, serde_json::Value>,
+    /// When set the build must fail, and its output must contain each of these lines.
+    error: Vec<String>,
+    /// Lines that must not appear in the build output (e.g. a stage that must not run).
+    output_lacks: Vec<String>,
+}
+
+fn docker() -> Command {
+    let mut cmd = Command::new("docker");
+    if std::env::var_os("DOCKER_HOST").is_none() {
+        cmd.env("DOCKER_HOST", "unix:///tmp/dk/docker.sock");
+    }
+    cmd.env("BUILDX_EXPERIMENTAL", "1");
+    cmd
+}
+
+fn frontend_image() -> String {
+    std::env::var("MSTAGE_IMAGE").unwrap_or_else(|_| "mstage:dev".to_string())
+}
+
+/// The engine and the image are there, or the test cannot run.
+fn engine_ready() -> bool {
+    let ok = docker()
+        .args(["image", "inspect", &frontend_image()])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !ok {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true but no engine with image {} (run hack/engine-up and hack/image)",
+            frontend_image()
+        );
+        eprintln!("skipping: no engine with image {} (run hack/engine-up and hack/image)", frontend_image());
+    }
+    ok
+}
+
+struct Build {
+    success: bool,
+    output: String,
+    rootfs: PathBuf,
+    config: serde_json::Value,
+}
+
+fn build(case_dir: &Path, case: &Case, work: &Path) -> Build {
+    let ctx = work.join("ctx");
+    std::fs::create_dir_all(&ctx).expect("temp dir");
+    if case_dir.join("context").is_dir() {
+        let status = Command::new("cp")
+            .arg("-a")
+            .arg(case_dir.join("context/."))
+            .arg(&ctx)
+            .status()
+            .expect("cp");
+        assert!(status.success());
+    }
+    let dockerfile = std::fs::read_to_string(case_dir.join("Dockerfile")).expect("Dockerfile");
+    std::fs::write(
+        ctx.join("Dockerfile"),
+        format!("# syntax={}\n{dockerfile}", frontend_image()),
+    )
+    .expect("write Dockerfile");
+    let tag = format!("mstage-e2e-{}", std::process::id());
+    let tar = work.join("rootfs.tar");
+    let mut cmd = docker();
+    cmd.args(["buildx", "build", "--network", "none", "--progress", "plain", "-t", &tag]);
+    if let Some(target) = &case.target {
+        cmd.args(["--target", target]);
+    }
+    for (k, v) in &case.build_args {
+        cmd.arg("--build-arg").arg(format!("{k}={v}"));
+    }
+    for (k, v) in &case.labels {
+        cmd.arg("--label").arg(format!("{k}={v}"));
+    }
+    let out = cmd.arg(&ctx).output().expect("docker buildx");
+    let output = String::from_utf8_lossy(&out.stderr).into_owned();
+    let rootfs = work.join("rootfs");
+    let mut config = serde_json::Value::Null;
+    if out.status.success() {
+        config = inspect_config(&tag);
+        export_rootfs(&tag, &tar, &rootfs);
+        let _ = docker().args(["image", "rm", "-f", &tag]).output();
+    }
+    Build {
+        success: out.status.success(),
+        output,
+        rootfs,
+        config,
+    }
+}
+
+fn inspect_config(tag: &str) -> serde_json::Value {
+    let out = docker()
+        .args(["image", "inspect", "--format", "{{json .Config}}", tag])
+        .output()
+        .expect("docker image inspect");
+    serde_json::from_slice(&out.stdout).expect("config JSON")
+}
+
+/// The image's filesystem, through a container that is created but never started.
+fn export_rootfs(tag: &str, tar: &Path, rootfs: &Path) {
+    let created = docker().args(["create", tag, "/none"]).output().expect("docker create");
+    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+    let id = String::from_utf8_lossy(&created.stdout).trim().to_string();
+    let exported = docker().args(["export", "-o"]).arg(tar).arg(&id).status().expect("export");
+    let _ = docker().args(["rm", &id]).output();
+    assert!(exported.success());
+    std::fs::create_dir_all(rootfs).expect("rootfs dir");
+    let untar = Command::new("tar").arg("-xf").arg(tar).arg("-C").arg(rootfs).status().expect("tar");
+    assert!(untar.success());
+}
+
+fn check(name: &str, case: &Case, b: &Build) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut fail = |msg: String| problems.push(format!("{name}: {msg}"));
+    if !case.error.is_empty() {
+        if b.success {
+            fail("build succeeded but an error was expected".into());
+        }
+        for line in &case.error {
+            if !b.output.contains(line.as_str()) {
+                fail(format!("output lacks {line:?}\n{}", tail(&b.output)));
+            }
+        }
+        return problems;
+    }
+    if !b.success {
+        fail(format!("build failed:\n{}", tail(&b.output)));
+        return problems;
+    }
+    for line in &case.output_lacks {
+        if b.output.contains(line.as_str()) {
+            fail(format!("output contains {line:?}"));
+        }
+    }
+    for (path, content) in &case.files {
+        let p = b.rootfs.join(path.trim_start_matches('/'));
+        match (std::fs::symlink_metadata(&p), content) {
+            (Err(_), _) => fail(format!("{path} is missing")),
+            (Ok(_), Some(want)) => {
+                let got = std::fs::read_to_string(&p).unwrap_or_default();
+                if &got != want {
+                    fail(format!("{path} holds {got:?}, want {want:?}"));
+                }
+            }
+            (Ok(_), None) => {}
+        }
+    }
+    for path in &case.absent {
+        if std::fs::symlink_metadata(b.rootfs.join(path.trim_start_matches('/'))).is_ok() {
+            fail(format!("{path} exists but must not"));
+        }
+    }
+    for (key, want) in &case.config {
+        let got = b.config.get(key).cloned().unwrap_or(serde_json::Value::Null);
+        if &got != want {
+            fail(format!("config {key} is {got}, want {want}"));
+        }
+    }
+    problems
+}
+
+fn tail(s: &str) -> String {
+    let lines: Vec<&str> = s.lines().collect();
+    lines[lines.len().saturating_sub(25)..].join("\n")
+}
+
+#[test]
+fn e2e_cases() {
+    if !engine_ready() {
+        return;
+    }
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/e2e");
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
+        .expect("tests/e2e")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.join("case.json").is_file())
+        .collect();
+    dirs.sort();
+    assert!(!dirs.is_empty(), "no cases in {}", root.display());
+    let mut problems = Vec::new();
+    for dir in &dirs {
+        let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let case: Case = serde_json::from_slice(&std::fs::read(dir.join("case.json")).expect("case.json"))
+            .unwrap_or_else(|e| panic!("{name}/case.json: {e}"));
+        let work = std::env::temp_dir().join(format!("mstage-e2e-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&work);
+        let result = build(dir, &case, &work);
+        let found = check(&name, &case, &result);
+        eprintln!("{} {name}", if found.is_empty() { "ok  " } else { "FAIL" });
+        problems.extend(found);
+        let _ = std::fs::remove_dir_all(&work);
+    }
+    assert!(problems.is_empty(), "{} problem(s):\n{}", problems.len(), problems.join("\n"));
+}
