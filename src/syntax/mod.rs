@@ -2,5 +2,6 @@
 //! Knows nothing of BuildKit or of what instructions mean.
 
 mod node;
+pub mod shell;
 
 pub use node::{Heredoc, Node, SourceRange};
