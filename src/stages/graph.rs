@@ -292,11 +292,11 @@ fn dependencies_of(
                 });
             }
             Instruction::Run(run) => {
-                for from in run.mounts.iter().filter_map(|m| m.from.as_deref()) {
+                for from in run.mount_from.iter().filter(|f| !f.is_empty()) {
                     let source = match by_name.get(&from.to_ascii_lowercase()) {
                         Some(&i) => Source::Stage(i),
                         None if from.eq_ignore_ascii_case(SCRATCH) => Source::Scratch,
-                        None => Source::Image(from.to_string()),
+                        None => Source::Image(from.clone()),
                     };
                     out.push(Dependency {
                         kind: DependencyKind::Mount,

@@ -1,0 +1,84 @@
+//! The global ARG scope: built-in platform ARGs, `--build-arg` values and the ARGs declared before
+//! the first FROM (BuildKit's `defaultArgs` and `buildMetaArgs`).
+
+use super::{ConvertError, ConvertOptions};
+use crate::instructions::ArgInstruction;
+use crate::platform::Platform;
+use crate::syntax::shell::{EnvList, KeyCase, Lexer};
+
+/// The build's platforms: where it runs and what it builds for.
+#[derive(Debug, Clone)]
+pub struct Platforms {
+    pub build: Platform,
+    pub target: Platform,
+    /// True when no `--platform` was given: images then keep their own platform.
+    pub implicit_target: bool,
+}
+
+impl Platforms {
+    pub fn new(opts: &ConvertOptions) -> Platforms {
+        Platforms {
+            build: opts.build_platform.clone(),
+            target: opts
+                .target_platform
+                .clone()
+                .unwrap_or_else(|| opts.build_platform.clone()),
+            implicit_target: opts.target_platform.is_none(),
+        }
+    }
+}
+
+/// Built-in ARGs, overridable by build args, then the meta ARGs in order.
+pub fn global_args(
+    platforms: &Platforms,
+    opts: &ConvertOptions,
+    target_stage: &str,
+    meta_args: &[ArgInstruction],
+    lexer: &Lexer,
+) -> Result<EnvList, ConvertError> {
+    let (b, t) = (&platforms.build, &platforms.target);
+    let target_stage = if target_stage.is_empty() { "default" } else { target_stage };
+    let builtins = [
+        ("BUILDPLATFORM", b.to_string()),
+        ("BUILDOS", b.os.clone()),
+        ("BUILDOSVERSION", String::new()),
+        ("BUILDARCH", b.architecture.clone()),
+        ("BUILDVARIANT", b.variant.clone()),
+        ("TARGETPLATFORM", t.to_string()),
+        ("TARGETOS", t.os.clone()),
+        ("TARGETOSVERSION", String::new()),
+        ("TARGETARCH", t.architecture.clone()),
+        ("TARGETVARIANT", t.variant.clone()),
+        ("TARGETSTAGE", target_stage.to_string()),
+    ];
+    let mut env = Vec::<(String, String)>::new();
+    for (key, value) in builtins {
+        let value = opts.build_args.get(key).cloned().unwrap_or(value);
+        add_or_replace(&mut env, key, &value);
+    }
+    for arg in meta_args {
+        for pair in &arg.args {
+            let value = match (opts.build_args.get(&pair.key), &pair.value) {
+                (Some(given), _) => Some(given.clone()),
+                (None, Some(default)) => {
+                    let current = EnvList::from_pairs(env.iter().cloned(), KeyCase::Unix);
+                    let expanded = lexer
+                        .process_word(default, &current)
+                        .map_err(|e| ConvertError::at(e.to_string(), arg.range))?;
+                    Some(expanded.value)
+                }
+                (None, None) => None,
+            };
+            if let Some(value) = value {
+                add_or_replace(&mut env, &pair.key, &value);
+            }
+        }
+    }
+    Ok(EnvList::from_pairs(env, KeyCase::Unix))
+}
+
+/// BuildKit's `EnvList.AddOrReplace`: a redefined key moves to the end.
+pub fn add_or_replace(env: &mut Vec<(String, String)>, key: &str, value: &str) {
+    env.retain(|(k, _)| k != key);
+    env.push((key.to_string(), value.to_string()));
+}

@@ -1,0 +1,43 @@
+//! Conversion errors: every phase's error, kept with the Dockerfile lines it points at.
+
+use crate::syntax::SourceRange;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConvertError {
+    #[error(transparent)]
+    Syntax(#[from] crate::syntax::SyntaxError),
+    #[error(transparent)]
+    Instruction(#[from] crate::instructions::InstructionError),
+    #[error(transparent)]
+    Stage(#[from] crate::stages::StageError),
+    #[error(transparent)]
+    Resolve(#[from] crate::stages::ResolveError),
+    #[error(transparent)]
+    Llb(#[from] crate::llb::LlbError),
+    /// A conversion failure at some instruction (or none, for build-wide problems).
+    #[error("{message}")]
+    At {
+        message: String,
+        ranges: Vec<SourceRange>,
+    },
+}
+
+impl ConvertError {
+    pub fn at(message: impl Into<String>, range: SourceRange) -> Self {
+        ConvertError::At {
+            message: message.into(),
+            ranges: vec![range],
+        }
+    }
+
+    /// The Dockerfile lines the error is about, most relevant first.
+    pub fn ranges(&self) -> Vec<SourceRange> {
+        match self {
+            ConvertError::Syntax(e) => vec![e.range()],
+            ConvertError::Instruction(e) => vec![e.range],
+            ConvertError::Stage(e) => e.ranges.clone(),
+            ConvertError::At { ranges, .. } => ranges.clone(),
+            ConvertError::Resolve(_) | ConvertError::Llb(_) => Vec::new(),
+        }
+    }
+}

@@ -1,0 +1,157 @@
+//! Dockerfile to LLB: every reachable stage becomes part of one LLB graph, and the target stage's
+//! image config is built beside it, with the reference frontend's semantics (BuildKit's
+//! `dockerfile2llb`). Pure apart from image resolution, which goes through `ImageResolver`.
+
+mod args;
+mod copy;
+mod dispatch;
+mod error;
+pub mod image;
+mod names;
+mod paths;
+mod run;
+mod stage;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+pub use error::ConvertError;
+use image::Image;
+
+use crate::instructions::parse_instruction;
+use crate::llb::{self, State};
+use crate::platform::Platform;
+use crate::stages::{self, ImageResolver, StageGraph};
+use crate::syntax::{self, shell::Lexer};
+use stage::Converter;
+
+/// Everything a build takes besides the Dockerfile text.
+#[derive(Debug, Clone)]
+pub struct ConvertOptions {
+    /// The Dockerfile's name, for source maps and messages.
+    pub filename: String,
+    pub target: Option<String>,
+    pub build_args: BTreeMap<String, String>,
+    /// `--label`s, added to the target's image config.
+    pub labels: BTreeMap<String, String>,
+    /// `--platform`; `None` builds for the build platform.
+    pub target_platform: Option<Platform>,
+    pub build_platform: Platform,
+    /// The BuildKit session the local sources come from.
+    pub session_id: String,
+    /// Name of the build context's local source.
+    pub context_name: String,
+    /// `.dockerignore` patterns applied to the build context.
+    pub excludes: Vec<String>,
+    /// `--no-cache`: every op ignores the cache.
+    pub ignore_cache: bool,
+    /// `image-resolve-mode`: `default`, `pull` or `local`.
+    pub resolve_mode: llb::ResolveMode,
+    /// LLB capabilities of the BuildKit that will solve the result; `None` offline.
+    pub llb_caps: Option<BTreeSet<String>>,
+    /// The source that produced the Dockerfile, recorded in the source map.
+    pub dockerfile_source: Option<State>,
+}
+
+impl Default for ConvertOptions {
+    fn default() -> Self {
+        ConvertOptions {
+            filename: "Dockerfile".into(),
+            target: None,
+            build_args: BTreeMap::new(),
+            labels: BTreeMap::new(),
+            target_platform: None,
+            build_platform: Platform::host(),
+            session_id: String::new(),
+            context_name: "context".into(),
+            excludes: Vec::new(),
+            ignore_cache: false,
+            resolve_mode: llb::ResolveMode::Unset,
+            llb_caps: None,
+            dockerfile_source: None,
+        }
+    }
+}
+
+/// The build: the target's filesystem as LLB and its image config.
+#[derive(Debug, Clone)]
+pub struct Converted {
+    pub state: State,
+    pub image: Image,
+    pub graph: StageGraph,
+}
+
+impl Converted {
+    pub fn definition(&self, opts: &ConvertOptions) -> Result<crate::proto::pb::Definition, ConvertError> {
+        let platform = opts.target_platform.clone().unwrap_or_else(|| opts.build_platform.clone());
+        let marshal = llb::MarshalOptions {
+            constraints: llb::Constraints::new().platform(names::pb_platform(&platform)),
+            caps: opts.llb_caps.clone(),
+        };
+        Ok(llb::marshal(&self.state, &marshal)?)
+    }
+}
+
+/// Parses the Dockerfile into its stage graph (no image is resolved).
+pub fn stage_graph(text: &str, opts: &ConvertOptions) -> Result<StageGraph, ConvertError> {
+    let dockerfile = syntax::parse(text)?;
+    let instructions = dockerfile
+        .nodes
+        .iter()
+        .map(parse_instruction)
+        .collect::<Result<Vec<_>, _>>()?;
+    let stages = stages::split_stages(instructions)?;
+    let lexer = Lexer::new(dockerfile.escape);
+    let target_name = match opts.target.as_deref().filter(|t| !t.is_empty()) {
+        Some(t) => t.to_string(),
+        None => stages
+            .stages
+            .last()
+            .and_then(|s| s.name())
+            .unwrap_or("")
+            .to_string(),
+    };
+    let platforms = args::Platforms::new(opts);
+    let globals = args::global_args(&platforms, opts, &target_name, &stages.meta_args, &lexer)?;
+    Ok(StageGraph::build(stages, globals, opts.target.as_deref(), &lexer)?)
+}
+
+/// Converts a Dockerfile: stage graph, concurrent image resolution, then LLB.
+pub async fn convert(
+    text: &str,
+    opts: &ConvertOptions,
+    resolver: Arc<dyn ImageResolver>,
+) -> Result<Converted, ConvertError> {
+    let escape = syntax::parse(text)?.escape;
+    let graph = stage_graph(text, opts)?;
+    let platforms = args::Platforms::new(opts);
+    let requests = graph
+        .reachable_images()
+        .into_iter()
+        .map(|image| {
+            let platform = image_platform(&graph, &image, &platforms);
+            (image, platform)
+        })
+        .collect();
+    let resolved = stages::resolve_all(resolver, requests).await?;
+    let converter = Converter::new(text, opts, &graph, &resolved, platforms, Lexer::new(escape));
+    let (state, image) = converter.run()?;
+    Ok(Converted {
+        state,
+        image,
+        graph,
+    })
+}
+
+/// The platform an image is resolved for: its stage's `--platform`, else the target platform.
+fn image_platform(graph: &StageGraph, image: &str, platforms: &args::Platforms) -> Platform {
+    graph
+        .bases
+        .iter()
+        .zip(&graph.platforms)
+        .find_map(|(base, p)| match (base, p) {
+            (stages::Base::Image(name), Some(p)) if name == image => Platform::parse(p).ok(),
+            _ => None,
+        })
+        .unwrap_or_else(|| platforms.target.clone())
+}

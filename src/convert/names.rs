@@ -1,0 +1,83 @@
+//! What progress output calls each op (`[builder 2/4] RUN make`), and small conversions between
+//! the Dockerfile's notions and BuildKit's.
+
+use crate::platform::Platform;
+use crate::proto::pb;
+
+pub fn pb_platform(p: &Platform) -> pb::Platform {
+    pb::Platform {
+        architecture: p.architecture.clone(),
+        os: p.os.clone(),
+        variant: p.variant.clone(),
+        ..Default::default()
+    }
+}
+
+/// Upper-cases the instruction keyword, leaving its arguments as written (`uppercaseCmd`).
+pub fn uppercase_keyword(text: &str) -> String {
+    match text.split_once(' ') {
+        Some((keyword, rest)) => format!("{} {rest}", keyword.to_uppercase()),
+        None => text.to_uppercase(),
+    }
+}
+
+/// Numbers a stage's steps for progress names (`prefixCommand`).
+#[derive(Debug, Clone, Default)]
+pub struct StepCounter {
+    /// Stage name shown in brackets; empty for a Dockerfile with a single stage.
+    pub stage_name: String,
+    pub total: usize,
+    pub index: usize,
+}
+
+impl StepCounter {
+    /// `[name i/n] text`, counting one more step; plain text for a stage without steps.
+    pub fn next(&mut self, text: &str, onbuild: bool) -> String {
+        if self.total == 0 {
+            return text.to_string();
+        }
+        self.index += 1;
+        let width = self.total.to_string().len();
+        let mut out = String::from("[");
+        if !self.stage_name.is_empty() {
+            out.push_str(&self.stage_name);
+            out.push(' ');
+        }
+        out.push_str(&format!("{:>width$}/{}] ", self.index, self.total));
+        if onbuild {
+            out.push_str("ONBUILD ");
+        }
+        out.push_str(text);
+        out
+    }
+}
+
+/// A heredoc's first line for a progress name, `...` when more follow (`summarizeHeredoc`).
+pub fn summarize_heredoc(doc: &str) -> String {
+    let doc = doc.trim().replace("\r\n", "\n");
+    match doc.split_once('\n') {
+        Some((first, _)) => format!("{first}..."),
+        None => doc,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steps_are_numbered_with_padding() {
+        let mut c = StepCounter {
+            stage_name: "builder".into(),
+            total: 12,
+            index: 0,
+        };
+        assert_eq!(c.next("RUN make", false), "[builder  1/12] RUN make");
+        let mut single = StepCounter {
+            total: 2,
+            ..Default::default()
+        };
+        assert_eq!(single.next("COPY a b", true), "[1/2] ONBUILD COPY a b");
+        assert_eq!(uppercase_keyword("run echo hi"), "RUN echo hi");
+    }
+}

@@ -1,0 +1,387 @@
+//! The conversion driver: each reachable stage, in Dockerfile order, starts from its base (a
+//! resolved image, an earlier stage or scratch) and is then built instruction by instruction.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use super::args::Platforms;
+use super::image::{History, Image};
+use super::names::{pb_platform, StepCounter};
+use super::paths;
+use super::{ConvertError, ConvertOptions};
+use crate::instructions::Instruction;
+use crate::llb::{self, Constraints, SourceMap, State};
+use crate::platform::Platform;
+use crate::stages::{Base, ResolvedImage, Source, StageGraph};
+use crate::syntax::shell::Lexer;
+use crate::syntax::SourceRange;
+
+/// Shown in image history for every step, as the reference does.
+const HISTORY_COMMENT: &str = "buildkit.dockerfile.v0";
+const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// One stage while it is being converted (the reference's `dispatchState`).
+#[derive(Debug, Clone)]
+pub struct StageState {
+    pub state: State,
+    pub image: Image,
+    pub platform: Platform,
+    pub steps: StepCounter,
+    /// ARGs declared in the stage, with their values (RUN's history shows them).
+    pub build_args: Vec<(String, Option<String>)>,
+    /// Whether CMD was set in this stage (ENTRYPOINT then keeps it).
+    pub cmd_set: bool,
+}
+
+impl StageState {
+    pub fn commit(&mut self, created_by: String, with_layer: bool, buildkit_op: bool) {
+        let created_by = if buildkit_op {
+            format!("{created_by} # buildkit")
+        } else {
+            created_by
+        };
+        self.image.history.push(History {
+            created_by,
+            comment: HISTORY_COMMENT.into(),
+            empty_layer: !with_layer,
+            ..Default::default()
+        });
+    }
+}
+
+/// What every instruction's conversion may read.
+pub struct Converter<'a> {
+    pub opts: &'a ConvertOptions,
+    pub graph: &'a StageGraph,
+    pub resolved: &'a BTreeMap<(String, Platform), ResolvedImage>,
+    pub platforms: Platforms,
+    pub lexer: Lexer,
+    pub source_map: Arc<SourceMap>,
+    /// The build context, filtered to what the Dockerfile reads (set between passes).
+    pub context: State,
+    pub stages: Vec<Option<StageState>>,
+    /// Paths of the build context that COPY and ADD read.
+    pub context_paths: BTreeSet<String>,
+    /// True when the Dockerfile has one stage and no image sources (no stage names in progress).
+    single_state: bool,
+}
+
+impl<'a> Converter<'a> {
+    pub fn new(
+        text: &str,
+        opts: &'a ConvertOptions,
+        graph: &'a StageGraph,
+        resolved: &'a BTreeMap<(String, Platform), ResolvedImage>,
+        platforms: Platforms,
+        lexer: Lexer,
+    ) -> Self {
+        let source_map = SourceMap::new(
+            &opts.filename,
+            "Dockerfile",
+            text.as_bytes().to_vec(),
+            opts.dockerfile_source.clone(),
+        );
+        let image_sources: usize = graph
+            .dependencies
+            .iter()
+            .flatten()
+            .filter(|d| matches!(d.source, Source::Image(_)))
+            .count();
+        Converter {
+            opts,
+            graph,
+            resolved,
+            platforms,
+            lexer,
+            source_map,
+            context: llb::scratch(),
+            stages: Vec::new(),
+            context_paths: BTreeSet::new(),
+            single_state: graph.stages.len() + image_sources == 1,
+        }
+    }
+
+    /// Converts the reachable stages; returns the target's state and image config. The build
+    /// context's source lists the paths COPY and ADD read, known only once every stage is
+    /// converted, so a Dockerfile that reads the context is converted a second time with it.
+    pub fn run(mut self) -> Result<(State, Image), ConvertError> {
+        self.context = self.context_source(&[]);
+        self.convert_stages()?;
+        let follow = follow_paths(&self.context_paths);
+        if !follow.is_empty() {
+            self.context = self.context_source(&follow);
+            self.stages.clear();
+            self.convert_stages()?;
+        }
+        let target = self.graph.target;
+        let mut st = self.stages.swap_remove(target).ok_or_else(|| {
+            ConvertError::at("target stage was not converted", SourceRange::default())
+        })?;
+        st.image.config.labels.extend(self.opts.labels.clone());
+        if !self.platforms.implicit_target {
+            let p = &self.platforms.target;
+            st.image.os = p.os.clone();
+            st.image.architecture = p.architecture.clone();
+            st.image.variant = p.variant.clone();
+        }
+        Ok((st.state, st.image))
+    }
+
+    fn context_source(&self, follow: &[String]) -> State {
+        llb::local_with(
+            &self.opts.context_name,
+            llb::LocalOptions {
+                session_id: Some(self.opts.session_id.clone()),
+                exclude_patterns: self.opts.excludes.clone(),
+                follow_paths: follow.to_vec(),
+                shared_key_hint: Some(self.opts.context_name.clone()),
+                constraints: Constraints::new().custom_name("[internal] load build context"),
+                ..Default::default()
+            },
+        )
+    }
+
+    fn convert_stages(&mut self) -> Result<(), ConvertError> {
+        self.context_paths.clear();
+        for index in 0..self.graph.stages.len() {
+            if !self.graph.reachable[index] {
+                self.stages.push(None);
+                continue;
+            }
+            let mut st = self.start_stage(index)?;
+            let stage = &self.graph.stages[index];
+            for (i, instruction) in stage.instructions.iter().enumerate() {
+                self.dispatch(index, i, instruction, &mut st)
+                    .map_err(|e| with_range(e, instruction.range()))?;
+            }
+            self.stages.push(Some(st));
+        }
+        Ok(())
+    }
+
+    /// The stage's state before its first instruction (`dispatchState.init` and the base setup).
+    fn start_stage(&self, index: usize) -> Result<StageState, ConvertError> {
+        let stage = &self.graph.stages[index];
+        let steps = StepCounter {
+            stage_name: if self.single_state { String::new() } else { stage.display_name() },
+            total: step_count(&self.graph.bases[index], &stage.instructions),
+            index: 0,
+        };
+        let mut st = match &self.graph.bases[index] {
+            Base::Stage(base) => {
+                let parent = self.stages.get(*base).and_then(Option::as_ref).ok_or_else(|| {
+                    ConvertError::at("base stage was not converted", stage.from.range)
+                })?;
+                let mut st = parent.clone();
+                st.image.config.on_build.clear();
+                st.steps = steps;
+                st.cmd_set = false;
+                return Ok(st);
+            }
+            Base::Scratch => {
+                let platform = self.stage_platform(index)?;
+                StageState {
+                    state: llb::scratch().platform(pb_platform(&platform)),
+                    image: empty_image(&platform),
+                    platform,
+                    steps,
+                    build_args: Vec::new(),
+                    cmd_set: false,
+                }
+            }
+            Base::Image(name) => self.image_stage(index, name, steps)?,
+        };
+        if !st.image.config.env.iter().any(|e| e.split('=').next() == Some("PATH")) {
+            st.image.config.env.push(format!("PATH={DEFAULT_PATH}"));
+        }
+        for entry in &st.image.config.env {
+            let (k, v) = entry.split_once('=').unwrap_or((entry, ""));
+            st.state = st.state.add_env(k, v);
+        }
+        if !st.image.config.working_dir.is_empty() {
+            let wd = paths::normalize_workdir("/", &st.image.config.working_dir);
+            st.image.config.working_dir = wd.clone();
+            st.state = st.state.dir(&wd);
+        }
+        if !st.image.config.user.is_empty() {
+            st.state = st.state.user(&st.image.config.user.clone());
+        }
+        Ok(st)
+    }
+
+    fn stage_platform(&self, index: usize) -> Result<Platform, ConvertError> {
+        match &self.graph.platforms[index] {
+            None => Ok(self.platforms.target.clone()),
+            Some(p) => Platform::parse(p).map_err(|e| {
+                ConvertError::at(
+                    format!("failed to parse platform {p}: {e}"),
+                    self.graph.stages[index].from.range,
+                )
+            }),
+        }
+    }
+
+    fn image_stage(&self, index: usize, name: &str, mut steps: StepCounter) -> Result<StageState, ConvertError> {
+        let stage = &self.graph.stages[index];
+        let mut platform = self.stage_platform(index)?;
+        let resolved = self.resolved.get(&(name.to_string(), platform.clone()));
+        let mut image = match resolved.filter(|r| !r.config.is_empty()) {
+            Some(r) => Image::from_json(&r.config).map_err(|e| {
+                ConvertError::at(format!("failed to parse image config: {e}"), stage.from.range)
+            })?,
+            None => empty_image(&platform),
+        };
+        image.created = None;
+        if self.graph.platforms[index].is_none() && self.platforms.implicit_target {
+            if let Some(p) = image_platform(&image).filter(|p| p.os == platform.os) {
+                platform = p;
+            }
+        }
+        let reference = pinned_reference(name, resolved);
+        let is_scratch = resolved.is_some_and(|r| !r.config.is_empty())
+            && image.rootfs.diff_ids.is_empty()
+            && image.history.iter().all(|h| h.empty_layer);
+        let state = if is_scratch {
+            llb::scratch().platform(pb_platform(&platform))
+        } else {
+            let name = steps.next(&format!("FROM {reference}"), false);
+            llb::image_with(
+                &reference,
+                llb::ImageOptions {
+                    resolve_mode: self.opts.resolve_mode,
+                    constraints: Constraints::new()
+                        .platform(pb_platform(&platform))
+                        .description("com.docker.dockerfile.v1.command", &stage.from.code)
+                        .custom_name(name)
+                        .location(&self.source_map, vec![line_range(stage.from.range)]),
+                    ..Default::default()
+                },
+            )
+        };
+        Ok(StageState {
+            state,
+            image,
+            platform,
+            steps,
+            build_args: Vec::new(),
+            cmd_set: false,
+        })
+    }
+
+    /// The state a COPY --from or RUN --mount from= reads.
+    pub fn source_state(&self, source: &Source) -> Result<State, String> {
+        match source {
+            Source::Scratch => Ok(llb::scratch()),
+            Source::Stage(i) => self
+                .stages
+                .get(*i)
+                .and_then(Option::as_ref)
+                .map(|s| s.state.clone())
+                .ok_or_else(|| format!("stage {i} is not converted yet")),
+            Source::Image(name) => {
+                let platform = self.platforms.target.clone();
+                let resolved = self.resolved.get(&(name.clone(), platform.clone()));
+                let reference = pinned_reference(name, resolved);
+                Ok(llb::image_with(
+                    &reference,
+                    llb::ImageOptions {
+                        resolve_mode: self.opts.resolve_mode,
+                        constraints: Constraints::new()
+                            .platform(pb_platform(&platform))
+                            .custom_name(format!("FROM {reference}")),
+                        ..Default::default()
+                    },
+                ))
+            }
+        }
+    }
+
+    /// Expands a word with the stage's variables (ENV and ARG values so far).
+    pub fn expand(&self, st: &StageState, word: &str) -> Result<String, String> {
+        let env: Vec<(String, String)> = st.state.env().iter_pairs().collect();
+        self.lexer.process_word(word, &env).map(|e| e.value).map_err(|e| e.to_string())
+    }
+
+    /// Constraints every op of a step gets: its progress name, platform and source location.
+    pub fn step_constraints(&self, st: &mut StageState, text: &str, range: SourceRange) -> Constraints {
+        let name = st.steps.next(text, false);
+        let mut c = Constraints::new()
+            .custom_name(name)
+            .platform(pb_platform(&st.platform))
+            .location(&self.source_map, vec![line_range(range)]);
+        if self.opts.ignore_cache {
+            c = c.ignore_cache();
+        }
+        c
+    }
+}
+
+/// The reference's error location: the failing instruction, unless the error already has one.
+fn with_range(err: ConvertError, range: SourceRange) -> ConvertError {
+    match err {
+        ConvertError::At { message, ranges } if ranges.is_empty() => ConvertError::At {
+            message,
+            ranges: vec![range],
+        },
+        other => other,
+    }
+}
+
+pub fn line_range(range: SourceRange) -> crate::proto::pb::Range {
+    let line = |l: usize| i32::try_from(l).unwrap_or(i32::MAX);
+    llb::line_range(line(range.start_line), line(range.end_line))
+}
+
+/// FROM (when it pulls) plus every step that makes a layer.
+fn step_count(base: &Base, instructions: &[Instruction]) -> usize {
+    let from = usize::from(matches!(base, Base::Image(_)));
+    from + instructions
+        .iter()
+        .filter(|i| {
+            matches!(
+                i,
+                Instruction::Add(_) | Instruction::Copy(_) | Instruction::Run(_) | Instruction::Workdir(_)
+            )
+        })
+        .count()
+}
+
+/// `name@digest` when the resolver pinned it, else the name.
+fn pinned_reference(name: &str, resolved: Option<&ResolvedImage>) -> String {
+    match resolved {
+        Some(r) if !r.digest.is_empty() => {
+            let base = if r.reference.is_empty() { name } else { &r.reference };
+            let base = llb::normalize_image_ref(base).unwrap_or_else(|_| base.to_string());
+            format!("{}@{}", base.split('@').next().unwrap_or(&base), r.digest)
+        }
+        _ => name.to_string(),
+    }
+}
+
+fn image_platform(image: &Image) -> Option<Platform> {
+    (!image.os.is_empty() && !image.architecture.is_empty()).then(|| Platform {
+        os: image.os.clone(),
+        architecture: image.architecture.clone(),
+        variant: image.variant.clone(),
+    })
+}
+
+fn empty_image(platform: &Platform) -> Image {
+    let mut image = Image {
+        architecture: platform.architecture.clone(),
+        os: platform.os.clone(),
+        variant: platform.variant.clone(),
+        ..Default::default()
+    };
+    image.config.working_dir = "/".into();
+    image.config.env = vec![format!("PATH={DEFAULT_PATH}")];
+    image
+}
+
+/// The context paths as `FollowPaths` takes them; none when the whole context is read.
+fn follow_paths(paths: &BTreeSet<String>) -> Vec<String> {
+    if paths.contains("/") {
+        return Vec::new();
+    }
+    paths.iter().map(|p| paths::clean(p.trim_start_matches('/'))).collect()
+}
