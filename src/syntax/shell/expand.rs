@@ -8,6 +8,9 @@ use super::pattern;
 use super::unicode::{is_digit, is_letter, is_space};
 use super::Lexer;
 
+/// How deeply `${...}` may nest: far beyond real Dockerfiles, well within a 2 MiB stack.
+pub(super) const MAX_NESTING: usize = 100;
+
 /// What one pass over a word produced.
 pub(super) struct Outcome {
     pub value: String,
@@ -32,6 +35,7 @@ pub(super) fn expand(
         capture,
         chars,
         pos,
+        depth: 0,
         raw_escapes: lexer.raw_escapes,
         words_buf: String::new(),
         matched: BTreeSet::new(),
@@ -52,6 +56,8 @@ struct State<'a> {
     capture: bool,
     chars: Vec<char>,
     pos: usize,
+    /// Current `${` nesting.
+    depth: usize,
     raw_escapes: bool,
     /// The word being split. Shared by nested scans, and cleared when one starts, exactly as
     /// the reference's single `wordsBuffer` is: `a${X:-b}c` splits to `["bc"]`.
@@ -325,6 +331,17 @@ impl State<'_> {
             Some('{' | '}' | ':') => return Err(ShellErrorKind::BadSubstitution),
             Some(_) => {}
         }
+        if self.depth >= MAX_NESTING {
+            return Err(ShellErrorKind::TooDeep(MAX_NESTING));
+        }
+        self.depth += 1;
+        let expanded = self.process_braced();
+        self.depth -= 1;
+        expanded
+    }
+
+    /// `${...}` after the `{`.
+    fn process_braced(&mut self) -> Result<String, ShellErrorKind> {
         let name = self.process_name();
         let modifier = self.next();
         match modifier {

@@ -251,3 +251,32 @@ fn no_panic_on_generated_words() {
     // Both outcomes must be exercised for the sweep to mean anything.
     assert!(ok > 100 && errors > 100, "ok {ok}, errors {errors}");
 }
+
+/// Deep `${` nesting is an error, not a stack overflow, even on a small (debug) thread stack.
+#[test]
+fn deep_nesting_is_an_error() {
+    let limit = super::expand::MAX_NESTING;
+    let word = |n: usize| "${a:-\"".repeat(n) + "x" + &"\"}".repeat(n);
+    let run = move || {
+        let lexer = Lexer::new('\\');
+        let env = EnvList::default();
+        let at_limit = lexer.process_word(&word(limit), &env).map(|e| e.value);
+        let beyond = lexer
+            .process_word(&word(limit + 1), &env)
+            .map_err(|e| e.kind);
+        let far = lexer
+            .process_words(&word(100_000), &env)
+            .map_err(|e| e.kind);
+        (at_limit, beyond, far)
+    };
+    let joined = std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(run)
+        .map(|h| h.join());
+    let Ok(Ok((at_limit, beyond, far))) = joined else {
+        panic!("expansion thread failed");
+    };
+    assert_eq!(at_limit, Ok("x".to_string()));
+    assert_eq!(beyond, Err(super::ShellErrorKind::TooDeep(limit)));
+    assert_eq!(far, Err(super::ShellErrorKind::TooDeep(limit)));
+}
