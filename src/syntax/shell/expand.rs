@@ -447,12 +447,11 @@ impl State<'_> {
             Err(e) => return Err(e),
         };
         let replacement = self.stop_on_brace(true)?;
-        let Some(value) = self.get_env(name) else {
-            if self.lexer.skip_unset_env {
-                return Ok(format!("${{{name}/{pattern}/{replacement}}}"));
-            }
-            return pattern::replace(&pattern, "", &replacement, all);
-        };
-        pattern::replace(&pattern, &value, &replacement, all)
+        let value = self.get_env(name);
+        if value.is_none() && self.lexer.skip_unset_env {
+            // The second `/` of `//` is not written back, as in the reference.
+            return Ok(format!("${{{name}/{pattern}/{replacement}}}"));
+        }
+        pattern::replace(&pattern, value.as_deref().unwrap_or(""), &replacement, all)
     }
 }
