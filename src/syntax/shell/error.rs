@@ -29,6 +29,10 @@ pub enum ShellErrorKind {
     MissingSlash,
     #[error("syntax error: bad substitution")]
     BadSubstitution,
+    /// `${...}` nested deeper than `MAX_NESTING`. The reference has no limit (Go stacks grow);
+    /// here it keeps recursion within a thread's stack.
+    #[error("syntax error: ${{}} nested more than {0} levels deep")]
+    TooDeep(usize),
     /// `${VAR<modifier>...}` with a modifier the reference does not know (`:=`, `:#`, `.`...).
     #[error("unsupported modifier ({0}) in substitution")]
     UnsupportedModifier(String),

@@ -8,6 +8,9 @@ use super::pattern;
 use super::unicode::{is_digit, is_letter, is_space};
 use super::Lexer;
 
+/// How deeply `${...}` may nest: far beyond real Dockerfiles, well within a 2 MiB stack.
+pub(super) const MAX_NESTING: usize = 100;
+
 /// What one pass over a word produced.
 pub(super) struct Outcome {
     pub value: String,
@@ -32,6 +35,7 @@ pub(super) fn expand(
         capture,
         chars,
         pos,
+        depth: 0,
         raw_escapes: lexer.raw_escapes,
         words_buf: String::new(),
         matched: BTreeSet::new(),
@@ -52,6 +56,8 @@ struct State<'a> {
     capture: bool,
     chars: Vec<char>,
     pos: usize,
+    /// Current `${` nesting.
+    depth: usize,
     raw_escapes: bool,
     /// The word being split. Shared by nested scans, and cleared when one starts, exactly as
     /// the reference's single `wordsBuffer` is: `a${X:-b}c` splits to `["bc"]`.
@@ -325,6 +331,17 @@ impl State<'_> {
             Some('{' | '}' | ':') => return Err(ShellErrorKind::BadSubstitution),
             Some(_) => {}
         }
+        if self.depth >= MAX_NESTING {
+            return Err(ShellErrorKind::TooDeep(MAX_NESTING));
+        }
+        self.depth += 1;
+        let expanded = self.process_braced();
+        self.depth -= 1;
+        expanded
+    }
+
+    /// `${...}` after the `{`.
+    fn process_braced(&mut self) -> Result<String, ShellErrorKind> {
         let name = self.process_name();
         let modifier = self.next();
         match modifier {
@@ -430,12 +447,11 @@ impl State<'_> {
             Err(e) => return Err(e),
         };
         let replacement = self.stop_on_brace(true)?;
-        let Some(value) = self.get_env(name) else {
-            if self.lexer.skip_unset_env {
-                return Ok(format!("${{{name}/{pattern}/{replacement}}}"));
-            }
-            return pattern::replace(&pattern, "", &replacement, all);
-        };
-        pattern::replace(&pattern, &value, &replacement, all)
+        let value = self.get_env(name);
+        if value.is_none() && self.lexer.skip_unset_env {
+            // The second `/` of `//` is not written back, as in the reference.
+            return Ok(format!("${{{name}/{pattern}/{replacement}}}"));
+        }
+        pattern::replace(&pattern, value.as_deref().unwrap_or(""), &replacement, all)
     }
 }
