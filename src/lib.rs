@@ -5,6 +5,7 @@
 //! graph, ARG scope, pruning) -> `convert` (LLB + image config, over the `llb` builder) ->
 //! `gateway` (BuildKit) or `cli` (a person). See ARCHITECTURE.md.
 
+pub mod cli;
 pub mod proto;
 pub mod syntax;
 pub mod gateway;

@@ -1,4 +1,5 @@
-//! mstage: run by BuildKit it is a Dockerfile frontend; run by a person it is a CLI.
+//! mstage: run by BuildKit it is a Dockerfile frontend (the gateway), run by a person it is a CLI.
+//! Both go through the same pipeline: syntax -> instructions -> stages -> convert.
 
 use std::process::ExitCode;
 
@@ -13,6 +14,5 @@ async fn main() -> ExitCode {
             }
         };
     }
-    eprintln!("mstage: CLI not wired yet");
-    ExitCode::FAILURE
+    mstage::cli::main().await
 }

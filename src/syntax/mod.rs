@@ -5,3 +5,21 @@ mod node;
 pub mod shell;
 
 pub use node::{Heredoc, Node, SourceRange};
+
+mod args;
+mod directives;
+mod dump;
+mod error;
+mod gostr;
+mod heredoc;
+mod heredoc_words;
+mod json;
+mod lines;
+mod parser;
+mod split;
+
+pub use directives::Directives;
+pub use dump::{dump, dump_node};
+pub use error::{SyntaxError, SyntaxErrorKind};
+pub use heredoc::{chomp_heredoc_content, parse_heredoc};
+pub use parser::{parse, Dockerfile, Warning};

@@ -9,7 +9,7 @@ pub struct SourceRange {
 }
 
 /// A here-document attached to an instruction (`<<EOF`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Heredoc {
     /// The delimiter word, without quotes or `-`.
     pub name: String,
@@ -19,6 +19,11 @@ pub struct Heredoc {
     pub expand: bool,
     /// True for `<<-`.
     pub chomp: bool,
+    /// The body exactly as written (no tab stripping), as BuildKit stores it; RUN with several
+    /// heredocs hands this form to the shell.
+    pub raw_content: String,
+    /// The file descriptor written before `<<` (`2<<EOF`), 0 when absent.
+    pub file_descriptor: u64,
 }
 
 /// One instruction line (with its continuations and heredoc bodies).
