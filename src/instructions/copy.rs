@@ -5,7 +5,7 @@ use super::Req;
 use crate::syntax::SourceRange;
 
 /// A heredoc used as a source file (`COPY <<EOF /dest`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(serde::Serialize, Debug, Clone, PartialEq, Eq)]
 pub struct SourceContent {
     /// The heredoc name, used as the file name.
     pub path: String,
@@ -14,15 +14,16 @@ pub struct SourceContent {
     pub expand: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(serde::Serialize, Debug, Clone, PartialEq, Eq, Default)]
 pub struct SourcesAndDest {
     pub dest_path: String,
     pub source_paths: Vec<String>,
     pub source_contents: Vec<SourceContent>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(serde::Serialize, Debug, Clone, PartialEq, Eq)]
 pub struct CopyInstruction {
+    #[serde(skip)]
     pub range: SourceRange,
     pub code: String,
     pub sources: SourcesAndDest,
@@ -34,8 +35,9 @@ pub struct CopyInstruction {
     pub exclude_patterns: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(serde::Serialize, Debug, Clone, PartialEq, Eq)]
 pub struct AddInstruction {
+    #[serde(skip)]
     pub range: SourceRange,
     pub code: String,
     pub sources: SourcesAndDest,

@@ -6,8 +6,9 @@ use super::simple::comment_for;
 use super::{err_at_least_one, Req};
 use crate::syntax::SourceRange;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(serde::Serialize, Debug, Clone, PartialEq, Eq)]
 pub struct FromInstruction {
+    #[serde(skip)]
     pub range: SourceRange,
     pub code: String,
     /// The keyword as written (the casing lints compare it with `as_word`).
@@ -72,8 +73,9 @@ pub(super) fn parse_from(req: &Req) -> Result<FromInstruction, String> {
     })
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(serde::Serialize, Debug, Clone, PartialEq, Eq)]
 pub struct OnbuildInstruction {
+    #[serde(skip)]
     pub range: SourceRange,
     pub code: String,
     /// The trigger as stored in the image config: the text after `ONBUILD`, heredocs appended.

@@ -9,22 +9,32 @@ use super::{err_at_least_one, Req};
 use crate::syntax::SourceRange;
 
 /// The image config's health check; zero durations and retries mean "inherit the default".
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(serde::Serialize, Debug, Clone, PartialEq, Eq, Default)]
 pub struct Healthcheck {
     /// `["NONE"]`, `["CMD", args...]` (exec form) or `["CMD-SHELL", command]`.
     pub test: Vec<String>,
+    #[serde(serialize_with = "nanos")]
     pub interval: Duration,
+    #[serde(serialize_with = "nanos")]
     pub timeout: Duration,
+    #[serde(serialize_with = "nanos")]
     pub start_period: Duration,
+    #[serde(serialize_with = "nanos")]
     pub start_interval: Duration,
     pub retries: i32,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(serde::Serialize, Debug, Clone, PartialEq, Eq)]
 pub struct HealthcheckInstruction {
+    #[serde(skip)]
     pub range: SourceRange,
     pub code: String,
     pub health: Healthcheck,
+}
+
+/// Durations serialize as nanoseconds, the image config's unit.
+fn nanos<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u64(u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
 }
 
 const FLAGS: [&str; 4] = ["interval", "timeout", "start-period", "start-interval"];

@@ -39,7 +39,7 @@ pub struct InstructionError {
 }
 
 /// One typed instruction.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(serde::Serialize, Debug, Clone, PartialEq)]
 pub enum Instruction {
     From(FromInstruction),
     Run(RunInstruction),

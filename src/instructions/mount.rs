@@ -6,7 +6,8 @@ use super::csv::csv_fields;
 use super::goconv::{go_quote, parse_bool, parse_uint, ram_in_bytes};
 use super::suggest::with_suggestion;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(serde::Serialize, Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
 pub enum MountKind {
     #[default]
     Bind,
@@ -39,7 +40,8 @@ impl MountKind {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(serde::Serialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
 pub enum ShareMode {
     Shared,
     Private,
@@ -58,7 +60,7 @@ impl ShareMode {
 
 /// One parsed `--mount`. Defaults the converter applies (secret/ssh targets, cache ids, the
 /// `shared` sharing mode) are not filled in here, as in the reference.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(serde::Serialize, Debug, Clone, PartialEq, Eq, Default)]
 pub struct Mount {
     pub kind: MountKind,
     pub from: String,

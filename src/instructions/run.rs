@@ -10,7 +10,8 @@ use super::suggest::with_suggestion;
 use super::Req;
 use crate::syntax::SourceRange;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(serde::Serialize, Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
 pub enum NetworkMode {
     #[default]
     Default,
@@ -30,14 +31,15 @@ impl NetworkMode {
 
 /// A `--device` request (CDI device name). Stable 1.19 parses it but refuses to build with it;
 /// that refusal belongs to conversion.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(serde::Serialize, Debug, Clone, PartialEq, Eq, Default)]
 pub struct Device {
     pub name: String,
     pub required: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(serde::Serialize, Debug, Clone, PartialEq, Eq)]
 pub struct RunInstruction {
+    #[serde(skip)]
     pub range: SourceRange,
     pub code: String,
     pub cmd: CommandLine,

@@ -5,7 +5,7 @@ use super::{err_at_least_one, err_exactly_one, Req};
 use crate::syntax::SourceRange;
 
 /// `KEY=value` from ENV or LABEL; `no_delim` marks the legacy `ENV KEY value` form.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(serde::Serialize, Debug, Clone, PartialEq, Eq)]
 pub struct KeyValuePair {
     pub key: String,
     pub value: String,
@@ -13,7 +13,7 @@ pub struct KeyValuePair {
 }
 
 /// One ARG name with its optional default and its description comment (`# NAME text`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(serde::Serialize, Debug, Clone, PartialEq, Eq)]
 pub struct ArgPair {
     pub key: String,
     pub value: Option<String>,
@@ -21,7 +21,7 @@ pub struct ArgPair {
 }
 
 /// A heredoc attached to RUN/CMD/ENTRYPOINT (BuildKit's `ShellInlineFile`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(serde::Serialize, Debug, Clone, PartialEq, Eq)]
 pub struct ShellInlineFile {
     pub name: String,
     pub data: String,
@@ -30,7 +30,7 @@ pub struct ShellInlineFile {
 
 /// A command: exec form (`prepend_shell` false, one element per JSON item) or shell form
 /// (`prepend_shell` true, the words joined into one element).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(serde::Serialize, Debug, Clone, PartialEq, Eq, Default)]
 pub struct CommandLine {
     pub cmd_line: Vec<String>,
     pub files: Vec<ShellInlineFile>,
@@ -40,9 +40,10 @@ pub struct CommandLine {
 macro_rules! instruction_struct {
     ($(#[$m:meta])* $name:ident { $($(#[$fm:meta])* $field:ident : $ty:ty),* $(,)? }) => {
         $(#[$m])*
-        #[derive(Debug, Clone, PartialEq, Eq)]
+        #[derive(serde::Serialize, Debug, Clone, PartialEq, Eq)]
         pub struct $name {
-            pub range: SourceRange,
+            #[serde(skip)]
+    pub range: SourceRange,
             /// The instruction's text, trimmed.
             pub code: String,
             $($(#[$fm])* pub $field: $ty,)*
