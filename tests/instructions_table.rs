@@ -2,12 +2,12 @@
 //! is one case. Instruction cases give a node (`keyword`, `flags`, `args`, `json`, `heredocs`,
 //! `nested`, `original`, `comments`) and either `error` (the exact message) or `expect` (a subset
 //! of the serialized instruction). Mount cases give `mount` (and `expand`: false for the
-//! parse-time pass); device cases give `device`.
+//! parse-time pass); device cases give `device`; flag-set cases give `define` and `flags`.
 
 use std::fs;
 use std::path::PathBuf;
 
-use mstage::instructions::{parse_device, parse_instruction, parse_mount};
+use mstage::instructions::{parse_device, parse_instruction, parse_mount, BFlags, Expander};
 use mstage::syntax::{Heredoc, Node, SourceRange};
 use serde_json::Value;
 
@@ -90,16 +90,53 @@ fn expander(vars: Value) -> impl Fn(&str) -> Result<String, String> {
     }
 }
 
+/// Declares `define` (`[kind, name, default]`), parses `flags`, and reports every flag's value
+/// and the names used: `{"values": {name: value}, "used": [..]}`.
+fn bflags_case(defs: &[Value], flags: &[String]) -> Result<Value, String> {
+    // BFlags keeps `&'static str` names, as instructions declare them as literals.
+    let names: Vec<&'static str> = defs
+        .iter()
+        .map(|d| &*String::leak(d.get(1).and_then(Value::as_str).unwrap_or("").to_string()))
+        .collect();
+    let mut bf = BFlags::new();
+    for (d, name) in defs.iter().zip(&names) {
+        match (d.get(0).and_then(Value::as_str), d.get(2)) {
+            (Some("bool"), Some(Value::Bool(b))) => bf.bool_flag(name, *b),
+            (Some("string"), Some(Value::String(v))) => bf.string_flag(name, v),
+            (Some("strings"), _) => bf.strings_flag(name),
+            _ => return Err(format!("bad flag definition {d}")),
+        };
+    }
+    bf.parse(flags)?;
+    let values: serde_json::Map<String, Value> = names
+        .iter()
+        .map(|n| {
+            let v = match defs
+                .iter()
+                .find(|d| d.get(1).and_then(Value::as_str) == Some(n))
+            {
+                Some(d) if d.get(0).and_then(Value::as_str) == Some("strings") => {
+                    Value::from(bf.values(n))
+                }
+                _ => Value::from(bf.value(n)),
+            };
+            (n.to_string(), v)
+        })
+        .collect();
+    Ok(serde_json::json!({"values": values, "used": bf.used()}))
+}
+
 /// Runs one case; returns a description of the mismatch, if any.
 fn run_case(case: &Value) -> Option<String> {
     let result: Result<Value, String> = if let Some(m) = case.get("mount").and_then(Value::as_str) {
         let expand = expander(case.get("vars").cloned().unwrap_or(Value::Null));
         let with_expander = case.get("expand").and_then(Value::as_bool).unwrap_or(true);
-        let ex: Option<&dyn Fn(&str) -> Result<String, String>> =
-            if with_expander { Some(&expand) } else { None };
+        let ex: Option<Expander> = if with_expander { Some(&expand) } else { None };
         parse_mount(m, ex)
             .map_err(|e| e.to_string())
             .and_then(|m| serde_json::to_value(m).map_err(|e| e.to_string()))
+    } else if let Some(defs) = case.get("define").and_then(Value::as_array) {
+        bflags_case(defs, &strings(case, "flags"))
     } else if let Some(d) = case.get("device").and_then(Value::as_str) {
         parse_device(d).and_then(|d| serde_json::to_value(d).map_err(|e| e.to_string()))
     } else {

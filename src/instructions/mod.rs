@@ -21,7 +21,7 @@ pub use bflags::{BFlags, FlagKind};
 pub use copy::{AddInstruction, CopyInstruction, SourceContent, SourcesAndDest};
 pub use from::{FromInstruction, OnbuildInstruction};
 pub use healthcheck::{Healthcheck, HealthcheckInstruction};
-pub use mount::{parse_mount, parse_mounts, Mount, MountError, MountKind, ShareMode};
+pub use mount::{parse_mount, parse_mounts, Expander, Mount, MountError, MountKind, ShareMode};
 pub use run::{parse_device, Device, NetworkMode, RunInstruction};
 pub use simple::{
     ArgInstruction, ArgPair, CmdInstruction, CommandLine, EntrypointInstruction, EnvInstruction,

@@ -93,7 +93,8 @@ impl From<String> for MountError {
     }
 }
 
-type Expander<'a> = &'a dyn Fn(&str) -> Result<String, String>;
+/// Expands one word with the stage's variables; the error text is reported as is.
+pub type Expander<'a> = &'a dyn Fn(&str) -> Result<String, String>;
 
 const ALL_KEYS: [&str; 19] = [
     "type",
