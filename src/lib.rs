@@ -5,7 +5,12 @@
 //! graph, ARG scope, pruning) -> `convert` (LLB + image config, over the `llb` builder) ->
 //! `gateway` (BuildKit) or `cli` (a person). See ARCHITECTURE.md.
 
-pub mod cli;
-pub mod proto;
 pub mod syntax;
+pub mod instructions;
+pub mod stages;
+pub mod llb;
+pub mod convert;
 pub mod gateway;
+pub mod cli;
+pub mod platform;
+pub mod proto;
