@@ -5,5 +5,6 @@
 //! graph, ARG scope, pruning) -> `convert` (LLB + image config, over the `llb` builder) ->
 //! `gateway` (BuildKit) or `cli` (a person). See ARCHITECTURE.md.
 
+pub mod llb;
 pub mod proto;
 pub mod syntax;
