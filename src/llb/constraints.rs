@@ -1,0 +1,210 @@
+//! Per-op constraints (client/llb's `Constraints`): platform, worker filters, metadata that is
+//! not part of the digest, and source-map locations.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::proto::pb;
+
+use super::sourcemap::{SourceLocation, SourceMap};
+use std::sync::Arc;
+
+/// Metadata attached to an op by digest (`pb.OpMetadata`), outside the op bytes.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OpMetadata {
+    pub ignore_cache: bool,
+    pub description: BTreeMap<String, String>,
+    /// `Some(true)` forces cache export, `Some(false)` disables it, `None` leaves the default.
+    pub export_cache: Option<bool>,
+    pub caps: BTreeSet<String>,
+    pub progress_group: Option<pb::ProgressGroup>,
+}
+
+impl OpMetadata {
+    /// `mergeMetadata`: `other` wins where set; caps and descriptions accumulate.
+    pub(crate) fn merge(&mut self, other: &OpMetadata) {
+        self.ignore_cache |= other.ignore_cache;
+        self.description.extend(other.description.clone());
+        if other.export_cache.is_some() {
+            self.export_cache = other.export_cache;
+        }
+        self.caps.extend(other.caps.iter().cloned());
+        if other.progress_group.is_some() {
+            self.progress_group = other.progress_group.clone();
+        }
+    }
+
+    pub(crate) fn to_pb(&self) -> pb::OpMetadata {
+        pb::OpMetadata {
+            ignore_cache: self.ignore_cache,
+            description: self.description.clone(),
+            export_cache: self.export_cache.map(|value| pb::ExportCache { value }),
+            caps: self.caps.iter().map(|c| (c.clone(), true)).collect(),
+            progress_group: self.progress_group.clone(),
+        }
+    }
+}
+
+/// Options that shape one op (or, in [`super::MarshalOptions`], every op).
+#[derive(Debug, Clone, Default)]
+pub struct Constraints {
+    pub platform: Option<pb::Platform>,
+    pub worker_constraints: Vec<String>,
+    pub metadata: OpMetadata,
+    pub source_locations: Vec<SourceLocation>,
+    /// Id for `local.unique` on local sources without a session id.
+    pub local_unique_id: Option<String>,
+}
+
+impl Constraints {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The op's platform (normalized as `platforms.Normalize` does).
+    pub fn platform(mut self, p: pb::Platform) -> Self {
+        self.platform = Some(normalize_platform(p));
+        self
+    }
+
+    /// `llb.Require`: worker filters.
+    pub fn require(mut self, filter: impl Into<String>) -> Self {
+        self.worker_constraints.push(filter.into());
+        self
+    }
+
+    /// `llb.WithCustomName`: the `llb.customname` description progress output shows.
+    pub fn custom_name(self, name: impl Into<String>) -> Self {
+        self.description("llb.customname", name)
+    }
+
+    pub fn description(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.metadata.description.insert(key.into(), value.into());
+        self
+    }
+
+    pub fn ignore_cache(mut self) -> Self {
+        self.metadata.ignore_cache = true;
+        self
+    }
+
+    pub fn export_cache(mut self, export: Option<bool>) -> Self {
+        self.metadata.export_cache = export;
+        self
+    }
+
+    pub fn progress_group(mut self, id: &str, name: &str, weak: bool) -> Self {
+        self.metadata.progress_group = Some(pb::ProgressGroup {
+            id: id.to_string(),
+            name: name.to_string(),
+            weak,
+        });
+        self
+    }
+
+    /// `SourceMap.Location`: ties the op to ranges of a source file.
+    pub fn location(mut self, source_map: &Arc<SourceMap>, ranges: Vec<pb::Range>) -> Self {
+        self.source_locations.push(SourceLocation {
+            source_map: Arc::clone(source_map),
+            ranges,
+        });
+        self
+    }
+
+    pub fn local_unique_id(mut self, id: impl Into<String>) -> Self {
+        self.local_unique_id = Some(id.into());
+        self
+    }
+
+    pub(crate) fn add_cap(&mut self, cap: &str) {
+        self.metadata.caps.insert(cap.to_string());
+    }
+}
+
+/// `platforms.Normalize`: lowercases and canonicalizes architecture/variant spellings.
+pub fn normalize_platform(mut p: pb::Platform) -> pb::Platform {
+    p.os = if p.os.is_empty() {
+        std::env::consts::OS.to_string()
+    } else {
+        p.os.to_lowercase()
+    };
+    if p.os == "macos" {
+        p.os = "darwin".to_string();
+    }
+    let arch = p.architecture.to_lowercase();
+    let variant = p.variant.to_lowercase();
+    let (arch, variant) = match arch.as_str() {
+        "i386" => ("386".to_string(), String::new()),
+        "x86_64" | "x86-64" | "amd64" => {
+            let v = if variant == "v1" {
+                String::new()
+            } else {
+                variant
+            };
+            ("amd64".to_string(), v)
+        }
+        "aarch64" | "arm64" => {
+            let v = match variant.as_str() {
+                "8" | "v8" | "v8.0" => String::new(),
+                "9" | "9.0" | "v9.0" => "v9".to_string(),
+                _ => variant,
+            };
+            ("arm64".to_string(), v)
+        }
+        "armhf" => ("arm".to_string(), "v7".to_string()),
+        "armel" => ("arm".to_string(), "v6".to_string()),
+        "arm" => {
+            let v = match variant.as_str() {
+                "" | "7" => "v7".to_string(),
+                "5" | "6" | "8" => format!("v{variant}"),
+                _ => variant,
+            };
+            ("arm".to_string(), v)
+        }
+        _ => (arch, variant),
+    };
+    p.architecture = arch;
+    p.variant = variant;
+    p
+}
+
+/// The platform BuildKit's client defaults to: the host's (`platforms.DefaultSpec`).
+pub fn default_platform() -> pb::Platform {
+    normalize_platform(pb::Platform {
+        os: std::env::consts::OS.to_string(),
+        architecture: std::env::consts::ARCH.to_string(),
+        ..Default::default()
+    })
+}
+
+/// `llb.Platform(...)` shorthand: `os/arch[/variant]` without validation.
+pub fn platform(os: &str, arch: &str, variant: &str) -> pb::Platform {
+    normalize_platform(pb::Platform {
+        os: os.to_string(),
+        architecture: arch.to_string(),
+        variant: variant.to_string(),
+        ..Default::default()
+    })
+}
+
+/// `MarshalConstraints`: the op skeleton (platform, worker constraints) and its metadata, from
+/// the marshal-wide `base` overridden by the op's own constraints.
+pub(crate) fn marshal_constraints(
+    base: &Constraints,
+    own: &Constraints,
+    own_platform: Option<&pb::Platform>,
+) -> (pb::Op, OpMetadata) {
+    let platform = own_platform
+        .or(base.platform.as_ref())
+        .cloned()
+        .unwrap_or_else(default_platform);
+    let mut filters = base.worker_constraints.clone();
+    filters.extend(own.worker_constraints.iter().cloned());
+    let mut md = base.metadata.clone();
+    md.merge(&own.metadata);
+    let op = pb::Op {
+        platform: Some(platform),
+        constraints: Some(pb::WorkerConstraints { filter: filters }),
+        ..Default::default()
+    };
+    (op, md)
+}

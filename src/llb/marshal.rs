@@ -1,0 +1,214 @@
+//! Marshalling a state's graph into a `pb::Definition` the way client/llb's `State.Marshal`
+//! does: depth-first, inputs before the op, each op once, then a terminal op pointing at the
+//! result. Everything is ordered (Vec/BTreeMap) so equal graphs give equal bytes.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+use std::sync::Arc;
+
+use prost::Message;
+use sha2::{Digest as _, Sha256};
+
+use crate::proto::pb;
+
+use super::caps;
+use super::constraints::{Constraints, OpMetadata};
+use super::exec::ExecNode;
+use super::file::FileNode;
+use super::merge::{marshal_diff, marshal_merge};
+use super::source::marshal_source;
+use super::sourcemap::SourceMapCollector;
+use super::state::{Node, OpNode, Output, State};
+use super::LlbError;
+
+/// Marshal-wide settings (client/llb's `ConstraintsOpt`s passed to `Marshal`).
+#[derive(Debug, Clone, Default)]
+pub struct MarshalOptions {
+    /// Defaults for every op; its platform defaults to the host's when unset.
+    pub constraints: Constraints,
+    /// LLB caps the daemon supports (`WithCaps`); `None` when unknown.
+    pub caps: Option<BTreeSet<String>>,
+}
+
+/// `sha256:<hex>` of `bytes`, the op digest form.
+pub fn digest_of(bytes: &[u8]) -> String {
+    let hash = Sha256::digest(bytes);
+    let mut out = String::with_capacity(7 + 64);
+    out.push_str("sha256:");
+    for b in hash {
+        out.push_str(&format!("{b:02x}"));
+    }
+    out
+}
+
+struct Encoded {
+    digest: String,
+}
+
+fn node_key(node: &Arc<Node>) -> usize {
+    Arc::as_ptr(node) as usize
+}
+
+struct Walk<'o> {
+    opts: &'o MarshalOptions,
+    encoded: BTreeMap<usize, Encoded>,
+    emitted: BTreeSet<String>,
+    defs: Vec<Vec<u8>>,
+    metadata: BTreeMap<String, OpMetadata>,
+    sources: SourceMapCollector,
+}
+
+impl Walk<'_> {
+    fn input_of(encoded: &BTreeMap<usize, Encoded>, o: &Output) -> Result<pb::Input, LlbError> {
+        let e = encoded
+            .get(&node_key(&o.node))
+            .ok_or_else(|| LlbError::Io("input marshalled out of order".to_string()))?;
+        Ok(pb::Input {
+            digest: e.digest.clone(),
+            index: o.index,
+        })
+    }
+
+    fn visit(&mut self, node: &Arc<Node>) -> Result<(), LlbError> {
+        if self.encoded.contains_key(&node_key(node)) {
+            return Ok(());
+        }
+        for input in inputs(node) {
+            self.visit(&input.node)?;
+        }
+        let (op, md) = {
+            let encoded = &self.encoded;
+            let mut to_input = |o: &Output| Self::input_of(encoded, o);
+            encode_op(node, self.opts, &mut to_input)?
+        };
+        let bytes = op.encode_to_vec();
+        let digest = digest_of(&bytes);
+        self.metadata.entry(digest.clone()).or_default().merge(&md);
+        self.sources
+            .add(&digest, &node.constraints.source_locations);
+        if self.emitted.insert(digest.clone()) {
+            self.defs.push(bytes);
+        }
+        self.encoded.insert(node_key(node), Encoded { digest });
+        Ok(())
+    }
+}
+
+/// The op's inputs in the order the marshal walk visits them (`Vertex.Inputs`).
+fn inputs(node: &Node) -> Vec<Output> {
+    match &node.op {
+        OpNode::Source(_) => Vec::new(),
+        OpNode::Exec(e) => ExecNode::inputs(e),
+        OpNode::File(f) => FileNode::inputs(f),
+        OpNode::Merge(m) => m.clone(),
+        OpNode::Diff { lower, upper } => lower.iter().chain(upper.iter()).cloned().collect(),
+    }
+}
+
+fn encode_op(
+    node: &Node,
+    opts: &MarshalOptions,
+    to_input: &mut dyn FnMut(&Output) -> Result<pb::Input, LlbError>,
+) -> Result<(pb::Op, OpMetadata), LlbError> {
+    let base = &opts.constraints;
+    let own = &node.constraints;
+    match &node.op {
+        OpNode::Source(s) => marshal_source(s, own, base),
+        OpNode::Exec(e) => e.marshal(own, base, opts.caps.as_ref(), to_input),
+        OpNode::File(f) => f.marshal(own, base, to_input),
+        OpNode::Merge(m) => marshal_merge(m, own, base, to_input),
+        OpNode::Diff { lower, upper } => {
+            marshal_diff(lower.as_ref(), upper.as_ref(), own, base, to_input)
+        }
+    }
+}
+
+/// `State.Marshal`: the definition of `state`'s graph. Scratch gives an empty definition.
+pub fn marshal(state: &State, opts: &MarshalOptions) -> Result<pb::Definition, LlbError> {
+    let Some(out) = &state.out else {
+        return Ok(pb::Definition::default());
+    };
+    let mut walk = Walk {
+        opts,
+        encoded: BTreeMap::new(),
+        emitted: BTreeSet::new(),
+        defs: Vec::new(),
+        metadata: BTreeMap::new(),
+        sources: SourceMapCollector::default(),
+    };
+    walk.visit(&out.node)?;
+    let input = Walk::input_of(&walk.encoded, out)?;
+    let terminal = pb::Op {
+        inputs: vec![input],
+        ..Default::default()
+    };
+    let bytes = terminal.encode_to_vec();
+    let digest = digest_of(&bytes);
+    let mut md = walk.metadata.get(&digest).cloned().unwrap_or_default();
+    md.caps.insert(caps::CONSTRAINTS.to_string());
+    md.caps.insert(caps::PLATFORM.to_string());
+    for m in walk.metadata.values() {
+        if m.ignore_cache {
+            md.caps.insert(caps::META_IGNORE_CACHE.to_string());
+        }
+        if !m.description.is_empty() {
+            md.caps.insert(caps::META_DESCRIPTION.to_string());
+        }
+        if m.export_cache.is_some() {
+            md.caps.insert(caps::META_EXPORT_CACHE.to_string());
+        }
+    }
+    walk.defs.push(bytes);
+    walk.metadata.insert(digest, md);
+    let source = std::mem::take(&mut walk.sources).into_pb(opts)?;
+    Ok(pb::Definition {
+        def: walk.defs,
+        metadata: walk
+            .metadata
+            .iter()
+            .map(|(d, m)| (d.clone(), m.to_pb()))
+            .collect(),
+        source: Some(source),
+    })
+}
+
+/// The digest of the op `state` points at and its output index, without building a definition.
+pub fn state_digest(
+    state: &State,
+    opts: &MarshalOptions,
+) -> Result<Option<(String, i64)>, LlbError> {
+    let Some(out) = &state.out else {
+        return Ok(None);
+    };
+    let mut walk = Walk {
+        opts,
+        encoded: BTreeMap::new(),
+        emitted: BTreeSet::new(),
+        defs: Vec::new(),
+        metadata: BTreeMap::new(),
+        sources: SourceMapCollector::default(),
+    };
+    walk.visit(&out.node)?;
+    let input = Walk::input_of(&walk.encoded, out)?;
+    Ok(Some((input.digest, input.index)))
+}
+
+/// `llb.WriteTo`: the definition's protobuf bytes, which `buildctl debug dump-llb` reads.
+pub fn write_definition(def: &pb::Definition, out: &mut impl Write) -> Result<(), LlbError> {
+    out.write_all(&def.encode_to_vec())
+        .map_err(|e| LlbError::Io(e.to_string()))
+}
+
+/// `llb.ReadFrom`: decodes what [`write_definition`] wrote.
+pub fn read_definition(bytes: &[u8]) -> Result<pb::Definition, LlbError> {
+    pb::Definition::decode(bytes).map_err(|e| LlbError::Decode(e.to_string()))
+}
+
+/// The digest of the op the definition's terminal entry points at (`Definition.Head`).
+pub fn head(def: &pb::Definition) -> Result<Option<String>, LlbError> {
+    let Some(last) = def.def.last() else {
+        return Ok(None);
+    };
+    let op = pb::Op::decode(last.as_slice()).map_err(|e| LlbError::Decode(e.to_string()))?;
+    Ok(op.inputs.first().map(|i| i.digest.clone()))
+}

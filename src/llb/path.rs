@@ -1,0 +1,72 @@
+//! Go's `path` package semantics (Clean, Join), which BuildKit applies to every path it stores in
+//! an op; the bytes, and so the digests, depend on matching them exactly.
+
+/// `path.Clean`: lexical shortest form; "" becomes ".".
+pub(crate) fn clean(p: &str) -> String {
+    if p.is_empty() {
+        return ".".to_string();
+    }
+    let rooted = p.starts_with('/');
+    let mut parts: Vec<&str> = Vec::new();
+    for part in p.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                if parts.last().is_some_and(|last| *last != "..") {
+                    parts.pop();
+                } else if !rooted {
+                    parts.push("..");
+                }
+            }
+            other => parts.push(other),
+        }
+    }
+    let joined = parts.join("/");
+    match (rooted, joined.is_empty()) {
+        (true, _) => format!("/{joined}"),
+        (false, true) => ".".to_string(),
+        (false, false) => joined,
+    }
+}
+
+/// `path.Join`: joins the non-empty elements with "/" and cleans; all empty gives "".
+pub(crate) fn join(elems: &[&str]) -> String {
+    let parts: Vec<&str> = elems.iter().copied().filter(|e| !e.is_empty()).collect();
+    if parts.is_empty() {
+        return String::new();
+    }
+    clean(&parts.join("/"))
+}
+
+pub(crate) fn is_abs(p: &str) -> bool {
+    p.starts_with('/')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clean_matches_go() {
+        let cases = [
+            ("", "."),
+            ("/", "/"),
+            ("a/b/../c", "a/c"),
+            ("/../a", "/a"),
+            ("../../a", "../../a"),
+            ("a/../..", ".."),
+            ("//a//b/./", "/a/b"),
+            ("./", "."),
+        ];
+        for (input, want) in cases {
+            assert_eq!(clean(input), want, "clean({input:?})");
+        }
+    }
+
+    #[test]
+    fn join_matches_go() {
+        assert_eq!(join(&["/", "a", "b/"]), "/a/b");
+        assert_eq!(join(&["", ""]), "");
+        assert_eq!(join(&["/x", "../y"]), "/y");
+    }
+}
