@@ -7,6 +7,7 @@
 mod bflags;
 mod copy;
 mod csv;
+mod expand;
 mod from;
 pub mod goconv;
 mod healthcheck;
@@ -19,6 +20,7 @@ use crate::syntax::{Node, SourceRange};
 
 pub use bflags::{BFlags, FlagKind};
 pub use copy::{AddInstruction, CopyInstruction, SourceContent, SourcesAndDest};
+pub use expand::expand_arg_pairs;
 pub use from::{FromInstruction, OnbuildInstruction};
 pub use healthcheck::{Healthcheck, HealthcheckInstruction};
 pub use mount::{parse_mount, parse_mounts, Expander, Mount, MountError, MountKind, ShareMode};
