@@ -414,3 +414,39 @@ fn merge_and_diff_ops() {
     assert_eq!(dop.lower.as_ref().map(|l| l.input), Some(0));
     assert_eq!(dop.upper.as_ref().map(|u| u.input), Some(1));
 }
+
+#[test]
+fn git_source_identifier_and_attrs() {
+    let (def, ops) = marshal_ops(&llb::git(
+        "https://github.com/moby/buildkit.git",
+        "v0.13.0:docs",
+    ));
+    let s = source(&ops[0]);
+    assert_eq!(
+        s.identifier,
+        "git://github.com/moby/buildkit.git#v0.13.0:docs"
+    );
+    assert_eq!(
+        s.attrs["git.fullurl"],
+        "https://github.com/moby/buildkit.git"
+    );
+    assert_eq!(s.attrs["git.authtokensecret"], "GIT_AUTH_TOKEN");
+    assert_eq!(s.attrs["git.authheadersecret"], "GIT_AUTH_HEADER");
+    assert!(ops[0].platform.is_none());
+    assert_eq!(
+        caps_of(&def, &def.def[0]),
+        set(&[caps::SOURCE_GIT, caps::SOURCE_GIT_FULL_URL])
+    );
+    // scheme-less URLs get https://; scp-style ones are ssh with the default agent socket
+    let (_, ops) = marshal_ops(&llb::git("github.com/a/b", ""));
+    assert_eq!(source(&ops[0]).identifier, "git://github.com/a/b");
+    assert_eq!(
+        source(&ops[0]).attrs["git.fullurl"],
+        "https://github.com/a/b"
+    );
+    let (_, ops) = marshal_ops(&llb::git("git@github.com:a/b.git", "main"));
+    let s = source(&ops[0]);
+    assert_eq!(s.identifier, "git://github.com/a/b.git#main");
+    assert_eq!(s.attrs["git.fullurl"], "git@github.com:a/b.git");
+    assert_eq!(s.attrs["git.mountsshsock"], "default");
+}

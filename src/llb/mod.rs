@@ -15,6 +15,8 @@ mod constraints;
 mod error;
 mod exec;
 mod file;
+mod git;
+mod json;
 mod marshal;
 mod merge;
 mod path;
@@ -30,6 +32,8 @@ pub use file::{
     copy, mkdir, mkfile, rm, symlink, Chmod, Chown, CopyInput, CopyOptions, FileAction,
     MkdirOptions, MkfileOptions, RmOptions, SymlinkOptions, UserOpt,
 };
+pub use git::{git, git_with, GitOptions};
+pub use json::definition_to_json_lines;
 pub use marshal::{
     digest_of, head, marshal, read_definition, state_digest, write_definition, MarshalOptions,
 };
