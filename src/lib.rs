@@ -5,12 +5,12 @@
 //! graph, ARG scope, pruning) -> `convert` (LLB + image config, over the `llb` builder) ->
 //! `gateway` (BuildKit) or `cli` (a person). See ARCHITECTURE.md.
 
-pub mod syntax;
-pub mod instructions;
-pub mod stages;
-pub mod llb;
+pub mod cli;
 pub mod convert;
 pub mod gateway;
-pub mod cli;
+pub mod instructions;
+pub mod llb;
 pub mod platform;
 pub mod proto;
+pub mod stages;
+pub mod syntax;

@@ -68,8 +68,21 @@ impl fmt::Display for Platform {
 fn is_known_os(os: &str) -> bool {
     matches!(
         os,
-        "linux" | "windows" | "darwin" | "freebsd" | "netbsd" | "openbsd" | "solaris" | "illumos"
-            | "android" | "ios" | "plan9" | "aix" | "dragonfly" | "js" | "wasip1"
+        "linux"
+            | "windows"
+            | "darwin"
+            | "freebsd"
+            | "netbsd"
+            | "openbsd"
+            | "solaris"
+            | "illumos"
+            | "android"
+            | "ios"
+            | "plan9"
+            | "aix"
+            | "dragonfly"
+            | "js"
+            | "wasip1"
     )
 }
 
@@ -101,7 +114,11 @@ mod tests {
             ("arm64", "linux/arm64"),
         ];
         for (input, want) in cases {
-            assert_eq!(Platform::parse(input).map(|p| p.to_string()), Ok(want.to_string()), "{input}");
+            assert_eq!(
+                Platform::parse(input).map(|p| p.to_string()),
+                Ok(want.to_string()),
+                "{input}"
+            );
         }
         for bad in ["", "linux//amd64", "nosuchos/amd64", "a/b/c/d"] {
             assert!(Platform::parse(bad).is_err(), "{bad}");

@@ -57,7 +57,10 @@ fn engine_ready() -> bool {
             "CI=true but no engine with image {} (run hack/engine-up and hack/image)",
             frontend_image()
         );
-        eprintln!("skipping: no engine with image {} (run hack/engine-up and hack/image)", frontend_image());
+        eprintln!(
+            "skipping: no engine with image {} (run hack/engine-up and hack/image)",
+            frontend_image()
+        );
     }
     ok
 }
@@ -90,7 +93,16 @@ fn build(case_dir: &Path, case: &Case, work: &Path) -> Build {
     let tag = format!("mstage-e2e-{}", std::process::id());
     let tar = work.join("rootfs.tar");
     let mut cmd = docker();
-    cmd.args(["buildx", "build", "--network", "none", "--progress", "plain", "-t", &tag]);
+    cmd.args([
+        "buildx",
+        "build",
+        "--network",
+        "none",
+        "--progress",
+        "plain",
+        "-t",
+        &tag,
+    ]);
     if let Some(target) = &case.target {
         cmd.args(["--target", target]);
     }
@@ -127,14 +139,32 @@ fn inspect_config(tag: &str) -> serde_json::Value {
 
 /// The image's filesystem, through a container that is created but never started.
 fn export_rootfs(tag: &str, tar: &Path, rootfs: &Path) {
-    let created = docker().args(["create", tag, "/none"]).output().expect("docker create");
-    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+    let created = docker()
+        .args(["create", tag, "/none"])
+        .output()
+        .expect("docker create");
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
     let id = String::from_utf8_lossy(&created.stdout).trim().to_string();
-    let exported = docker().args(["export", "-o"]).arg(tar).arg(&id).status().expect("export");
+    let exported = docker()
+        .args(["export", "-o"])
+        .arg(tar)
+        .arg(&id)
+        .status()
+        .expect("export");
     let _ = docker().args(["rm", &id]).output();
     assert!(exported.success());
     std::fs::create_dir_all(rootfs).expect("rootfs dir");
-    let untar = Command::new("tar").arg("-xf").arg(tar).arg("-C").arg(rootfs).status().expect("tar");
+    let untar = Command::new("tar")
+        .arg("-xf")
+        .arg(tar)
+        .arg("-C")
+        .arg(rootfs)
+        .status()
+        .expect("tar");
     assert!(untar.success());
 }
 
@@ -180,7 +210,11 @@ fn check(name: &str, case: &Case, b: &Build) -> Vec<String> {
         }
     }
     for (key, want) in &case.config {
-        let got = b.config.get(key).cloned().unwrap_or(serde_json::Value::Null);
+        let got = b
+            .config
+            .get(key)
+            .cloned()
+            .unwrap_or(serde_json::Value::Null);
         if &got != want {
             fail(format!("config {key} is {got}, want {want}"));
         }
@@ -208,9 +242,13 @@ fn e2e_cases() {
     assert!(!dirs.is_empty(), "no cases in {}", root.display());
     let mut problems = Vec::new();
     for dir in &dirs {
-        let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let case: Case = serde_json::from_slice(&std::fs::read(dir.join("case.json")).expect("case.json"))
-            .unwrap_or_else(|e| panic!("{name}/case.json: {e}"));
+        let name = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let case: Case =
+            serde_json::from_slice(&std::fs::read(dir.join("case.json")).expect("case.json"))
+                .unwrap_or_else(|e| panic!("{name}/case.json: {e}"));
         let work = std::env::temp_dir().join(format!("mstage-e2e-{}-{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&work);
         let result = build(dir, &case, &work);
@@ -219,5 +257,10 @@ fn e2e_cases() {
         problems.extend(found);
         let _ = std::fs::remove_dir_all(&work);
     }
-    assert!(problems.is_empty(), "{} problem(s):\n{}", problems.len(), problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{} problem(s):\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
 }

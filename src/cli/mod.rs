@@ -1,3 +1,132 @@
-//! Command-line entry points.
+//! The command line: the same pipeline as the gateway, offline, printing what it builds.
 
+pub mod graph;
+pub mod llb;
 pub mod parse;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::convert::ConvertOptions;
+use crate::platform::Platform;
+
+#[derive(Parser)]
+#[command(
+    name = "mstage",
+    version,
+    about = "A BuildKit frontend for the Dockerfile language"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Parse a Dockerfile; with --dump print BuildKit's AST dump.
+    Parse {
+        #[arg(long)]
+        dump: bool,
+        file: PathBuf,
+    },
+    /// Convert a Dockerfile to LLB, written as `buildctl debug dump-llb` reads it.
+    Llb {
+        #[command(flatten)]
+        build: BuildArgs,
+        /// JSON file mapping image names to their image configs.
+        #[arg(long)]
+        image_config: Option<PathBuf>,
+        /// Print the ops as readable JSON lines instead.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the stage graph; stages the target does not need are drawn as skipped.
+    Graph {
+        #[command(flatten)]
+        build: BuildArgs,
+        #[arg(long, value_enum, default_value = "dot")]
+        format: graph::Format,
+    },
+}
+
+/// The build options both `llb` and `graph` take.
+#[derive(Args)]
+pub struct BuildArgs {
+    /// The Dockerfile.
+    #[arg(short = 'f', long = "file", default_value = "Dockerfile")]
+    pub file: PathBuf,
+    #[arg(long)]
+    pub target: Option<String>,
+    /// KEY=VALUE, repeatable.
+    #[arg(long = "build-arg", value_parser = key_value)]
+    pub build_args: Vec<(String, String)>,
+    #[arg(long)]
+    pub platform: Option<String>,
+}
+
+fn key_value(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .ok_or_else(|| format!("expected KEY=VALUE, got {s:?}"))
+}
+
+impl BuildArgs {
+    pub fn read(&self) -> Result<(String, ConvertOptions), String> {
+        let text = std::fs::read_to_string(&self.file)
+            .map_err(|e| format!("{}: {e}", self.file.display()))?;
+        let target_platform = match &self.platform {
+            Some(p) => Some(Platform::parse(p).map_err(|e| e.to_string())?),
+            None => None,
+        };
+        let opts = ConvertOptions {
+            filename: self.file.display().to_string(),
+            target: self.target.clone(),
+            build_args: self.build_args.iter().cloned().collect::<BTreeMap<_, _>>(),
+            target_platform,
+            ..Default::default()
+        };
+        Ok((text, opts))
+    }
+}
+
+/// Runs the CLI; errors print as `FILE:LINE: message`.
+pub async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Parse { dump, file } => parse::run(&file, dump).map(String::into_bytes),
+        Command::Llb {
+            build,
+            image_config,
+            json,
+        } => llb::run(&build, image_config.as_deref(), json).await,
+        Command::Graph { build, format } => graph::run(&build, format).map(String::into_bytes),
+    };
+    match result {
+        Ok(out) => {
+            use std::io::Write;
+            let mut stdout = std::io::stdout().lock();
+            match stdout.write_all(&out).and_then(|()| stdout.flush()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("mstage: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Err(message) => {
+            eprintln!("{message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `FILE:LINE: message` for a conversion error.
+pub fn located(file: &str, err: &crate::convert::ConvertError) -> String {
+    match err.ranges().first() {
+        Some(r) if r.start_line > 0 => format!("{file}:{}: {err}", r.start_line),
+        _ => format!("{file}: {err}"),
+    }
+}

@@ -37,7 +37,11 @@ pub fn global_args(
     lexer: &Lexer,
 ) -> Result<EnvList, ConvertError> {
     let (b, t) = (&platforms.build, &platforms.target);
-    let target_stage = if target_stage.is_empty() { "default" } else { target_stage };
+    let target_stage = if target_stage.is_empty() {
+        "default"
+    } else {
+        target_stage
+    };
     let builtins = [
         ("BUILDPLATFORM", b.to_string()),
         ("BUILDOS", b.os.clone()),

@@ -33,7 +33,10 @@ impl ConvertError {
     /// The Dockerfile lines the error is about, most relevant first.
     pub fn ranges(&self) -> Vec<SourceRange> {
         match self {
-            ConvertError::Syntax(e) => vec![e.range()],
+            ConvertError::Syntax(e) => vec![SourceRange {
+                start_line: e.line,
+                end_line: e.end_line,
+            }],
             ConvertError::Instruction(e) => vec![e.range],
             ConvertError::Stage(e) => e.ranges.clone(),
             ConvertError::At { ranges, .. } => ranges.clone(),

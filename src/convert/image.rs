@@ -20,7 +20,11 @@ pub struct Image {
     pub architecture: String,
     #[serde(default)]
     pub os: String,
-    #[serde(default, rename = "os.version", skip_serializing_if = "String::is_empty")]
+    #[serde(
+        default,
+        rename = "os.version",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub os_version: String,
     #[serde(default, rename = "os.features", skip_serializing_if = "Vec::is_empty")]
     pub os_features: Vec<String>,
@@ -58,18 +62,30 @@ pub struct ImageConfig {
     pub user: String,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub exposed_ports: BTreeMap<String, Empty>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "null_as_default")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "null_as_default"
+    )]
     pub env: Vec<String>,
     /// `None` and `Some(empty)` differ while converting (ENTRYPOINT [] resets), not in JSON.
     #[serde(default, skip_serializing_if = "is_none_or_empty")]
     pub entrypoint: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "is_none_or_empty")]
     pub cmd: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty", deserialize_with = "null_as_default")]
+    #[serde(
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        deserialize_with = "null_as_default"
+    )]
     pub volumes: BTreeMap<String, Empty>,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub working_dir: String,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty", deserialize_with = "null_as_default")]
+    #[serde(
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        deserialize_with = "null_as_default"
+    )]
     pub labels: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub stop_signal: String,
@@ -77,9 +93,17 @@ pub struct ImageConfig {
     pub args_escaped: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub healthcheck: Option<Healthcheck>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "null_as_default")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "null_as_default"
+    )]
     pub on_build: Vec<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "null_as_default")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "null_as_default"
+    )]
     pub shell: Vec<String>,
 }
 
@@ -87,7 +111,11 @@ pub struct ImageConfig {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Healthcheck {
-    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "null_as_default")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "null_as_default"
+    )]
     pub test: Vec<String>,
     #[serde(default, skip_serializing_if = "is_zero")]
     pub interval: i64,
@@ -155,7 +183,13 @@ mod tests {
         assert_eq!(image.config.cmd, Some(vec!["sh".to_string()]));
         assert!(image.config.volumes.is_empty());
         let out = String::from_utf8(image.to_json()).expect("utf8");
-        assert!(out.contains(r#""config":{"Env":["PATH=/bin"],"Cmd":["sh"]}"#), "{out}");
-        assert!(out.contains(r#""history":[{"created_by":"x","empty_layer":true}]"#), "{out}");
+        assert!(
+            out.contains(r#""config":{"Env":["PATH=/bin"],"Cmd":["sh"]}"#),
+            "{out}"
+        );
+        assert!(
+            out.contains(r#""history":[{"created_by":"x","empty_layer":true}]"#),
+            "{out}"
+        );
     }
 }

@@ -6,9 +6,10 @@ mod args;
 mod copy;
 mod dispatch;
 mod error;
+mod expose;
 pub mod image;
-mod names;
-mod paths;
+pub mod names;
+pub mod paths;
 mod run;
 mod stage;
 
@@ -45,6 +46,8 @@ pub struct ConvertOptions {
     pub excludes: Vec<String>,
     /// `--no-cache`: every op ignores the cache.
     pub ignore_cache: bool,
+    /// The network RUN gets unless it asks otherwise (`force-network-mode`).
+    pub network: crate::proto::pb::NetMode,
     /// `image-resolve-mode`: `default`, `pull` or `local`.
     pub resolve_mode: llb::ResolveMode,
     /// LLB capabilities of the BuildKit that will solve the result; `None` offline.
@@ -66,6 +69,7 @@ impl Default for ConvertOptions {
             context_name: "context".into(),
             excludes: Vec::new(),
             ignore_cache: false,
+            network: crate::proto::pb::NetMode::Unset,
             resolve_mode: llb::ResolveMode::Unset,
             llb_caps: None,
             dockerfile_source: None,
@@ -82,8 +86,14 @@ pub struct Converted {
 }
 
 impl Converted {
-    pub fn definition(&self, opts: &ConvertOptions) -> Result<crate::proto::pb::Definition, ConvertError> {
-        let platform = opts.target_platform.clone().unwrap_or_else(|| opts.build_platform.clone());
+    pub fn definition(
+        &self,
+        opts: &ConvertOptions,
+    ) -> Result<crate::proto::pb::Definition, ConvertError> {
+        let platform = opts
+            .target_platform
+            .clone()
+            .unwrap_or_else(|| opts.build_platform.clone());
         let marshal = llb::MarshalOptions {
             constraints: llb::Constraints::new().platform(names::pb_platform(&platform)),
             caps: opts.llb_caps.clone(),
@@ -113,7 +123,12 @@ pub fn stage_graph(text: &str, opts: &ConvertOptions) -> Result<StageGraph, Conv
     };
     let platforms = args::Platforms::new(opts);
     let globals = args::global_args(&platforms, opts, &target_name, &stages.meta_args, &lexer)?;
-    Ok(StageGraph::build(stages, globals, opts.target.as_deref(), &lexer)?)
+    Ok(StageGraph::build(
+        stages,
+        globals,
+        opts.target.as_deref(),
+        &lexer,
+    )?)
 }
 
 /// Converts a Dockerfile: stage graph, concurrent image resolution, then LLB.

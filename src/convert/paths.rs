@@ -71,7 +71,11 @@ pub fn relative_to_workdir(workdir: &str, dest: &str) -> String {
     if dest.starts_with('/') {
         return normalize("/", dest, true);
     }
-    let dest = if dest.is_empty() || dest == "." { "./" } else { dest };
+    let dest = if dest.is_empty() || dest == "." {
+        "./"
+    } else {
+        dest
+    };
     normalize(workdir, dest, true)
 }
 

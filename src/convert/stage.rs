@@ -163,15 +163,23 @@ impl<'a> Converter<'a> {
     fn start_stage(&self, index: usize) -> Result<StageState, ConvertError> {
         let stage = &self.graph.stages[index];
         let steps = StepCounter {
-            stage_name: if self.single_state { String::new() } else { stage.display_name() },
+            stage_name: if self.single_state {
+                String::new()
+            } else {
+                stage.display_name()
+            },
             total: step_count(&self.graph.bases[index], &stage.instructions),
             index: 0,
         };
         let mut st = match &self.graph.bases[index] {
             Base::Stage(base) => {
-                let parent = self.stages.get(*base).and_then(Option::as_ref).ok_or_else(|| {
-                    ConvertError::at("base stage was not converted", stage.from.range)
-                })?;
+                let parent = self
+                    .stages
+                    .get(*base)
+                    .and_then(Option::as_ref)
+                    .ok_or_else(|| {
+                        ConvertError::at("base stage was not converted", stage.from.range)
+                    })?;
                 let mut st = parent.clone();
                 st.image.config.on_build.clear();
                 st.steps = steps;
@@ -191,7 +199,13 @@ impl<'a> Converter<'a> {
             }
             Base::Image(name) => self.image_stage(index, name, steps)?,
         };
-        if !st.image.config.env.iter().any(|e| e.split('=').next() == Some("PATH")) {
+        if !st
+            .image
+            .config
+            .env
+            .iter()
+            .any(|e| e.split('=').next() == Some("PATH"))
+        {
             st.image.config.env.push(format!("PATH={DEFAULT_PATH}"));
         }
         for entry in &st.image.config.env {
@@ -206,6 +220,7 @@ impl<'a> Converter<'a> {
         if !st.image.config.user.is_empty() {
             st.state = st.state.user(&st.image.config.user.clone());
         }
+        st.state = st.state.network(self.opts.network);
         Ok(st)
     }
 
@@ -221,13 +236,21 @@ impl<'a> Converter<'a> {
         }
     }
 
-    fn image_stage(&self, index: usize, name: &str, mut steps: StepCounter) -> Result<StageState, ConvertError> {
+    fn image_stage(
+        &self,
+        index: usize,
+        name: &str,
+        mut steps: StepCounter,
+    ) -> Result<StageState, ConvertError> {
         let stage = &self.graph.stages[index];
         let mut platform = self.stage_platform(index)?;
         let resolved = self.resolved.get(&(name.to_string(), platform.clone()));
         let mut image = match resolved.filter(|r| !r.config.is_empty()) {
             Some(r) => Image::from_json(&r.config).map_err(|e| {
-                ConvertError::at(format!("failed to parse image config: {e}"), stage.from.range)
+                ConvertError::at(
+                    format!("failed to parse image config: {e}"),
+                    stage.from.range,
+                )
             })?,
             None => empty_image(&platform),
         };
@@ -298,12 +321,19 @@ impl<'a> Converter<'a> {
 
     /// Expands a word with the stage's variables (ENV and ARG values so far).
     pub fn expand(&self, st: &StageState, word: &str) -> Result<String, String> {
-        let env: Vec<(String, String)> = st.state.env().iter_pairs().collect();
-        self.lexer.process_word(word, &env).map(|e| e.value).map_err(|e| e.to_string())
+        self.lexer
+            .process_word(word, st.state.env())
+            .map(|e| e.value)
+            .map_err(|e| e.to_string())
     }
 
     /// Constraints every op of a step gets: its progress name, platform and source location.
-    pub fn step_constraints(&self, st: &mut StageState, text: &str, range: SourceRange) -> Constraints {
+    pub fn step_constraints(
+        &self,
+        st: &mut StageState,
+        text: &str,
+        range: SourceRange,
+    ) -> Constraints {
         let name = st.steps.next(text, false);
         let mut c = Constraints::new()
             .custom_name(name)
@@ -340,7 +370,10 @@ fn step_count(base: &Base, instructions: &[Instruction]) -> usize {
         .filter(|i| {
             matches!(
                 i,
-                Instruction::Add(_) | Instruction::Copy(_) | Instruction::Run(_) | Instruction::Workdir(_)
+                Instruction::Add(_)
+                    | Instruction::Copy(_)
+                    | Instruction::Run(_)
+                    | Instruction::Workdir(_)
             )
         })
         .count()
@@ -350,7 +383,11 @@ fn step_count(base: &Base, instructions: &[Instruction]) -> usize {
 fn pinned_reference(name: &str, resolved: Option<&ResolvedImage>) -> String {
     match resolved {
         Some(r) if !r.digest.is_empty() => {
-            let base = if r.reference.is_empty() { name } else { &r.reference };
+            let base = if r.reference.is_empty() {
+                name
+            } else {
+                &r.reference
+            };
             let base = llb::normalize_image_ref(base).unwrap_or_else(|_| base.to_string());
             format!("{}@{}", base.split('@').next().unwrap_or(&base), r.digest)
         }
@@ -383,5 +420,8 @@ fn follow_paths(paths: &BTreeSet<String>) -> Vec<String> {
     if paths.contains("/") {
         return Vec::new();
     }
-    paths.iter().map(|p| paths::clean(p.trim_start_matches('/'))).collect()
+    paths
+        .iter()
+        .map(|p| paths::clean(p.trim_start_matches('/')))
+        .collect()
 }

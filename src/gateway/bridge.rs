@@ -80,8 +80,9 @@ impl Bridge {
         self.frontend_caps.contains(cap)
     }
 
-    pub fn has_llb_cap(&self, cap: &str) -> bool {
-        self.llb_caps.contains(cap)
+    /// The LLB capabilities BuildKit reported; conversion uses only what is there.
+    pub fn llb_caps(&self) -> &BTreeSet<String> {
+        &self.llb_caps
     }
 
     /// Solves a definition and returns the reference to its result.

@@ -1,17 +1,19 @@
-//! The frontend's flow when BuildKit runs it: read the options and the Dockerfile, build, return.
+//! The frontend's flow when BuildKit runs it: read the options and the Dockerfile, convert it
+//! (resolving images through BuildKit, all at once), solve, and return the result with its image
+//! config. Failures go back through Return with the Dockerfile lines they concern.
 
 use std::collections::BTreeMap;
-
-use prost::Message;
-use sha2::{Digest, Sha256};
+use std::sync::Arc;
 
 use super::bridge::{Bridge, BridgeError, SolvedRef};
-use super::options;
-use crate::proto::google::rpc::Status;
-use crate::proto::pb;
+use super::errors::{status_for, SourceFile};
+use super::options::{self, BuildOptions};
+use super::resolver::BridgeResolver;
+use crate::convert::{self, ConvertError};
+use crate::llb::{self, Constraints, MarshalOptions};
 
-/// gRPC's UNKNOWN code: what the reference uses for errors that carry no code of their own.
-const CODE_UNKNOWN: i32 = 2;
+const CONFIG_KEY: &str = "containerimage.config";
+const PLATFORMS_KEY: &str = "refs.platforms";
 
 #[derive(Debug, thiserror::Error)]
 pub enum FrontendError {
@@ -19,24 +21,26 @@ pub enum FrontendError {
     Bridge(#[from] BridgeError),
     #[error("failed to read dockerfile: {0}")]
     ReadDockerfile(BridgeError),
-    #[error("{0}")]
-    Build(String),
+    #[error(transparent)]
+    Options(#[from] options::OptionError),
+    #[error(transparent)]
+    Convert(#[from] ConvertError),
+    #[error(transparent)]
+    Llb(#[from] crate::llb::LlbError),
 }
 
-/// Runs the frontend to completion: any failure is reported to BuildKit through Return.
+/// Runs the frontend to completion: any build failure is reported to BuildKit through Return.
 pub async fn run() -> Result<(), FrontendError> {
     let channel = super::stdio::connect().await.map_err(BridgeError::from)?;
     let bridge = Bridge::connect(channel).await?;
-    let opts = options::frontend_options(std::env::vars());
-    match build(&bridge, &opts).await {
+    let raw = options::frontend_options(std::env::vars());
+    let mut source = None;
+    match build(&bridge, &raw, &mut source).await {
         Ok((solved, metadata)) => bridge.return_result(Some(solved), metadata).await?,
         Err(err) => {
-            let status = Status {
-                code: CODE_UNKNOWN,
-                message: err.to_string(),
-                details: Vec::new(),
-            };
-            bridge.return_error(status).await?
+            bridge
+                .return_error(status_for(&err, source.as_ref()))
+                .await?
         }
     }
     Ok(())
@@ -44,67 +48,104 @@ pub async fn run() -> Result<(), FrontendError> {
 
 type Built = (SolvedRef, BTreeMap<String, Vec<u8>>);
 
-async fn build(bridge: &Bridge, opts: &BTreeMap<String, String>) -> Result<Built, FrontendError> {
-    let filename = opts.get("filename").map_or("Dockerfile", String::as_str);
-    let text = read_dockerfile(bridge, opts, filename).await?;
-    Err(FrontendError::Build(format!(
-        "conversion is not implemented yet ({} bytes read from {filename})",
-        text.len()
-    )))
+async fn build(
+    bridge: &Bridge,
+    raw: &BTreeMap<String, String>,
+    source: &mut Option<SourceFile>,
+) -> Result<Built, FrontendError> {
+    let opts = BuildOptions::from_options(raw, bridge)?;
+    let dockerfile = read_dockerfile(bridge, &opts).await?;
+    let text = String::from_utf8_lossy(&dockerfile.data).into_owned();
+    *source = Some(dockerfile.clone());
+    let mut convert_opts = opts.convert.clone();
+    convert_opts.excludes = dockerignore(bridge, &opts, &dockerfile).await?;
+    convert_opts.dockerfile_source = Some(dockerfile.state.clone());
+    let resolver = Arc::new(BridgeResolver::new(
+        bridge.clone(),
+        opts.resolve_mode.clone(),
+    ));
+    let converted = convert::convert(&text, &convert_opts, resolver).await?;
+    let definition = converted.definition(&convert_opts)?;
+    let solved = bridge.solve(definition).await?;
+    let platform = convert_opts
+        .target_platform
+        .clone()
+        .unwrap_or_else(|| convert_opts.build_platform.clone());
+    let platforms = serde_json::json!({"Platforms": [{
+        "ID": platform.to_string(),
+        "Platform": {"architecture": platform.architecture, "os": platform.os},
+    }]});
+    let metadata = BTreeMap::from([
+        (CONFIG_KEY.to_string(), converted.image.to_json()),
+        (
+            PLATFORMS_KEY.to_string(),
+            platforms.to_string().into_bytes(),
+        ),
+    ]);
+    Ok((solved, metadata))
 }
 
+/// The Dockerfile through a local source that transfers only it and its own ignore file.
 async fn read_dockerfile(
     bridge: &Bridge,
-    opts: &BTreeMap<String, String>,
-    filename: &str,
-) -> Result<String, FrontendError> {
-    let local_name = opts.get("dockerfilekey").map_or("dockerfile", String::as_str);
-    let definition = dockerfile_source(local_name, filename);
+    opts: &BuildOptions,
+) -> Result<SourceFile, FrontendError> {
+    let filename = &opts.filename;
+    let state = llb::local_with(
+        &opts.dockerfile_key,
+        llb::LocalOptions {
+            session_id: Some(opts.convert.session_id.clone()),
+            follow_paths: vec![filename.clone(), format!("{filename}.dockerignore")],
+            shared_key_hint: Some(opts.dockerfile_key.clone()),
+            differ: Some((llb::DiffType::None, false)),
+            constraints: Constraints::new()
+                .custom_name(format!("[internal] load build definition from {filename}")),
+            ..Default::default()
+        },
+    );
+    let definition = llb::marshal(&state, &MarshalOptions::default())?;
     let solved = bridge.solve(definition).await?;
     let data = bridge
         .read_file(&solved, filename, None)
         .await
         .map_err(FrontendError::ReadDockerfile)?;
-    Ok(String::from_utf8_lossy(&data).into_owned())
+    Ok(SourceFile {
+        filename: filename.clone(),
+        data,
+        state,
+        solved,
+    })
 }
 
-fn dockerfile_source(local_name: &str, filename: &str) -> pb::Definition {
-    let follow = serde_json::json!([filename, format!("{filename}.dockerignore")]).to_string();
-    let attrs = BTreeMap::from([
-        ("local.differ".to_string(), "none".to_string()),
-        ("local.followpaths".to_string(), follow),
-        ("local.session".to_string(), options::session_id()),
-        ("local.sharedkeyhint".to_string(), local_name.to_string()),
-    ]);
-    let op = pb::Op {
-        op: Some(pb::op::Op::Source(pb::SourceOp {
-            identifier: format!("local://{local_name}"),
-            attrs,
-        })),
-        ..Default::default()
-    };
-    let bytes = op.encode_to_vec();
-    let digest = format!("sha256:{:x}", Sha256::digest(&bytes));
-    let terminal = pb::Op {
-        inputs: vec![pb::Input {
-            digest: digest.clone(),
-            index: 0,
-        }],
-        ..Default::default()
-    };
-    let metadata = BTreeMap::from([(
-        digest,
-        pb::OpMetadata {
-            description: BTreeMap::from([(
-                "llb.customname".to_string(),
-                format!("[internal] load build definition from {filename}"),
-            )]),
+/// `.dockerignore` patterns: `<Dockerfile>.dockerignore` beside the Dockerfile wins over the
+/// context's `.dockerignore`.
+async fn dockerignore(
+    bridge: &Bridge,
+    opts: &BuildOptions,
+    dockerfile: &SourceFile,
+) -> Result<Vec<String>, FrontendError> {
+    let own = format!("{}.dockerignore", opts.filename);
+    if let Ok(data) = bridge.read_file(&dockerfile.solved, &own, None).await {
+        return Ok(super::dockerignore::parse(&String::from_utf8_lossy(&data)));
+    }
+    let context = &opts.convert.context_name;
+    let state = llb::local_with(
+        context,
+        llb::LocalOptions {
+            session_id: Some(opts.convert.session_id.clone()),
+            follow_paths: vec![".dockerignore".into()],
+            shared_key_hint: Some(format!("{context}-.dockerignore")),
+            differ: Some((llb::DiffType::None, false)),
+            constraints: Constraints::new().custom_name("[internal] load .dockerignore"),
             ..Default::default()
         },
-    )]);
-    pb::Definition {
-        def: vec![bytes, terminal.encode_to_vec()],
-        metadata,
-        source: None,
-    }
+    );
+    let solved = bridge
+        .solve(llb::marshal(&state, &MarshalOptions::default())?)
+        .await?;
+    let data = bridge
+        .read_file(&solved, ".dockerignore", None)
+        .await
+        .unwrap_or_default();
+    Ok(super::dockerignore::parse(&String::from_utf8_lossy(&data)))
 }

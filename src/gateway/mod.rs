@@ -1,8 +1,11 @@
 //! BuildKit's side: the gateway client that runs when BuildKit starts mstage as a frontend.
 
 mod bridge;
+mod dockerignore;
+mod errors;
 mod frontend;
 pub mod options;
+mod resolver;
 mod stdio;
 
 pub use frontend::run;

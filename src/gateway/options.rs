@@ -44,3 +44,112 @@ mod tests {
         assert_eq!(opts.len(), 3);
     }
 }
+
+/// The options mstage understands, read from the raw ones (dockerui's `Config`).
+#[derive(Debug, Clone)]
+pub struct BuildOptions {
+    pub filename: String,
+    pub dockerfile_key: String,
+    /// `image-resolve-mode` as ResolveImageConfig takes it.
+    pub resolve_mode: String,
+    pub convert: crate::convert::ConvertOptions,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OptionError {
+    #[error("invalid platform {0:?}: {1}")]
+    Platform(String, String),
+    #[error("invalid image-resolve-mode: {0}")]
+    ResolveMode(String),
+    #[error("invalid netmode {0}")]
+    NetMode(String),
+    #[error("{0} is not supported by mstage yet")]
+    Unsupported(String),
+}
+
+impl BuildOptions {
+    pub fn from_options(
+        opts: &BTreeMap<String, String>,
+        bridge: &super::bridge::Bridge,
+    ) -> Result<BuildOptions, OptionError> {
+        use crate::llb::ResolveMode;
+        use crate::platform::Platform;
+        let get =
+            |key: &str, default: &str| opts.get(key).map_or(default, String::as_str).to_string();
+        let prefixed = |prefix: &str| -> BTreeMap<String, String> {
+            opts.iter()
+                .filter_map(|(k, v)| k.strip_prefix(prefix).map(|k| (k.to_string(), v.clone())))
+                .collect()
+        };
+        let build_platform = bridge
+            .workers
+            .first()
+            .and_then(|w| w.platforms.first())
+            .map(|p| Platform {
+                os: p.os.clone(),
+                architecture: p.architecture.clone(),
+                variant: p.variant.clone(),
+            })
+            .unwrap_or_else(Platform::host);
+        let targets: Vec<&str> = opts
+            .get("platform")
+            .map(|v| {
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let target_platform = match targets.as_slice() {
+            [] => None,
+            [one] => Some(
+                Platform::parse(one)
+                    .map_err(|e| OptionError::Platform(one.to_string(), e.to_string()))?,
+            ),
+            _ => {
+                return Err(OptionError::Unsupported(
+                    "building several platforms at once".into(),
+                ))
+            }
+        };
+        let (resolve_mode, llb_mode) = match opts.get("image-resolve-mode").map(String::as_str) {
+            None | Some("") | Some("default") => ("default", ResolveMode::Unset),
+            Some("pull") => ("pull", ResolveMode::ForcePull),
+            Some("local") => ("local", ResolveMode::PreferLocal),
+            Some(other) => return Err(OptionError::ResolveMode(other.to_string())),
+        };
+        let ignore_cache = match opts.get("no-cache").map(String::as_str) {
+            None => false,
+            Some("") => true,
+            Some(_) => return Err(OptionError::Unsupported("--no-cache-filter".into())),
+        };
+        let network = match opts.get("force-network-mode").map(String::as_str) {
+            None | Some("") | Some("sandbox") => crate::proto::pb::NetMode::Unset,
+            Some("none") => crate::proto::pb::NetMode::None,
+            Some("host") => crate::proto::pb::NetMode::Host,
+            Some(other) => return Err(OptionError::NetMode(other.to_string())),
+        };
+        let filename = get("filename", "Dockerfile");
+        let convert = crate::convert::ConvertOptions {
+            filename: filename.clone(),
+            target: opts.get("target").filter(|t| !t.is_empty()).cloned(),
+            build_args: prefixed("build-arg:"),
+            labels: prefixed("label:"),
+            target_platform,
+            build_platform,
+            session_id: session_id(),
+            context_name: get("contextkey", "context"),
+            ignore_cache,
+            network,
+            resolve_mode: llb_mode,
+            llb_caps: Some(bridge.llb_caps().clone()),
+            ..Default::default()
+        };
+        Ok(BuildOptions {
+            filename,
+            dockerfile_key: get("dockerfilekey", "dockerfile"),
+            resolve_mode: resolve_mode.to_string(),
+            convert,
+        })
+    }
+}

@@ -8,7 +8,10 @@ use tonic::transport::{Channel, Endpoint};
 
 /// Opens the channel. The pipes exist once, so a reconnect attempt fails instead of reusing them.
 pub async fn connect() -> Result<Channel, tonic::transport::Error> {
-    let pipes = Mutex::new(Some(tokio::io::join(tokio::io::stdin(), tokio::io::stdout())));
+    let pipes = Mutex::new(Some(tokio::io::join(
+        tokio::io::stdin(),
+        tokio::io::stdout(),
+    )));
     // The URI is never dialled; the connector hands over the pipes.
     Endpoint::from_static("http://buildkit.stdio")
         .connect_with_connector(tower::service_fn(move |_| {

@@ -38,6 +38,7 @@ pub use marshal::{
     digest_of, head, marshal, read_definition, state_digest, write_definition, MarshalOptions,
 };
 pub use merge::{diff, merge};
+pub use reference::normalize_image_ref;
 pub use source::{
     http, http_with, image, image_with, local, local_with, oci_layout, DiffType, HttpOptions,
     ImageOptions, LocalOptions, ResolveMode,

@@ -8,7 +8,7 @@ const OFFICIAL_REPO_PREFIX: &str = "library/";
 const NAME_TOTAL_LENGTH_MAX: usize = 255;
 
 /// The fully qualified form of `reference`, or the reference library's error message.
-pub(crate) fn normalize_image_ref(reference: &str) -> Result<String, String> {
+pub fn normalize_image_ref(reference: &str) -> Result<String, String> {
     if reference.len() == 64 && reference.bytes().all(is_lower_hex) {
         return Err(format!(
             "invalid repository name ({reference}), cannot specify 64-byte hexadecimal strings"

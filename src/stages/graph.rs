@@ -105,10 +105,12 @@ impl StageGraph {
             Base::Stage(b) => Some(b),
             _ => None,
         };
-        let deps = self.dependencies[stage].iter().filter_map(|d| match d.source {
-            Source::Stage(s) => Some(s),
-            _ => None,
-        });
+        let deps = self.dependencies[stage]
+            .iter()
+            .filter_map(|d| match d.source {
+                Source::Stage(s) => Some(s),
+                _ => None,
+            });
         base.into_iter().chain(deps)
     }
 

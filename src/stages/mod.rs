@@ -7,7 +7,7 @@ mod resolve;
 mod split;
 
 pub use graph::{Base, Dependency, DependencyKind, Source, StageGraph};
-pub use resolve::{resolve_all, ImageResolver, ResolveError, ResolvedImage};
+pub use resolve::{resolve_all, ImageResolver, ResolveError, ResolveFuture, ResolvedImage};
 pub use split::{split_stages, Stage, Stages};
 
 use crate::syntax::SourceRange;

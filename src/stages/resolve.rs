@@ -82,7 +82,10 @@ mod tests {
     }
 
     fn requests(names: &[&str]) -> Vec<(String, Platform)> {
-        names.iter().map(|n| (n.to_string(), Platform::host())).collect()
+        names
+            .iter()
+            .map(|n| (n.to_string(), Platform::host()))
+            .collect()
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -98,6 +101,9 @@ mod tests {
     #[tokio::test]
     async fn a_failure_names_the_image() {
         let err = resolve_all(Arc::new(SlowResolver), requests(&["ok", "missing"])).await;
-        assert_eq!(err.map(|_| ()).map_err(|e| e.to_string()), Err("missing: not found".into()));
+        assert_eq!(
+            err.map(|_| ()).map_err(|e| e.to_string()),
+            Err("missing: not found".into())
+        );
     }
 }

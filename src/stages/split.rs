@@ -53,7 +53,10 @@ pub fn split_stages(instructions: Vec<Instruction>) -> Result<Stages, StageError
         }
     }
     if out.stages.is_empty() {
-        return Err(StageError::new("dockerfile contains no stages to build", Vec::new()));
+        return Err(StageError::new(
+            "dockerfile contains no stages to build",
+            Vec::new(),
+        ));
     }
     Ok(out)
 }

@@ -1,0 +1,346 @@
+//! COPY and ADD: one file op whose copy actions read the build context, another stage, an image,
+//! inline heredoc files or URLs (BuildKit's `dispatchCopy`). `--link` copies onto scratch and
+//! merges the result, so the layer does not depend on what it lands on.
+
+use super::dispatch::DispatchResult;
+use super::names::{pb_platform, uppercase_keyword};
+use super::paths;
+use super::stage::{Converter, StageState};
+use super::ConvertError;
+use crate::instructions::{AddInstruction, CopyInstruction, SourcesAndDest};
+use crate::llb::{self, Chmod, Constraints, CopyInput, CopyOptions, FileAction, State};
+use crate::stages::Source;
+use crate::syntax::SourceRange;
+
+/// What differs between COPY and ADD once their flags are read.
+struct CopySpec<'a> {
+    is_add: bool,
+    code: &'a str,
+    range: SourceRange,
+    sources: &'a SourcesAndDest,
+    /// Where local source paths are read: the context, or the `--from` stage or image.
+    from: State,
+    from_context: bool,
+    chown: &'a str,
+    chmod: &'a str,
+    link: bool,
+    exclude_patterns: &'a [String],
+    checksum: &'a str,
+    unpack: Option<bool>,
+}
+
+impl Converter<'_> {
+    pub(super) fn copy(
+        &mut self,
+        stage: usize,
+        index: usize,
+        st: &mut StageState,
+        c: &CopyInstruction,
+    ) -> DispatchResult {
+        let (from, from_context) = if c.from.is_empty() {
+            (self.context.clone(), true)
+        } else {
+            let dep = self.graph.dependencies[stage]
+                .iter()
+                .find(|d| d.instruction == index)
+                .map(|d| d.source.clone())
+                .unwrap_or(Source::Scratch);
+            if let Source::Stage(s) = dep {
+                if s >= stage {
+                    return Err(ConvertError::at(
+                        format!(
+                            "cannot copy from stage {:?}, it needs to be defined before current stage {:?}",
+                            c.from,
+                            self.graph.stages[stage].display_name()
+                        ),
+                        c.range,
+                    ));
+                }
+            }
+            (
+                self.source_state(&dep)
+                    .map_err(|m| ConvertError::at(m, c.range))?,
+                false,
+            )
+        };
+        self.copy_files(
+            st,
+            CopySpec {
+                is_add: false,
+                code: &c.code,
+                range: c.range,
+                sources: &c.sources,
+                from,
+                from_context,
+                chown: &c.chown,
+                chmod: &c.chmod,
+                link: c.link,
+                exclude_patterns: &c.exclude_patterns,
+                checksum: "",
+                unpack: None,
+            },
+        )
+    }
+
+    pub(super) fn add(&mut self, st: &mut StageState, c: &AddInstruction) -> DispatchResult {
+        self.copy_files(
+            st,
+            CopySpec {
+                is_add: true,
+                code: &c.code,
+                range: c.range,
+                sources: &c.sources,
+                from: self.context.clone(),
+                from_context: true,
+                chown: &c.chown,
+                chmod: &c.chmod,
+                link: c.link,
+                exclude_patterns: &c.exclude_patterns,
+                checksum: &c.checksum,
+                unpack: c.unpack,
+            },
+        )
+    }
+
+    fn copy_files(&mut self, st: &mut StageState, spec: CopySpec) -> DispatchResult {
+        let err = |m: String| ConvertError::at(m, spec.range);
+        let dest = paths::relative_to_workdir(st.state.get_dir(), &spec.sources.dest_path);
+        let mode = parse_chmod(spec.chmod).map_err(err)?;
+        check_checksum(&spec).map_err(err)?;
+        let owner = Some(spec.chown)
+            .filter(|c| !c.is_empty())
+            .map(llb::Chown::parse);
+        let base_opts = CopyOptions {
+            mode: mode.clone(),
+            create_dest_path: true,
+            owner,
+            exclude_patterns: spec.exclude_patterns.to_vec(),
+            ..Default::default()
+        };
+        let name = uppercase_keyword(&self.expand_for_name(st, spec.code, false));
+        let step_name = st.steps.next(&name, false);
+        let mut message = String::from(if spec.is_add { "ADD" } else { "COPY" });
+        if !spec.chown.is_empty() {
+            message.push_str(&format!(" --chown={}", spec.chown));
+        }
+        if !spec.chmod.is_empty() {
+            message.push_str(&format!(" --chmod={}", spec.chmod));
+        }
+        let mut chain: Option<FileAction> = None;
+        let mut push = |input: CopyInput, src: &str, opts: CopyOptions| {
+            chain = Some(match &chain {
+                None => llb::copy(input, src, &dest, opts),
+                Some(a) => a.copy(input, src, &dest, opts),
+            });
+        };
+        for src in &spec.sources.source_paths {
+            message.push_str(&format!(" {src}"));
+            if is_git_source(src) {
+                return Err(err(format!(
+                    "{} from git ({src}) is not supported by mstage yet",
+                    if spec.is_add { "ADD" } else { "COPY" }
+                )));
+            }
+            if src.starts_with("http://") || src.starts_with("https://") {
+                if !spec.is_add {
+                    return Err(err("source can't be a URL for COPY".into()));
+                }
+                let filename = url_filename(src);
+                let http = llb::http_with(
+                    src,
+                    llb::HttpOptions {
+                        checksum: Some(spec.checksum.to_string()).filter(|c| !c.is_empty()),
+                        filename: Some(filename.clone()),
+                        constraints: Constraints::new()
+                            .custom_name(step_name.clone())
+                            .description("com.docker.dockerfile.v1.command", ""),
+                        ..Default::default()
+                    },
+                );
+                let opts = CopyOptions {
+                    attempt_unpack: spec.unpack.unwrap_or(false),
+                    ..base_opts.clone()
+                };
+                push(CopyInput::from(&http), &filename, opts);
+                continue;
+            }
+            if spec.from_context {
+                self.context_paths.insert(paths::join("/", src));
+            }
+            let opts = CopyOptions {
+                follow_symlinks: true,
+                dir_contents_only: true,
+                attempt_unpack: spec.unpack.unwrap_or(spec.is_add),
+                allow_wildcard: true,
+                allow_empty_wildcard: true,
+                ..base_opts.clone()
+            };
+            push(
+                CopyInput::from(&spec.from),
+                &paths::normalize("/", src, false),
+                opts,
+            );
+        }
+        for content in &spec.sources.source_contents {
+            message.push_str(&format!(" <<{}", content.path));
+            let inline = llb::scratch().file(
+                &llb::mkfile(
+                    &content.path,
+                    0o644,
+                    content.data.clone().into_bytes(),
+                    Default::default(),
+                ),
+                self.internal_constraints(st, "preparing inline document"),
+            );
+            push(CopyInput::from(&inline), &content.path, base_opts.clone());
+        }
+        message.push_str(&format!(" {}", spec.sources.dest_path));
+        let Some(chain) = chain else {
+            return Err(err(format!("{} requires at least two arguments", message)));
+        };
+        let mut constraints = Constraints::new()
+            .custom_name(step_name.clone())
+            .location(&self.source_map, vec![super::stage::line_range(spec.range)]);
+        if self.opts.ignore_cache {
+            constraints = constraints.ignore_cache();
+        }
+        let merge_supported = self
+            .opts
+            .llb_caps
+            .as_ref()
+            .is_some_and(|caps| caps.contains(llb::caps::MERGE_OP));
+        st.state = if merge_supported && spec.link && spec.chmod.is_empty() {
+            self.linked_copy(st, &chain, constraints, &step_name, &name)
+        } else {
+            st.state.file(&chain, constraints)
+        };
+        st.commit(message, true, true);
+        Ok(())
+    }
+
+    /// `--link`: the copy runs on scratch and is merged onto the stage.
+    fn linked_copy(
+        &self,
+        st: &mut StageState,
+        chain: &FileAction,
+        constraints: Constraints,
+        step_name: &str,
+        name: &str,
+    ) -> State {
+        // The reference uses a random group id; any id unique within the build does.
+        let group = format!("{}-{}", st.steps.stage_name, st.steps.index);
+        st.steps.index -= 1;
+        let link_name = st.steps.next(&format!("LINK {name}"), false);
+        let copied = llb::scratch().file(
+            chain,
+            constraints
+                .clone()
+                .platform(pb_platform(&st.platform))
+                .progress_group(&group, step_name, true),
+        );
+        llb::merge(
+            &[st.state.clone(), copied],
+            constraints
+                .progress_group(&group, step_name, false)
+                .custom_name(link_name),
+        )
+        .reset(&st.state)
+    }
+}
+
+/// `--chmod`: octal up to 07777, or a symbolic mode (`u+x,g-w`).
+fn parse_chmod(chmod: &str) -> Result<Option<Chmod>, String> {
+    if chmod.is_empty() {
+        return Ok(None);
+    }
+    let bad = || {
+        format!(
+            "invalid chmod parameter: '{chmod}'. it should be octal string and between 0 and 07777"
+        )
+    };
+    if chmod.starts_with(|c: char| c.is_ascii_digit()) {
+        return match u32::from_str_radix(chmod, 8) {
+            Ok(m) if m <= 0o7777 => Ok(Some(Chmod::Mode(m))),
+            _ => Err(bad()),
+        };
+    }
+    let valid_clause = |clause: &str| {
+        let ops = clause.trim_start_matches(['u', 'g', 'o', 'a']);
+        !ops.is_empty()
+            && ops.starts_with(['+', '-', '='])
+            && ops.chars().all(|c| "+-=rwxXstugo".contains(c))
+    };
+    if chmod.split(',').all(valid_clause) {
+        Ok(Some(Chmod::Str(chmod.to_string())))
+    } else {
+        Err(format!("invalid mode: {chmod}"))
+    }
+}
+
+fn check_checksum(spec: &CopySpec) -> Result<(), String> {
+    if spec.checksum.is_empty() {
+        return Ok(());
+    }
+    if !spec.is_add {
+        return Err("checksum can't be specified for COPY".into());
+    }
+    match spec.sources.source_paths.as_slice() {
+        [one]
+            if one.starts_with("http://") || one.starts_with("https://") || is_git_source(one) =>
+        {
+            Ok(())
+        }
+        [_] => Err("checksum requires HTTP(S) or Git sources".into()),
+        _ => Err("checksum can't be specified for multiple sources".into()),
+    }
+}
+
+fn is_git_source(src: &str) -> bool {
+    src.starts_with("git@")
+        || src.starts_with("git://")
+        || ((src.starts_with("https://") || src.starts_with("http://"))
+            && src
+                .split(['#', '?'])
+                .next()
+                .is_some_and(|u| u.ends_with(".git")))
+}
+
+/// The file name an ADD of a URL saves under (`path.Base` of the URL's path).
+fn url_filename(url: &str) -> String {
+    let path = url
+        .split_once("://")
+        .map(|(_, rest)| rest.split_once('/').map_or("", |(_, p)| p))
+        .unwrap_or("");
+    let path = path.split(['?', '#']).next().unwrap_or("");
+    match path.trim_end_matches('/').rsplit('/').next() {
+        Some(base) if !base.is_empty() && base != "." => base.to_string(),
+        _ => "__unnamed__".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chmod_accepts_octal_and_symbolic_modes() {
+        assert_eq!(parse_chmod("755"), Ok(Some(Chmod::Mode(0o755))));
+        assert_eq!(
+            parse_chmod("u+x,g-w"),
+            Ok(Some(Chmod::Str("u+x,g-w".into())))
+        );
+        assert!(parse_chmod("10000").is_err());
+        assert!(parse_chmod("64a").is_err());
+        assert!(parse_chmod("z+q").is_err());
+    }
+
+    #[test]
+    fn url_file_names() {
+        assert_eq!(
+            url_filename("https://example.com/dir/file.tar?x=1"),
+            "file.tar"
+        );
+        assert_eq!(url_filename("https://example.com/"), "__unnamed__");
+        assert_eq!(url_filename("https://example.com"), "__unnamed__");
+    }
+}

@@ -1,0 +1,373 @@
+//! Conversion of the instructions that change the image config and the build environment but
+//! make no layer (ENV, ARG, LABEL, USER, CMD, ...), and the per-instruction dispatch.
+
+use super::image::Healthcheck;
+use super::stage::{Converter, StageState};
+use super::{expose, paths, ConvertError};
+use crate::instructions::{
+    goconv::go_quote, ArgInstruction, CommandLine, Instruction, KeyValuePair,
+};
+use crate::llb::{self, Constraints, EnvList};
+use crate::syntax::shell::{EnvGetter, Lexer};
+use crate::syntax::SourceRange;
+
+/// ARGs that configure BuildKit itself and never reach a RUN's environment.
+const NON_ENV_ARGS: [&str; 2] = ["BUILDKIT_SBOM_SCAN_CONTEXT", "BUILDKIT_SBOM_SCAN_STAGE"];
+
+impl EnvGetter for EnvList {
+    fn get(&self, key: &str) -> Option<&str> {
+        EnvList::get(self, key)
+    }
+
+    fn keys(&self) -> Vec<String> {
+        EnvList::keys(self).map(str::to_string).collect()
+    }
+}
+
+pub(super) type DispatchResult<T = ()> = std::result::Result<T, ConvertError>;
+type Result<T = ()> = DispatchResult<T>;
+
+impl Converter<'_> {
+    pub(super) fn dispatch(
+        &mut self,
+        stage: usize,
+        index: usize,
+        instruction: &Instruction,
+        st: &mut StageState,
+    ) -> Result {
+        let range = instruction.range();
+        let err = |m: String| ConvertError::at(m, range);
+        let instruction = &self.expanded(instruction, st).map_err(err)?;
+        match instruction {
+            Instruction::Env(c) => self.env(st, &c.env),
+            Instruction::Label(c) => self.label(st, &c.labels),
+            Instruction::Maintainer(c) => {
+                st.image.author = c.maintainer.clone();
+                st.commit(format!("MAINTAINER {}", c.maintainer), false, false);
+                Ok(())
+            }
+            Instruction::Workdir(c) => self.workdir(st, &c.path, &c.code, range),
+            Instruction::User(c) => {
+                let user = c.user.clone();
+                st.state = st.state.user(&user);
+                st.image.config.user = user.clone();
+                st.commit(format!("USER {user}"), false, false);
+                Ok(())
+            }
+            Instruction::Cmd(c) => {
+                let args = with_shell(st, &c.cmd);
+                st.commit(format!("CMD {}", go_quote_list(&args)), false, false);
+                st.image.config.cmd = Some(args);
+                st.image.config.args_escaped = true;
+                st.cmd_set = true;
+                Ok(())
+            }
+            Instruction::Entrypoint(c) => {
+                let args = with_shell(st, &c.cmd);
+                st.commit(format!("ENTRYPOINT {}", go_quote_list(&args)), false, false);
+                st.image.config.entrypoint = Some(args);
+                if !st.cmd_set {
+                    st.image.config.cmd = None;
+                }
+                Ok(())
+            }
+            Instruction::Healthcheck(c) => {
+                let h = &c.health;
+                let nanos =
+                    |d: std::time::Duration| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX);
+                let config = Healthcheck {
+                    test: h.test.clone(),
+                    interval: nanos(h.interval),
+                    timeout: nanos(h.timeout),
+                    start_period: nanos(h.start_period),
+                    start_interval: nanos(h.start_interval),
+                    retries: i64::from(h.retries),
+                };
+                st.commit(
+                    format!("HEALTHCHECK {}", healthcheck_history(h)),
+                    false,
+                    false,
+                );
+                st.image.config.healthcheck = Some(config);
+                Ok(())
+            }
+            Instruction::Expose(c) => {
+                let mut words = Vec::new();
+                for port in &c.ports {
+                    let env = st.state.env().clone();
+                    let split = self
+                        .lexer
+                        .process_words(port, &env)
+                        .map_err(|e| err(e.to_string()))?;
+                    words.extend(split);
+                }
+                let ports = expose::parse_ports(&words).map_err(err)?;
+                st.commit(format!("EXPOSE [{}]", ports.join(" ")), false, false);
+                for p in ports {
+                    st.image.config.exposed_ports.insert(p, Default::default());
+                }
+                Ok(())
+            }
+            Instruction::Volume(c) => {
+                let mut volumes = Vec::new();
+                for v in &c.volumes {
+                    if v.is_empty() {
+                        return Err(err("VOLUME specified can not be an empty string".into()));
+                    }
+                    volumes.push(v.clone());
+                }
+                st.commit(format!("VOLUME [{}]", volumes.join(" ")), false, false);
+                for v in volumes {
+                    st.image.config.volumes.insert(v, Default::default());
+                }
+                Ok(())
+            }
+            Instruction::Stopsignal(c) => {
+                let signal = c.signal.clone();
+                check_signal(&signal).map_err(err)?;
+                st.commit(format!("STOPSIGNAL {signal}"), false, false);
+                st.image.config.stop_signal = signal;
+                Ok(())
+            }
+            Instruction::Shell(c) => {
+                st.commit(format!("SHELL [{}]", c.shell.join(" ")), false, false);
+                st.image.config.shell = c.shell.clone();
+                Ok(())
+            }
+            Instruction::Arg(c) => self.arg(st, c),
+            Instruction::Onbuild(c) => {
+                st.image.config.on_build.push(c.expression.clone());
+                Ok(())
+            }
+            Instruction::Run(c) => self.run_instruction(stage, index, st, c),
+            Instruction::Copy(c) => self.copy(stage, index, st, c),
+            Instruction::Add(c) => self.add(st, c),
+            Instruction::From(_) => Err(err("FROM inside a stage".into())),
+        }
+    }
+
+    fn env(&self, st: &mut StageState, pairs: &[KeyValuePair]) -> Result {
+        let mut message = String::from("ENV");
+        for pair in pairs {
+            let (key, value) = (&pair.key, &pair.value);
+            message.push_str(&format!(" {key}={value}"));
+            st.state = st.state.add_env(key, value);
+            set_env(&mut st.image.config.env, key, value);
+        }
+        st.commit(message, false, false);
+        Ok(())
+    }
+
+    fn label(&self, st: &mut StageState, pairs: &[KeyValuePair]) -> Result {
+        let mut message = String::from("LABEL");
+        for pair in pairs {
+            message.push_str(&format!(" {}={}", pair.key, pair.value));
+            st.image
+                .config
+                .labels
+                .insert(pair.key.clone(), pair.value.clone());
+        }
+        st.commit(message, false, false);
+        Ok(())
+    }
+
+    /// The instruction with the words the reference expands before dispatch expanded with the
+    /// stage's variables (ARG expands its own values as it declares them).
+    fn expanded(
+        &self,
+        instruction: &Instruction,
+        st: &StageState,
+    ) -> std::result::Result<Instruction, String> {
+        let mut out = instruction.clone();
+        if matches!(out, Instruction::Arg(_)) {
+            return Ok(out);
+        }
+        let env = st.state.env();
+        let words = |w: &str| {
+            self.lexer
+                .process_word(w, env)
+                .map(|e| e.value)
+                .map_err(|e| e.to_string())
+        };
+        out.expand_words(&words)?;
+        // Heredoc bodies keep their quotes and use `\` whatever the escape directive says.
+        let raw = Lexer::new('\\').skip_process_quotes(true);
+        let raw_words = |w: &str| {
+            raw.process_word(w, env)
+                .map(|e| e.value)
+                .map_err(|e| e.to_string())
+        };
+        out.expand_raw(&raw_words)?;
+        Ok(out)
+    }
+
+    /// WORKDIR: sets the directory and creates it (a layer) unless it is `/`.
+    pub(super) fn workdir(
+        &self,
+        st: &mut StageState,
+        path: &str,
+        code: &str,
+        range: SourceRange,
+    ) -> Result {
+        let wd = paths::normalize_workdir(&st.image.config.working_dir, path);
+        st.image.config.working_dir = wd.clone();
+        st.state = st.state.dir(&wd);
+        let with_layer = wd != "/";
+        if with_layer {
+            let owner = Some(st.image.config.user.clone())
+                .filter(|u| !u.is_empty())
+                .map(|u| llb::Chown::parse(&u));
+            let action = llb::mkdir(
+                &wd,
+                0o755,
+                llb::MkdirOptions {
+                    make_parents: true,
+                    owner,
+                    created: None,
+                },
+            );
+            let name = super::names::uppercase_keyword(&self.expand_for_name(st, code, false));
+            let c = self.step_constraints(st, &name, range);
+            st.state = st.state.file(&action, c);
+        }
+        st.commit(format!("WORKDIR {wd}"), with_layer, false);
+        Ok(())
+    }
+
+    fn arg(&self, st: &mut StageState, c: &ArgInstruction) -> Result {
+        let mut parts = Vec::new();
+        for pair in &c.args {
+            let given = self.opts.build_args.get(&pair.key).cloned();
+            let value = match (&given, &pair.value) {
+                (Some(v), _) => Some(v.clone()),
+                (None, Some(default)) => Some(
+                    self.expand(st, default)
+                        .map_err(|m| ConvertError::at(m, c.range))?,
+                ),
+                (None, None) => self.graph.global_args.get(&pair.key).map(str::to_string),
+            };
+            if let Some(v) = &value {
+                if !NON_ENV_ARGS.contains(&pair.key.as_str()) {
+                    st.state = st.state.add_env(&pair.key, v);
+                }
+            }
+            st.build_args.push((pair.key.clone(), value.clone()));
+            parts.push(match &value {
+                Some(v) => format!("{}={v}", pair.key),
+                None => pair.key.clone(),
+            });
+        }
+        st.commit(format!("ARG {}", parts.join(" ")), false, false);
+        Ok(())
+    }
+
+    /// An instruction's text with variables expanded where possible, for progress names.
+    /// RUN keeps quotes and unset variables as written (`raw`); other instructions do not.
+    pub(super) fn expand_for_name(&self, st: &StageState, code: &str, raw: bool) -> String {
+        let lexer = self.lexer.clone().raw_quotes(raw).skip_unset_env(raw);
+        lexer
+            .process_word(code, st.state.env())
+            .map(|e| e.value)
+            .unwrap_or_else(|_| code.to_string())
+    }
+
+    /// Constraints for an internal helper op (inline files, cache-mount setup).
+    pub(super) fn internal_constraints(&self, st: &StageState, name: &str) -> Constraints {
+        Constraints::new()
+            .custom_name(format!("[internal] {name}"))
+            .platform(super::names::pb_platform(&st.platform))
+    }
+}
+
+/// The config's Env: a redefined key keeps its place (`addEnv`).
+fn set_env(env: &mut Vec<String>, key: &str, value: &str) {
+    let entry = format!("{key}={value}");
+    match env.iter_mut().find(|e| e.split('=').next() == Some(key)) {
+        Some(existing) => *existing = entry,
+        None => env.push(entry),
+    }
+}
+
+/// Shell form gets the stage's SHELL (or `/bin/sh -c`) in front (`withShell`).
+pub(super) fn with_shell(st: &StageState, cmd: &CommandLine) -> Vec<String> {
+    if !cmd.prepend_shell {
+        return cmd.cmd_line.clone();
+    }
+    let mut args = if st.image.config.shell.is_empty() {
+        vec!["/bin/sh".to_string(), "-c".to_string()]
+    } else {
+        st.image.config.shell.clone()
+    };
+    args.push(cmd.cmd_line.join(" "));
+    args
+}
+
+/// Go's `%q` of a string slice: `["a" "b"]`.
+pub(super) fn go_quote_list(items: &[String]) -> String {
+    let quoted: Vec<String> = items.iter().map(|s| go_quote(s)).collect();
+    format!("[{}]", quoted.join(" "))
+}
+
+/// Go's `%q` of the reference's `*HealthcheckConfig`: durations quoted, retries as a rune.
+fn healthcheck_history(h: &crate::instructions::Healthcheck) -> String {
+    use crate::instructions::goconv::format_duration;
+    let retries = u32::try_from(h.retries)
+        .ok()
+        .and_then(char::from_u32)
+        .map(go_quote_rune)
+        .unwrap_or_else(|| format!("%!q(int={})", h.retries));
+    format!(
+        "&{{{} {} {} {} {} {}}}",
+        go_quote_list(&h.test),
+        go_quote(&format_duration(h.interval)),
+        go_quote(&format_duration(h.timeout)),
+        go_quote(&format_duration(h.start_period)),
+        go_quote(&format_duration(h.start_interval)),
+        retries
+    )
+}
+
+/// Go's `%q` of a rune: `'a'`, `'\x00'`.
+fn go_quote_rune(c: char) -> String {
+    match c {
+        '\'' => "'\\''".into(),
+        '\\' => "'\\\\'".into(),
+        '\n' => "'\\n'".into(),
+        '\t' => "'\\t'".into(),
+        '\r' => "'\\r'".into(),
+        '\u{7}' => "'\\a'".into(),
+        '\u{8}' => "'\\b'".into(),
+        '\u{c}' => "'\\f'".into(),
+        '\u{b}' => "'\\v'".into(),
+        c if (c as u32) < 0x20 || c as u32 == 0x7f => format!("'\\x{:02x}'", c as u32),
+        c => format!("'{c}'"),
+    }
+}
+
+/// Signals as `signal.ParseSignal` accepts them: a number, or a name with or without `SIG`.
+fn check_signal(s: &str) -> std::result::Result<(), String> {
+    const NAMES: [&str; 31] = [
+        "ABRT", "ALRM", "BUS", "CHLD", "CLD", "CONT", "FPE", "HUP", "ILL", "INT", "IO", "IOT",
+        "KILL", "PIPE", "POLL", "PROF", "PWR", "QUIT", "SEGV", "STKFLT", "STOP", "SYS", "TERM",
+        "TRAP", "TSTP", "TTIN", "TTOU", "URG", "USR1", "USR2", "VTALRM",
+    ];
+    if let Ok(n) = s.parse::<u32>() {
+        return if n == 0 {
+            Err(format!("Invalid signal: {s}"))
+        } else {
+            Ok(())
+        };
+    }
+    let name = s.strip_prefix("SIG").unwrap_or(s);
+    let rt = name
+        .strip_prefix("RTMIN")
+        .or_else(|| name.strip_prefix("RTMAX"))
+        .is_some_and(|rest| {
+            rest.is_empty() || rest.trim_start_matches(['+', '-']).parse::<u8>().is_ok()
+        });
+    if NAMES.contains(&name) || rt || name == "WINCH" || name == "XCPU" || name == "XFSZ" {
+        Ok(())
+    } else {
+        Err(format!("Invalid signal: {s}"))
+    }
+}

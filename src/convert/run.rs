@@ -1,0 +1,291 @@
+//! RUN: an exec op on the stage's filesystem with the stage's environment, plus its mounts
+//! (bind, cache, tmpfs, secret), network mode and heredocs (BuildKit's `dispatchRun`).
+
+use super::dispatch::{with_shell, DispatchResult};
+use super::names::{pb_platform, summarize_heredoc, uppercase_keyword};
+use super::paths;
+use super::stage::{line_range, Converter, StageState};
+use super::ConvertError;
+use crate::instructions::{parse_mounts, Mount, MountKind, NetworkMode, RunInstruction, ShareMode};
+use crate::llb::{self, Constraints, Exec, State};
+use crate::proto::pb;
+use crate::stages::Source;
+
+/// Where a single heredoc with a shebang is written and run from.
+const HEREDOC_PIPES: &str = "/dev/pipes/";
+
+impl Converter<'_> {
+    pub(super) fn run_instruction(
+        &mut self,
+        stage: usize,
+        index: usize,
+        st: &mut StageState,
+        c: &RunInstruction,
+    ) -> DispatchResult {
+        let err = |m: String| ConvertError::at(m, c.range);
+        if !c.devices.is_empty() {
+            return Err(err(
+                "device feature is only supported in Dockerfile frontend 1.14.0-labs or later"
+                    .into(),
+            ));
+        }
+        let mut exec_mounts = Vec::new();
+        let mut name = c.code.clone();
+        let mut args = c.cmd.cmd_line.clone();
+        if let Some(first) = c.cmd.files.first() {
+            if args.len() != 1 || !c.cmd.prepend_shell {
+                return Err(err(format!(
+                    "parsing produced an invalid run command: {args:?}"
+                )));
+            }
+            if c.cmd.files.len() == 1 && is_lone_heredoc(&args[0]) {
+                if first.data.starts_with("#!") {
+                    let script = llb::scratch().dir("/").file(
+                        &llb::mkfile(
+                            &first.name,
+                            0o755,
+                            first.data.clone().into_bytes(),
+                            Default::default(),
+                        ),
+                        self.internal_constraints(st, "preparing inline document"),
+                    );
+                    exec_mounts.push(
+                        llb::Mount::bind(HEREDOC_PIPES, &script)
+                            .selector("/")
+                            .readonly(),
+                    );
+                    args = vec![paths::join(HEREDOC_PIPES, &first.name)];
+                } else {
+                    args = vec![first.data.clone()];
+                }
+                name.push_str(&format!(" ({})", summarize_heredoc(&first.data)));
+            } else {
+                let mut full = args[0].clone();
+                for file in &c.cmd.files {
+                    full.push_str(&format!("\n{}{}", file.data, file.name));
+                }
+                args = vec![full];
+            }
+        }
+        if c.cmd.prepend_shell {
+            let shell_cmd = crate::instructions::CommandLine {
+                cmd_line: args,
+                files: Vec::new(),
+                prepend_shell: true,
+            };
+            args = with_shell(st, &shell_cmd);
+        }
+        let mounts = {
+            let env = st.state.env();
+            let expand = |w: &str| {
+                self.lexer
+                    .process_word(w, env)
+                    .map(|e| e.value)
+                    .map_err(|e| e.to_string())
+            };
+            parse_mounts(&c.mounts, &expand).map_err(|e| err(e.message))?
+        };
+        let sources: Vec<Source> = self.graph.dependencies[stage]
+            .iter()
+            .filter(|d| d.instruction == index)
+            .map(|d| d.source.clone())
+            .collect();
+        let mut from_sources = sources.iter();
+        for mount in &mounts {
+            let source = if mount.from.is_empty() {
+                None
+            } else {
+                from_sources.next()
+            };
+            if let Some(m) = self.mount(st, mount, source, stage).map_err(err)? {
+                exec_mounts.push(m);
+            }
+        }
+        let step = uppercase_keyword(&self.expand_for_name(st, &name, true));
+        let mut constraints = Constraints::new()
+            .description("com.docker.dockerfile.v1.command", &c.code)
+            .location(&self.source_map, vec![line_range(c.range)])
+            .custom_name(st.steps.next(&step, false));
+        if self.opts.ignore_cache {
+            constraints = constraints.ignore_cache();
+        }
+        let history = format!("RUN {}", run_command_string(&args, st));
+        let mut exec = Exec::new(args).constraints(constraints);
+        match c.network {
+            NetworkMode::Default => {}
+            NetworkMode::None => exec = exec.network(pb::NetMode::None),
+            NetworkMode::Host => exec = exec.network(pb::NetMode::Host),
+        }
+        for m in exec_mounts {
+            exec = exec.mount(m);
+        }
+        for secret in mounts.iter().filter(|m| m.kind == MountKind::Secret) {
+            exec = exec.secret(secret_of(secret).map_err(err)?);
+        }
+        st.state = st.state.run(exec).root();
+        st.commit(history, true, true);
+        Ok(())
+    }
+
+    /// One `--mount` as an exec mount; secrets are added separately, ssh is not supported yet.
+    fn mount(
+        &mut self,
+        st: &StageState,
+        m: &Mount,
+        source: Option<&Source>,
+        stage: usize,
+    ) -> Result<Option<llb::Mount>, String> {
+        let target = if m.target.starts_with('/') {
+            m.target.clone()
+        } else {
+            paths::join(&format!("/{}", st.state.get_dir()), &m.target)
+        };
+        let target = if m.kind == MountKind::Secret {
+            target
+        } else {
+            paths::clean(&target)
+        };
+        match m.kind {
+            MountKind::Secret => return Ok(None),
+            MountKind::Ssh => {
+                return Err("RUN --mount=type=ssh is not supported by mstage yet".into())
+            }
+            _ => {}
+        }
+        if target == "/" {
+            return Err(format!("invalid mount target {:?}", target));
+        }
+        let mut from = match source {
+            Some(Source::Stage(s)) if *s >= stage => {
+                return Err(format!(
+                    "cannot mount from stage {:?} to {:?}, stage needs to be defined before current command",
+                    m.from, m.target
+                ))
+            }
+            Some(source) => self.source_state(source)?,
+            None if m.kind == MountKind::Cache => llb::scratch(),
+            None => {
+                self.context_paths.insert(paths::join("/", &m.source));
+                self.context.clone()
+            }
+        };
+        let mut mount = match m.kind {
+            MountKind::Tmpfs => llb::Mount::tmpfs(&target, m.size_limit),
+            MountKind::Cache => {
+                let sharing = match m.sharing {
+                    Some(ShareMode::Private) => pb::CacheSharingOpt::Private,
+                    Some(ShareMode::Locked) => pb::CacheSharingOpt::Locked,
+                    _ => pb::CacheSharingOpt::Shared,
+                };
+                let id = if m.id.is_empty() {
+                    paths::clean(&m.target)
+                } else {
+                    m.id.clone()
+                };
+                llb::Mount::cache(&target, &format!("/{id}"), sharing)
+            }
+            _ => llb::Mount::bind(&target, &from),
+        };
+        if m.kind == MountKind::Tmpfs {
+            from = llb::scratch();
+        }
+        if m.readonly {
+            mount = mount.readonly();
+        } else if m.kind == MountKind::Bind {
+            mount = mount.no_output();
+        }
+        let source_path = paths::join("/", &m.source);
+        if source_path != "/" {
+            mount = mount.selector(&source_path);
+        } else if m.uid.is_some() || m.gid.is_some() || m.mode.is_some() {
+            from = cache_permissions(st, m, &from);
+            mount = mount.selector("/cache");
+        }
+        if m.kind != MountKind::Tmpfs {
+            mount = mount.from(&from);
+        }
+        Ok(Some(mount))
+    }
+}
+
+fn is_lone_heredoc(word: &str) -> bool {
+    word.trim_start().starts_with("<<") && !word.trim().contains(char::is_whitespace)
+}
+
+/// A cache mount with uid/gid/mode gets a directory made with them (`setCacheUIDGID`).
+fn cache_permissions(st: &StageState, m: &Mount, from: &State) -> State {
+    let id = |v: Option<u64>| u32::try_from(v.unwrap_or(0)).unwrap_or(0);
+    let mode = m.mode.map_or(0o755, |v| u32::try_from(v).unwrap_or(0o755));
+    from.file(
+        &llb::mkdir(
+            "/cache",
+            mode,
+            llb::MkdirOptions {
+                owner: Some(llb::Chown::ids(id(m.uid), id(m.gid))),
+                ..Default::default()
+            },
+        ),
+        Constraints::new()
+            .custom_name("[internal] setting cache mount permissions")
+            .platform(pb_platform(&st.platform)),
+    )
+}
+
+fn secret_of(m: &Mount) -> Result<llb::Secret, String> {
+    let mut id = if m.source.is_empty() {
+        m.id.clone()
+    } else {
+        m.source.clone()
+    };
+    if id.is_empty() {
+        if m.target.is_empty() {
+            return Err("one of source, target required".into());
+        }
+        id = m.target.rsplit('/').next().unwrap_or("").to_string();
+    }
+    let mut secret = match &m.env {
+        Some(name) => llb::Secret::env(&id, name),
+        None => {
+            let dest = if m.target.is_empty() {
+                format!("/run/secrets/{}", id.rsplit('/').next().unwrap_or(&id))
+            } else {
+                m.target.clone()
+            };
+            llb::Secret::file(&id, &dest)
+        }
+    };
+    if m.env.is_some() && !m.target.is_empty() {
+        secret.target = Some(m.target.clone());
+    }
+    secret.optional = !m.required;
+    if m.uid.is_some() || m.gid.is_some() || m.mode.is_some() {
+        let id = |v: Option<u64>| u32::try_from(v.unwrap_or(0)).unwrap_or(0);
+        secret.uid = id(m.uid);
+        secret.gid = id(m.gid);
+        secret.mode = m.mode.map_or(0o400, |v| u32::try_from(v).unwrap_or(0o400));
+    }
+    Ok(secret)
+}
+
+/// RUN's history text: the stage's ARGs (`|N K=V ...`) before the command (`runCommandString`).
+fn run_command_string(args: &[String], st: &StageState) -> String {
+    let mut build_env: Vec<(String, String)> = Vec::new();
+    for (key, value) in &st.build_args {
+        let v = st
+            .state
+            .get_env(key)
+            .map(str::to_string)
+            .unwrap_or_else(|| value.clone().unwrap_or_default());
+        match build_env.iter_mut().find(|(k, _)| k == key) {
+            Some(entry) => entry.1 = v,
+            None => build_env.push((key.clone(), v)),
+        }
+    }
+    let mut parts: Vec<String> = Vec::new();
+    if !build_env.is_empty() {
+        parts.push(format!("|{}", build_env.len()));
+        parts.extend(build_env.into_iter().map(|(k, v)| format!("{k}={v}")));
+    }
+    parts.extend(args.iter().cloned());
+    parts.join(" ")
+}

@@ -1,0 +1,92 @@
+//! Build failures as BuildKit wants them back: a google.rpc.Status whose details carry
+//! `errdefs.Source` records, so buildx prints the Dockerfile lines involved.
+
+use super::bridge::SolvedRef;
+use super::frontend::FrontendError;
+use crate::llb::State;
+use crate::proto::google::{protobuf::Any, rpc::Status};
+use crate::syntax::SourceRange;
+
+/// gRPC's UNKNOWN code: what the reference uses for errors that carry no code of their own.
+const CODE_UNKNOWN: i32 = 2;
+/// How BuildKit's typeurl registry names `errdefs.Source`; the value is its JSON.
+const SOURCE_TYPE_URL: &str = "github.com/moby/buildkit/errdefs.Source+json";
+
+/// The Dockerfile as read, for error excerpts and source maps.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    pub filename: String,
+    pub data: Vec<u8>,
+    pub state: State,
+    pub solved: SolvedRef,
+}
+
+pub fn status_for(err: &FrontendError, source: Option<&SourceFile>) -> Status {
+    let ranges = match err {
+        FrontendError::Convert(e) => e.ranges(),
+        _ => Vec::new(),
+    };
+    let details = match source {
+        Some(src) => ranges
+            .iter()
+            .filter(|r| r.start_line > 0)
+            .map(|r| source_detail(src, *r))
+            .collect(),
+        None => Vec::new(),
+    };
+    Status {
+        code: CODE_UNKNOWN,
+        message: err.to_string(),
+        details,
+    }
+}
+
+fn source_detail(src: &SourceFile, range: SourceRange) -> Any {
+    let position = |line: usize| serde_json::json!({ "line": line });
+    let value = serde_json::json!({
+        "info": {
+            "filename": src.filename,
+            "data": base64(&src.data),
+            "language": "Dockerfile",
+        },
+        "ranges": [{ "start": position(range.start_line), "end": position(range.end_line) }],
+    });
+    Any {
+        type_url: SOURCE_TYPE_URL.to_string(),
+        value: value.to_string().into_bytes(),
+    }
+}
+
+/// Standard base64, as Go's encoding/json writes `[]byte`.
+fn base64(data: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for (i, shift) in [18, 12, 6, 0].into_iter().enumerate() {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[((n >> shift) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn base64_matches_the_standard_encoding() {
+        assert_eq!(super::base64(b""), "");
+        assert_eq!(super::base64(b"f"), "Zg==");
+        assert_eq!(super::base64(b"fo"), "Zm8=");
+        assert_eq!(super::base64(b"foo"), "Zm9v");
+        assert_eq!(super::base64(b"FROM busybox\n"), "RlJPTSBidXN5Ym94Cg==");
+    }
+}
