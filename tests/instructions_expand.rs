@@ -22,12 +22,14 @@ fn parsed(keyword: &str, flags: &[&str], args: &[&str]) -> Instruction {
                 content: "$X\n".into(),
                 expand: true,
                 chomp: false,
+                ..Default::default()
             },
             Heredoc {
                 name: "B".into(),
                 content: "$X\n".into(),
                 expand: false,
                 chomp: false,
+                ..Default::default()
             },
         ],
         ..Default::default()

@@ -61,6 +61,7 @@ fn node(keyword: &str, flags: Vec<String>, args: Vec<String>, json: bool) -> Nod
             content: "é\n".into(),
             expand: true,
             chomp: false,
+            ..Default::default()
         }],
         original: format!("{keyword} {}", args.join(" ")),
         range: SourceRange {

@@ -36,6 +36,7 @@ fn heredoc(v: &Value) -> Heredoc {
         content: text(v, "content"),
         expand: v.get("expand").and_then(Value::as_bool).unwrap_or(true),
         chomp: v.get("chomp").and_then(Value::as_bool).unwrap_or(false),
+        ..Default::default()
     }
 }
 

@@ -6,7 +6,8 @@ use crate::syntax::SourceRange;
 pub enum ConvertError {
     #[error(transparent)]
     Syntax(#[from] crate::syntax::SyntaxError),
-    #[error(transparent)]
+    /// The reference names the line for errors of this phase.
+    #[error("dockerfile parse error on line {line}: {0}", line = .0.range.start_line)]
     Instruction(#[from] crate::instructions::InstructionError),
     #[error(transparent)]
     Stage(#[from] crate::stages::StageError),

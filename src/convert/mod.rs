@@ -104,6 +104,11 @@ impl Converted {
 
 /// Parses the Dockerfile into its stage graph (no image is resolved).
 pub fn stage_graph(text: &str, opts: &ConvertOptions) -> Result<StageGraph, ConvertError> {
+    Ok(parse_stages(text, opts)?.0)
+}
+
+/// The stage graph and the escape character the Dockerfile's words use.
+fn parse_stages(text: &str, opts: &ConvertOptions) -> Result<(StageGraph, char), ConvertError> {
     let dockerfile = syntax::parse(text)?;
     let instructions = dockerfile
         .nodes
@@ -123,12 +128,8 @@ pub fn stage_graph(text: &str, opts: &ConvertOptions) -> Result<StageGraph, Conv
     };
     let platforms = args::Platforms::new(opts);
     let globals = args::global_args(&platforms, opts, &target_name, &stages.meta_args, &lexer)?;
-    Ok(StageGraph::build(
-        stages,
-        globals,
-        opts.target.as_deref(),
-        &lexer,
-    )?)
+    let graph = StageGraph::build(stages, globals, opts.target.as_deref(), &lexer)?;
+    Ok((graph, dockerfile.escape))
 }
 
 /// Converts a Dockerfile: stage graph, concurrent image resolution, then LLB.
@@ -137,8 +138,7 @@ pub async fn convert(
     opts: &ConvertOptions,
     resolver: Arc<dyn ImageResolver>,
 ) -> Result<Converted, ConvertError> {
-    let escape = syntax::parse(text)?.escape;
-    let graph = stage_graph(text, opts)?;
+    let (graph, escape) = parse_stages(text, opts)?;
     let platforms = args::Platforms::new(opts);
     let requests = graph
         .reachable_images()

@@ -102,7 +102,7 @@ mod tests {
     fn workdirs_nest() {
         assert_eq!(normalize_workdir("/", "a"), "/a");
         assert_eq!(normalize_workdir("/a", "b/../c"), "/a/c");
-        assert_eq!(normalize_workdir("/a", "/x/"), "/x");
+        assert_eq!(normalize_workdir("/a", "/x/"), "/x/");
         assert_eq!(normalize_workdir("", ""), "/");
     }
 }

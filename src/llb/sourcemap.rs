@@ -101,9 +101,12 @@ impl SourceMapCollector {
                 language: m.language.clone(),
             });
         }
+        // Ops without locations are left out: prost writes an empty Locations map value as no
+        // value at all, which Go decodes as a nil pointer (buildx then crashes reading it).
         let locations = self
             .locations
             .into_iter()
+            .filter(|(_, locs)| !locs.is_empty())
             .map(|(digest, locs)| {
                 let locations = locs
                     .into_iter()

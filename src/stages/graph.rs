@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::{split::Stages, Stage, StageError};
-use crate::instructions::Instruction;
+use crate::instructions::{suggest, Instruction};
 use crate::syntax::shell::{EnvList, Lexer};
 use crate::syntax::SourceRange;
 
@@ -77,7 +77,12 @@ impl StageGraph {
         let target = match target.filter(|t| !t.is_empty()) {
             None => stages.len() - 1,
             Some(t) => *by_name.get(&t.to_ascii_lowercase()).ok_or_else(|| {
-                StageError::new(format!("target stage {t:?} could not be found"), Vec::new())
+                let names: Vec<&str> = stages.iter().map(|s| s.name().unwrap_or("")).collect();
+                let message = format!("target stage {t:?} could not be found");
+                StageError::new(
+                    suggest::with_suggestion(message, t, &names, true),
+                    Vec::new(),
+                )
             })?,
         };
         let dependencies = stages
