@@ -1,0 +1,300 @@
+#!/usr/bin/env python3
+"""Benchmarks for hack/bench (standard library only).
+
+Generates Dockerfiles, times mstage against the reference Dockerfile frontend (when its artifacts
+are present) and prints one Markdown table. Paths and tools come from the environment hack/bench
+sets up; see that script for the knobs.
+"""
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+RUNS = 5
+
+
+def log(msg):
+    print(f"bench: {msg}", file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Dockerfile generation. Only `scratch` and stage names are bases, so the reference converter
+# needs no registry; every stage is reachable from the last one.
+
+
+def stage_lines(i, base):
+    """The lines of stage `s{i}` built on `base` (scratch or an earlier stage name)."""
+    lines = [
+        f"FROM {base} AS s{i}",
+        f"ARG V{i}=value{i}",
+        f'ENV E{i}=${{V{i}}} OTHER{i}="two words {i}"',
+        f"WORKDIR /w/{i}",
+        f'LABEL l{i}.a="stage {i}" l{i}.b=b{i}',
+        f"RUN echo start {i} \\",
+        f"    && mkdir -p /out/{i} \\",
+        f"    && echo $E{i} > /out/{i}/f \\",
+        "    && true",
+    ]
+    if i > 0:
+        src = (i * 7919 + 13) % i
+        lines.append(f"COPY --from=s{src} /out/{src} /in/{src}")
+    if i % 5 == 0:
+        lines += ["RUN <<EOF", f"echo heredoc {i}", "echo done", "EOF"]
+    if i % 10 == 3:
+        lines += [f"COPY <<EOT /notes/{i}.txt", f"note for stage {i}", "EOT"]
+    return lines
+
+
+def dockerfile(stages):
+    """A `stages`-stage Dockerfile whose last stage reaches every other stage."""
+    lines = ["ARG GLOBAL=1"]
+    used_as_base = set()
+    for i in range(stages - 1):
+        # Every third stage builds on an earlier one; the rest start from scratch.
+        base = "scratch"
+        if i % 3 == 2:
+            parent = i - 1 - (i * 31) % min(i, 50)
+            base = f"s{parent}"
+            used_as_base.add(parent)
+        lines += stage_lines(i, base)
+        lines.append("")
+    last = stages - 1
+    lines += [f"FROM scratch AS s{last}", "WORKDIR /all"]
+    # Stages nothing builds on are copied in; the others are reached through their children.
+    for i in range(last):
+        if i not in used_as_base:
+            lines.append(f"COPY --from=s{i} /out/{i} /all/{i}")
+    lines.append("")
+    return "\n".join(lines)
+
+
+def write_dockerfile(tmp, stages):
+    path = os.path.join(tmp, f"Dockerfile.{stages}")
+    if not os.path.exists(path):
+        with open(path, "w") as f:
+            f.write(dockerfile(stages))
+    return path
+
+
+# ---------------------------------------------------------------------------------------------
+# Measuring.
+
+
+def run_once(cmd, stdin_path=None):
+    """Wall seconds and peak RSS (KiB) of one run of `cmd`, through /usr/bin/time."""
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as tf:
+        stdin = open(stdin_path, "rb") if stdin_path else subprocess.DEVNULL
+        try:
+            start = time.perf_counter()
+            proc = subprocess.run(
+                ["/usr/bin/time", "-o", tf.name, "-f", "%e %M"] + cmd,
+                stdin=stdin,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+            )
+            wall = time.perf_counter() - start
+        finally:
+            if stdin_path:
+                stdin.close()
+        if proc.returncode != 0:
+            err = proc.stderr.decode(errors="replace").strip().splitlines()[-5:]
+            raise RuntimeError(f"{' '.join(cmd)} failed: {' | '.join(err)}")
+        rss = int(tf.read().split()[-1])
+    return wall, rss
+
+
+def measure(cmd, stdin_path=None):
+    """Median wall seconds and max peak RSS (KiB) over RUNS runs (after one warm-up run)."""
+    run_once(cmd, stdin_path)
+    walls, rsss = [], []
+    for _ in range(RUNS):
+        w, r = run_once(cmd, stdin_path)
+        walls.append(w)
+        rsss.append(r)
+    return statistics.median(walls), max(rsss)
+
+
+def ms(seconds):
+    return f"{seconds * 1000:.1f} ms" if seconds < 10 else f"{seconds:.2f} s"
+
+
+def mib(kib):
+    return f"{kib / 1024:.1f} MiB"
+
+
+def ratio(ours, theirs):
+    return f"{theirs / ours:.1f}x" if ours > 0 else "n/a"
+
+
+# ---------------------------------------------------------------------------------------------
+# The benchmarks. Each returns table rows: (benchmark, mstage, reference, ratio).
+
+
+def bench_parse(tmp, mstage):
+    rows = []
+    base = None
+    for stages in (750, 1500, 3000):
+        path = write_dockerfile(tmp, stages)
+        nlines = sum(1 for _ in open(path))
+        log(f"parse: {stages} stages ({nlines} lines)")
+        wall, rss = measure([mstage, "parse", path])
+        base = base or (wall, stages)
+        per = wall / base[0] * base[1] / stages
+        rows.append(
+            (
+                f"parse, {stages} stages ({nlines} lines)",
+                f"{ms(wall)}, {mib(rss)} (time per stage vs 750: {per:.2f}x)",
+                "-",
+                "-",
+            )
+        )
+    return rows
+
+
+def bench_convert(tmp, mstage, ref):
+    rows = []
+    for stages in (100, 1000, 3000):
+        path = write_dockerfile(tmp, stages)
+        log(f"conversion: {stages} stages")
+        ours = measure([mstage, "llb", "-f", path])
+        label = f"convert to LLB, {stages} stages"
+        if ref is None:
+            rows.append((label, f"{ms(ours[0])}, {mib(ours[1])}", "skipped", "-"))
+            continue
+        theirs = measure([ref], stdin_path=path)
+        rows.append(
+            (
+                label,
+                f"{ms(ours[0])}, {mib(ours[1])}",
+                f"{ms(theirs[0])}, {mib(theirs[1])}",
+                f"{ratio(ours[0], theirs[0])} time, {ratio(ours[1], theirs[1])} RSS",
+            )
+        )
+    return rows
+
+
+GATEWAY_DOCKERFILE = """\
+FROM busybox AS builder
+RUN mkdir -p /out && echo built > /out/file
+
+FROM scratch
+COPY --from=builder /out/file /file
+"""
+
+
+def docker_build(ctx, dockerfile_path, out):
+    cmd = [
+        "docker", "buildx", "build", "--quiet", "--network", "none",
+        "--output", f"type=tar,dest={out}", "-f", dockerfile_path, ctx,
+    ]
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    wall = time.perf_counter() - start
+    if proc.returncode != 0:
+        err = proc.stderr.decode(errors="replace").strip().splitlines()[-5:]
+        raise RuntimeError(f"docker build failed: {' | '.join(err)}")
+    return wall
+
+
+def gateway_median(tmp, syntax):
+    ctx = os.path.join(tmp, "ctx")
+    os.makedirs(ctx, exist_ok=True)
+    name = "Dockerfile.gw." + (syntax or "builtin").replace("/", "_").replace(":", "_")
+    path = os.path.join(tmp, name)
+    with open(path, "w") as f:
+        if syntax:
+            f.write(f"# syntax={syntax}\n")
+        f.write(GATEWAY_DOCKERFILE)
+    out = os.path.join(tmp, "out.tar")
+    docker_build(ctx, path, out)  # warms the cache
+    walls = [docker_build(ctx, path, out) for _ in range(RUNS)]
+    return statistics.median(walls)
+
+
+def bench_gateway(tmp, image, ref_image):
+    if image is None:
+        return [("cached 2-stage build (gateway)", "skipped", "skipped", "-")]
+    log(f"gateway: {image}")
+    ours = gateway_median(tmp, image)
+    log("gateway: builtin frontend")
+    builtin = gateway_median(tmp, None)
+    rows = []
+    if ref_image is None:
+        rows.append(("cached 2-stage build, `# syntax=` frontend", ms(ours), "skipped", "-"))
+    else:
+        log(f"gateway: {ref_image}")
+        theirs = gateway_median(tmp, ref_image)
+        rows.append(
+            (
+                f"cached 2-stage build, `# syntax={image}` vs `{ref_image}`",
+                ms(ours),
+                ms(theirs),
+                f"{ratio(ours, theirs)} time",
+            )
+        )
+    rows.append(
+        (
+            "cached 2-stage build, vs engine's builtin frontend (no syntax line)",
+            ms(ours),
+            ms(builtin),
+            f"{ratio(ours, builtin)} time",
+        )
+    )
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def table(rows, notes):
+    out = [
+        "| Benchmark | mstage | reference | reference / mstage |",
+        "|---|---|---|---|",
+    ]
+    out += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
+    out.append("")
+    out += [f"- {n}" for n in notes]
+    return "\n".join(out) + "\n"
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--tmp", required=True)
+    p.add_argument("--mstage", required=True)
+    p.add_argument("--ref", help="reference dockerfile2llb; absent skips conversion comparison")
+    p.add_argument("--image", help="mstage frontend image; absent skips the gateway benchmark")
+    p.add_argument("--ref-image", help="reference frontend image; absent skips that comparison")
+    p.add_argument("--only", default="parse,convert,gateway")
+    p.add_argument("--out")
+    p.add_argument("--note", action="append", default=[])
+    a = p.parse_args()
+
+    only = set(a.only.split(","))
+    rows = []
+    if "parse" in only:
+        rows += bench_parse(a.tmp, a.mstage)
+    if "convert" in only:
+        rows += bench_convert(a.tmp, a.mstage, a.ref)
+    if "gateway" in only:
+        rows += bench_gateway(a.tmp, a.image, a.ref_image)
+    notes = a.note + [
+        f"Times are medians of {RUNS} runs after one warm-up; RSS is the peak over those runs.",
+        "Ratios above 1 mean mstage is faster / smaller.",
+    ]
+    text = table(rows, notes)
+    sys.stdout.write(text)
+    if a.out:
+        with open(a.out, "w") as f:
+            f.write(text)
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except RuntimeError as e:
+        log(str(e))
+        sys.exit(1)
