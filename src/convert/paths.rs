@@ -1,38 +1,11 @@
 //! Unix path handling as the reference does it (`system.NormalizePath`, `NormalizeWorkdir`).
 
-/// Lexical `path.Clean`.
-pub fn clean(p: &str) -> String {
-    let rooted = p.starts_with('/');
-    let mut parts: Vec<&str> = Vec::new();
-    for part in p.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                if parts.last().is_some_and(|l| *l != "..") {
-                    parts.pop();
-                } else if !rooted {
-                    parts.push("..");
-                }
-            }
-            other => parts.push(other),
-        }
-    }
-    let joined = parts.join("/");
-    match (rooted, joined.is_empty()) {
-        (true, _) => format!("/{joined}"),
-        (false, true) => ".".to_string(),
-        (false, false) => joined,
-    }
-}
+/// Go's `path.Clean`.
+pub use crate::llb::path::clean;
 
-/// `path.Join`.
+/// Go's `path.Join` of two elements.
 pub fn join(a: &str, b: &str) -> String {
-    match (a.is_empty(), b.is_empty()) {
-        (true, true) => String::new(),
-        (true, false) => clean(b),
-        (false, true) => clean(a),
-        (false, false) => clean(&format!("{a}/{b}")),
-    }
+    crate::llb::path::join(&[a, b])
 }
 
 /// `system.NormalizePath(parent, p, "linux", keepSlash)`: absolute and cleaned; with keep_slash a

@@ -19,7 +19,7 @@ mod git;
 mod json;
 mod marshal;
 mod merge;
-mod path;
+pub mod path;
 mod reference;
 mod source;
 mod sourcemap;

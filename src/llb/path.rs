@@ -2,7 +2,7 @@
 //! an op; the bytes, and so the digests, depend on matching them exactly.
 
 /// `path.Clean`: lexical shortest form; "" becomes ".".
-pub(crate) fn clean(p: &str) -> String {
+pub fn clean(p: &str) -> String {
     if p.is_empty() {
         return ".".to_string();
     }
@@ -30,7 +30,7 @@ pub(crate) fn clean(p: &str) -> String {
 }
 
 /// `path.Join`: joins the non-empty elements with "/" and cleans; all empty gives "".
-pub(crate) fn join(elems: &[&str]) -> String {
+pub fn join(elems: &[&str]) -> String {
     let parts: Vec<&str> = elems.iter().copied().filter(|e| !e.is_empty()).collect();
     if parts.is_empty() {
         return String::new();
