@@ -201,8 +201,9 @@ fn set_range(node: &mut Node, range: SourceRange) {
 
 /// How deep `ONBUILD ONBUILD ...` may nest before parsing stops. The reference parser has no
 /// limit but its next stage rejects any chain with this same message; the cap keeps recursive
-/// walks of `Node` (drop, clone, dump) within a small stack on hostile input.
-const MAX_ONBUILD_DEPTH: usize = 100;
+/// walks of `Node` (drop, clone, dump) within a small stack, and the per-level copies of the
+/// line within 32x its size, on hostile input.
+const MAX_ONBUILD_DEPTH: usize = 32;
 
 /// One logical line to a node (`newNodeFromLine`); ONBUILD's wrapped instruction (which gets no
 /// comments) is parsed in the same loop rather than recursively.
