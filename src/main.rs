@@ -4,7 +4,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "mstage", version, about = "A BuildKit frontend for the Dockerfile language")]
+#[command(
+    name = "mstage",
+    version,
+    about = "A BuildKit frontend for the Dockerfile language"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

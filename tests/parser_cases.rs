@@ -43,7 +43,11 @@ fn render(df: &Dockerfile) -> String {
         }
     }
     for w in &df.warnings {
-        let _ = writeln!(out, "warning {}-{}: {}", w.range.start_line, w.range.end_line, w.message);
+        let _ = writeln!(
+            out,
+            "warning {}-{}: {}",
+            w.range.start_line, w.range.end_line, w.message
+        );
     }
     out
 }
@@ -76,10 +80,18 @@ fn parser_cases() {
             if update {
                 fs::write(&expect_path, &got).expect("writing expect");
             }
-            failures.push(format!("{}:\n--- expected\n{expected}--- got\n{got}", dir.display()));
+            failures.push(format!(
+                "{}:\n--- expected\n{expected}--- got\n{got}",
+                dir.display()
+            ));
         }
     }
-    assert!(failures.is_empty(), "{} case(s) differ:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} case(s) differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 fn read(path: &Path) -> String {

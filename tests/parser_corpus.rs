@@ -19,7 +19,9 @@ fn case_dirs(dir: &Path) -> Vec<PathBuf> {
 }
 
 fn name(dir: &Path) -> String {
-    dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+    dir.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 fn read(path: &Path) -> String {
@@ -29,7 +31,9 @@ fn read(path: &Path) -> String {
 
 #[test]
 fn positive_cases_dump_exactly() {
-    let Some(root) = common::conformance_dir() else { return };
+    let Some(root) = common::conformance_dir() else {
+        return;
+    };
     let mut failures = Vec::new();
     for dir in case_dirs(&root.join("parser/testfiles")) {
         let expected = read(&dir.join("result"));
@@ -37,18 +41,32 @@ fn positive_cases_dump_exactly() {
             Ok(df) => {
                 let got = mstage::syntax::dump(&df) + "\n";
                 if got != expected {
-                    failures.push(format!("{}:\n--- expected\n{expected}--- got\n{got}", name(&dir)));
+                    failures.push(format!(
+                        "{}:\n--- expected\n{expected}--- got\n{got}",
+                        name(&dir)
+                    ));
                 }
             }
-            Err(e) => failures.push(format!("{}: unexpected error at line {}: {e}", name(&dir), e.line)),
+            Err(e) => failures.push(format!(
+                "{}: unexpected error at line {}: {e}",
+                name(&dir),
+                e.line
+            )),
         }
     }
-    assert!(failures.is_empty(), "{} case(s) differ:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} case(s) differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
 fn negative_cases_are_rejected() {
-    let Some(root) = common::conformance_dir() else { return };
+    let Some(root) = common::conformance_dir() else {
+        return;
+    };
     let accepted: Vec<String> = case_dirs(&root.join("parser/testfiles-negative"))
         .into_iter()
         .filter(|dir| mstage::syntax::parse(&read(&dir.join("Dockerfile"))).is_ok())
@@ -60,7 +78,9 @@ fn negative_cases_are_rejected() {
 /// The `mstage parse --dump` binary on a couple of corpus cases, and its error format.
 #[test]
 fn cli_dump_matches_corpus() {
-    let Some(root) = common::conformance_dir() else { return };
+    let Some(root) = common::conformance_dir() else {
+        return;
+    };
     for case in ["env", "ADD-COPY-with-JSON", "escape"] {
         let dir = root.join("parser/testfiles").join(case);
         let out = Command::new(env!("CARGO_BIN_EXE_mstage"))
@@ -68,8 +88,16 @@ fn cli_dump_matches_corpus() {
             .arg(dir.join("Dockerfile"))
             .output()
             .expect("running mstage");
-        assert!(out.status.success(), "{case}: {}", String::from_utf8_lossy(&out.stderr));
-        assert_eq!(String::from_utf8_lossy(&out.stdout), read(&dir.join("result")), "{case}");
+        assert!(
+            out.status.success(),
+            "{case}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            read(&dir.join("result")),
+            "{case}"
+        );
     }
     let bad = root.join("parser/testfiles-negative/env_no_value/Dockerfile");
     let out = Command::new(env!("CARGO_BIN_EXE_mstage"))

@@ -7,7 +7,10 @@ use mstage::syntax::{parse, SyntaxErrorKind};
 fn line_of_64k_is_rejected_like_bufio_scanner() {
     let label = "a".repeat(64 * 1024);
     let err = parse(&format!("\n\t\tFROM image\n\t\tLABEL test={label}\n")).unwrap_err();
-    assert_eq!(err.to_string(), "dockerfile line greater than max allowed size of 65535");
+    assert_eq!(
+        err.to_string(),
+        "dockerfile line greater than max allowed size of 65535"
+    );
     assert_eq!(err.line, 2);
 
     // The longest line the reference accepts: 65535 bytes before the newline.
@@ -31,7 +34,9 @@ fn empty_continuation_warnings_as_buildkit_tests_them() {
         ]
     );
     assert_eq!(df.warnings[0].range.start_line, 11);
-    assert!(df.warnings[0].detail.contains("will become errors in a future release"));
+    assert!(df.warnings[0]
+        .detail
+        .contains("will become errors in a future release"));
 }
 
 #[test]
@@ -50,6 +55,9 @@ fn onbuild_chains_nest_up_to_a_limit() {
     // Far deeper chains (continuation lines make them unbounded) fail cleanly, not by recursion.
     let deep = format!("FROM x\n{}RUN y\n", "ONBUILD \\\n".repeat(200_000));
     let err = parse(&deep).unwrap_err();
-    assert_eq!(err.to_string(), "Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed");
+    assert_eq!(
+        err.to_string(),
+        "Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed"
+    );
     assert_eq!((err.line, err.end_line), (2, 200_002));
 }

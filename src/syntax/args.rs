@@ -25,7 +25,11 @@ impl Parsed {
 }
 
 /// The dispatch table; `keyword` is lower-cased.
-pub(crate) fn parse_args(keyword: &str, rest: &str, escape: char) -> Result<Parsed, SyntaxErrorKind> {
+pub(crate) fn parse_args(
+    keyword: &str,
+    rest: &str,
+    escape: char,
+) -> Result<Parsed, SyntaxErrorKind> {
     match keyword {
         "add" | "copy" | "volume" => maybe_json_to_list(rest),
         "arg" => Ok(Parsed::list(parse_words(rest, escape))),
@@ -170,9 +174,15 @@ mod tests {
 
     #[test]
     fn name_values() {
-        assert_eq!(args("env", "a=b c=\"d e\""), ok(&["a", "b", "=", "c", "\"d e\"", "="], false));
+        assert_eq!(
+            args("env", "a=b c=\"d e\""),
+            ok(&["a", "b", "=", "c", "\"d e\"", "="], false)
+        );
         assert_eq!(args("env", "a b  c"), ok(&["a", "b  c", ""], false));
-        assert_eq!(args("label", "a"), Err("LABEL must have two arguments".into()));
+        assert_eq!(
+            args("label", "a"),
+            Err("LABEL must have two arguments".into())
+        );
         assert_eq!(
             args("env", "a=b c"),
             Err("Syntax error - can't find = in \"c\". Must be of the form: name=value".into())

@@ -37,7 +37,9 @@ pub fn parse_heredoc(word: &str) -> Result<Option<Heredoc>, SyntaxErrorKind> {
     };
     let raw = process_words(marker.rest, true, false).map_err(lex_error)?;
     let [raw_name] = raw.as_slice() else {
-        return Err(SyntaxErrorKind::HeredocInconsistent(marker.rest.to_string()));
+        return Err(SyntaxErrorKind::HeredocInconsistent(
+            marker.rest.to_string(),
+        ));
     };
     // A quote removed by lexing means part of the delimiter was quoted: no expansion.
     let quotes = |s: &str| s.chars().filter(|c| matches!(c, '\'' | '"')).count();

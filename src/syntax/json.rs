@@ -302,7 +302,10 @@ mod tests {
         assert_eq!(parse_string_array(r#"["a""#), JsonArray::Invalid);
         assert_eq!(parse_string_array(r#"["a"] x"#), JsonArray::Invalid);
         assert_eq!(parse_string_array(r#"["a", ["b"]]"#), JsonArray::NotStrings);
-        assert_eq!(parse_string_array(r#"[1, {"k": [null, true]}]"#), JsonArray::NotStrings);
+        assert_eq!(
+            parse_string_array(r#"[1, {"k": [null, true]}]"#),
+            JsonArray::NotStrings
+        );
         assert_eq!(parse_string_array(r#"[1e400]"#), JsonArray::Invalid);
         assert_eq!(parse_string_array(r#"[01]"#), JsonArray::Invalid);
         assert_eq!(parse_string_array(r#"[{"a" 1}]"#), JsonArray::Invalid);
@@ -320,7 +323,11 @@ mod tests {
 
     #[test]
     fn nesting_limit() {
-        let ok = format!("[{}{}]", "[".repeat(MAX_DEPTH - 2), "]".repeat(MAX_DEPTH - 2));
+        let ok = format!(
+            "[{}{}]",
+            "[".repeat(MAX_DEPTH - 2),
+            "]".repeat(MAX_DEPTH - 2)
+        );
         assert_eq!(parse_string_array(&ok), JsonArray::NotStrings);
         let deep = format!("[{}{}]", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
         assert_eq!(parse_string_array(&deep), JsonArray::Invalid);

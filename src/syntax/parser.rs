@@ -9,7 +9,9 @@ use super::args::parse_args;
 use super::directives::{DirectiveState, Directives};
 use super::error::{SyntaxError, SyntaxErrorKind};
 use super::gostr::to_lower;
-use super::heredoc::{can_contain_heredoc, chomp_heredoc_content, heredocs_from_line, is_terminator};
+use super::heredoc::{
+    can_contain_heredoc, chomp_heredoc_content, heredocs_from_line, is_terminator,
+};
 use super::lines::{
     comment_text, is_blank, is_comment, strip_bom, trim_continuation, trim_newline, LineScanner,
 };
@@ -113,7 +115,11 @@ impl Parser<'_> {
             return Err(SyntaxError::at(kind, self.current_line, 0));
         }
         if self.lines.too_long() {
-            return Err(SyntaxError::at(SyntaxErrorKind::LineTooLong, self.current_line, 0));
+            return Err(SyntaxError::at(
+                SyntaxErrorKind::LineTooLong,
+                self.current_line,
+                0,
+            ));
         }
         Ok(Dockerfile {
             escape: self.directives.escape,
@@ -207,7 +213,11 @@ const MAX_ONBUILD_DEPTH: usize = 32;
 
 /// One logical line to a node (`newNodeFromLine`); ONBUILD's wrapped instruction (which gets no
 /// comments) is parsed in the same loop rather than recursively.
-fn node_from_line(line: &str, escape: char, comments: Vec<String>) -> Result<Node, SyntaxErrorKind> {
+fn node_from_line(
+    line: &str,
+    escape: char,
+    comments: Vec<String>,
+) -> Result<Node, SyntaxErrorKind> {
     let mut chain: Vec<Node> = Vec::new();
     let mut text = line.to_string();
     let mut comments = comments;

@@ -39,7 +39,8 @@ enum Phase {
 /// fidelity; a remainder starting inside a character is rendered with U+FFFD.
 fn extract_builder_flags(line: &str, escape: char) -> (String, Vec<String>) {
     let bytes = line.as_bytes();
-    let rest_from = |pos: usize| String::from_utf8_lossy(bytes.get(pos..).unwrap_or(&[])).into_owned();
+    let rest_from =
+        |pos: usize| String::from_utf8_lossy(bytes.get(pos..).unwrap_or(&[])).into_owned();
     let is_escape = |b: u8| b as char == escape;
     let mut words = Vec::new();
     let mut phase = Phase::Spaces;
@@ -212,7 +213,10 @@ mod tests {
         let c = split_command("RUN --a=é x", '\\');
         assert_eq!(c.flags, ["--a=Ã©"]);
         let c = split_command("RUN --only", '\\');
-        assert_eq!((c.flags, c.args), (vec!["--only".to_string()], String::new()));
+        assert_eq!(
+            (c.flags, c.args),
+            (vec!["--only".to_string()], String::new())
+        );
         let c = split_command("RUN", '\\');
         assert_eq!((c.keyword, c.args), ("RUN", String::new()));
     }

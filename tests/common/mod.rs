@@ -13,8 +13,14 @@ pub fn conformance_dir() -> Option<PathBuf> {
         return Some(dir);
     }
     if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("conformance corpus not found at {} (CI=true requires it)", dir.display());
+        panic!(
+            "conformance corpus not found at {} (CI=true requires it)",
+            dir.display()
+        );
     }
-    eprintln!("skipping: conformance corpus not found at {} (set MSTAGE_CONFORMANCE_DIR)", dir.display());
+    eprintln!(
+        "skipping: conformance corpus not found at {} (set MSTAGE_CONFORMANCE_DIR)",
+        dir.display()
+    );
     None
 }
