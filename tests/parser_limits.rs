@@ -61,3 +61,14 @@ fn onbuild_chains_nest_up_to_a_limit() {
     );
     assert_eq!((err.line, err.end_line), (2, 200_002));
 }
+
+#[test]
+fn deeply_nested_substitutions_do_not_exhaust_the_stack() {
+    // Continuation lines make the logical line as long as needed.
+    let nested = "${a:-\\\n".repeat(50_000);
+    let line = format!("FROM x\nRUN cat <<EOF {nested}x\nbody\nEOF\n");
+    let df = parse(&line).expect("parses");
+    // Too deep to lex, so (as for any line the lexer rejects) no heredoc is read.
+    assert!(df.nodes[1].heredocs.is_empty());
+    assert_eq!(df.nodes.len(), 4);
+}
