@@ -3,10 +3,16 @@
 //! written, so only quoting, escapes, `${...}` syntax and `<<` matter. The escape character is
 //! always `\` here, as in the reference, whatever the Dockerfile's escape directive says.
 //!
+//! Nested `${...}` recursion is capped at `MAX_NESTING` levels (the reference has no cap; its
+//! goroutine stacks grow): deeper text fails to lex, which for a line means "no heredocs".
+//!
 //! One reference quirk is kept on purpose: every nested `${...}` word restarts the shared word
 //! buffer, so text before a `${x:-...}` in the same word is dropped from the word list.
 
 const ESCAPE: char = '\\';
+
+/// Deepest `${...}` nesting lexed; far beyond any real Dockerfile.
+const MAX_NESTING: usize = 100;
 
 /// Splits `text` into words. `raw_quotes`/`raw_escapes` keep quote and escape characters in the
 /// words. Errors carry the lexer's message (without the `failed to process` prefix).
@@ -26,6 +32,7 @@ pub(crate) fn process_words(
         raw_quotes,
         raw_escapes,
         buf: String::new(),
+        depth: 0,
     };
     lexer.stop_on(None, raw_escapes).map(|(_, words)| words)
 }
@@ -37,6 +44,8 @@ struct Lexer {
     raw_escapes: bool,
     /// The word being built; shared by nested `stop_on` calls as in the reference.
     buf: String,
+    /// Current `stop_on` nesting.
+    depth: usize,
 }
 
 #[derive(Default)]
@@ -94,9 +103,14 @@ impl Lexer {
         stop: Option<char>,
         raw_escapes: bool,
     ) -> Result<(String, Vec<String>), String> {
+        if self.depth >= MAX_NESTING {
+            return Err("substitutions nested too deeply".into());
+        }
+        self.depth += 1;
         let saved = std::mem::replace(&mut self.raw_escapes, raw_escapes);
         let result = self.stop_on_inner(stop);
         self.raw_escapes = saved;
+        self.depth -= 1;
         result
     }
 
@@ -341,6 +355,14 @@ mod tests {
     #[test]
     fn nested_substitution_drops_word_prefix_like_reference() {
         assert_eq!(words("ab${x:-c}d", false), ["${x:-c}d"]);
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_stack_overflow() {
+        let deep = format!("<<E {}", "${a:-".repeat(100_000));
+        assert!(process_words(&deep, true, true).is_err());
+        let ok = format!("{}{}", "${a:-".repeat(50), "}".repeat(50));
+        assert!(process_words(&ok, true, true).is_ok());
     }
 
     #[test]

@@ -42,6 +42,9 @@ pub struct Node {
     pub heredocs: Vec<Heredoc>,
     /// The instruction's text as written, continuations joined.
     pub original: String,
+    /// The keyword exactly as written (BuildKit's `Node.Value`, e.g. `Copy`); the reference quotes
+    /// it this way in its error messages.
+    pub raw_keyword: String,
     pub range: SourceRange,
     /// Comment lines directly above the instruction, without `#` (stage descriptions use them).
     pub comments: Vec<String>,

@@ -207,8 +207,9 @@ fn set_range(node: &mut Node, range: SourceRange) {
 
 /// How deep `ONBUILD ONBUILD ...` may nest before parsing stops. The reference parser has no
 /// limit but its next stage rejects any chain with this same message; the cap keeps recursive
-/// walks of `Node` (drop, clone, dump) within a small stack on hostile input.
-const MAX_ONBUILD_DEPTH: usize = 100;
+/// walks of `Node` (drop, clone, dump) within a small stack, and the per-level copies of the
+/// line within 32x its size, on hostile input.
+const MAX_ONBUILD_DEPTH: usize = 32;
 
 /// One logical line to a node (`newNodeFromLine`); ONBUILD's wrapped instruction (which gets no
 /// comments) is parsed in the same loop rather than recursively.
@@ -228,6 +229,7 @@ fn node_from_line(
         let keyword = to_lower(command.keyword);
         let parsed = parse_args(&keyword, &command.args, escape)?;
         chain.push(Node {
+            raw_keyword: command.keyword.to_string(),
             keyword,
             flags: command.flags,
             args: parsed.args,
@@ -249,4 +251,26 @@ fn node_from_line(
         node = outer;
     }
     Ok(node)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nodes_keep_written_text() {
+        let df = parse("# about\nFROM x\n# run it\nOnBuild Run  a \\\n  b\n").expect("parses");
+        let node = &df.nodes[1];
+        assert_eq!(
+            (node.keyword.as_str(), node.raw_keyword.as_str()),
+            ("onbuild", "OnBuild")
+        );
+        assert_eq!(node.original, "OnBuild Run  a   b");
+        assert_eq!(node.comments, ["run it"]);
+        let nested = node.nested.as_deref().expect("nested");
+        assert_eq!(nested.raw_keyword, "Run");
+        assert_eq!(nested.original, "Run  a   b");
+        assert!(nested.comments.is_empty());
+        assert_eq!(df.nodes[0].comments, ["about"]);
+    }
 }
