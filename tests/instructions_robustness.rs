@@ -69,6 +69,7 @@ fn node(keyword: &str, flags: Vec<String>, args: Vec<String>, json: bool) -> Nod
             end_line: 4,
         },
         comments: vec!["é".into(), String::new()],
+        ..Default::default()
     }
 }
 

@@ -58,6 +58,7 @@ fn node(v: &Value) -> Node {
             end_line: 8,
         },
         comments: strings(v, "comments"),
+        ..Default::default()
     }
 }
 
