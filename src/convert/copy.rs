@@ -146,6 +146,9 @@ impl Converter<'_> {
                     return Err(err("source can't be a URL for COPY".into()));
                 }
                 let filename = url_filename(src);
+                if !spec.checksum.is_empty() {
+                    check_digest(spec.checksum).map_err(|m| err(m.into()))?;
+                }
                 let http = llb::http_with(
                     src,
                     llb::HttpOptions {
@@ -295,6 +298,35 @@ fn check_checksum(spec: &CopySpec) -> Result<(), String> {
     }
 }
 
+/// `digest.Parse`: `algorithm:hex` with a known algorithm and the right length.
+fn check_digest(d: &str) -> Result<(), &'static str> {
+    let Some((alg, hex)) = d.split_once(':') else {
+        return Err("invalid checksum digest format");
+    };
+    let len = match alg {
+        "sha256" => 64,
+        "sha384" => 96,
+        "sha512" => 128,
+        a if !a.is_empty()
+            && a.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"+._-".contains(&b)) =>
+        {
+            return Err("unsupported digest algorithm")
+        }
+        _ => return Err("invalid checksum digest format"),
+    };
+    if hex.len() != len {
+        return Err("invalid checksum digest length");
+    }
+    if !hex
+        .bytes()
+        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
+        return Err("invalid checksum digest format");
+    }
+    Ok(())
+}
+
 fn is_git_source(src: &str) -> bool {
     src.starts_with("git@")
         || src.starts_with("git://")
@@ -332,6 +364,21 @@ mod tests {
         assert!(parse_chmod("10000").is_err());
         assert!(parse_chmod("64a").is_err());
         assert!(parse_chmod("z+q").is_err());
+    }
+
+    #[test]
+    fn checksums_are_digests() {
+        let hex = "f924f9de03dcbb7d617555ef2b4fdd500a63a55420b403d73636298e66483cc3";
+        assert_eq!(check_digest(&format!("sha256:{hex}")), Ok(()));
+        assert_eq!(check_digest(hex), Err("invalid checksum digest format"));
+        assert_eq!(
+            check_digest(&format!("md5:{hex}")),
+            Err("unsupported digest algorithm")
+        );
+        assert_eq!(
+            check_digest("sha256:abc"),
+            Err("invalid checksum digest length")
+        );
     }
 
     #[test]

@@ -288,12 +288,14 @@ fn dependencies_of(
                 let literal = lexer
                     .process_word(&copy.from, &EnvList::default())
                     .map_err(|e| error(e.to_string()))?;
+                // The reference reports these two without a location.
+                let unlocated = |message: String| StageError::new(message, Vec::new());
                 if literal.value != copy.from {
-                    return Err(error("variable expansion is not supported for --from, define a new stage with FROM using ARG from global scope as a workaround".into()));
+                    return Err(unlocated("variable expansion is not supported for --from, define a new stage with FROM using ARG from global scope as a workaround".into()));
                 }
                 out.push(Dependency {
                     kind: DependencyKind::CopyFrom,
-                    source: source_named(&copy.from, by_name, stage_count).map_err(error)?,
+                    source: source_named(&copy.from, by_name, stage_count).map_err(unlocated)?,
                     instruction: index,
                     range,
                 });
