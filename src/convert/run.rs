@@ -111,6 +111,9 @@ impl Converter<'_> {
         }
         let history = format!("RUN {}", run_command_string(&args, st));
         let mut exec = Exec::new(args).constraints(constraints);
+        if let Some(proxy) = proxy_env(&self.opts.build_args) {
+            exec = exec.proxy_env(proxy);
+        }
         match c.network {
             NetworkMode::Default => {}
             NetworkMode::None => exec = exec.network(pb::NetMode::None),
@@ -206,6 +209,26 @@ impl Converter<'_> {
         }
         Ok(Some(mount))
     }
+}
+
+/// Proxy build args reach RUN through BuildKit's proxy settings, outside the cache key and the
+/// history, whether or not an ARG declares them (`proxyEnvFromBuildArgs`).
+fn proxy_env(build_args: &std::collections::BTreeMap<String, String>) -> Option<pb::ProxyEnv> {
+    let mut proxy = pb::ProxyEnv::default();
+    let mut any = false;
+    for (key, value) in build_args {
+        let field = match key.to_ascii_lowercase().as_str() {
+            "http_proxy" => &mut proxy.http_proxy,
+            "https_proxy" => &mut proxy.https_proxy,
+            "ftp_proxy" => &mut proxy.ftp_proxy,
+            "no_proxy" => &mut proxy.no_proxy,
+            "all_proxy" => &mut proxy.all_proxy,
+            _ => continue,
+        };
+        *field = value.clone();
+        any = true;
+    }
+    any.then_some(proxy)
 }
 
 fn is_lone_heredoc(word: &str) -> bool {
