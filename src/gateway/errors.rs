@@ -26,9 +26,12 @@ pub fn status_for(err: &FrontendError, source: Option<&SourceFile>) -> Status {
         FrontendError::Convert(e) => e.ranges(),
         _ => Vec::new(),
     };
+    // The reference wraps the error once per location, and the last wrap is the detail buildx
+    // shows first.
     let details = match source {
         Some(src) => ranges
             .iter()
+            .rev()
             .filter(|r| r.start_line > 0)
             .map(|r| source_detail(src, *r))
             .collect(),
