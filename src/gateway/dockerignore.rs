@@ -2,6 +2,15 @@
 
 use crate::convert::paths::clean;
 
+/// The patterns, or the reference's error for one that can never match (`patternmatcher.New`).
+pub fn parse_checked(text: &str) -> Result<Vec<String>, String> {
+    let patterns = parse(text);
+    match patterns.iter().find(|p| p.as_str() == "!") {
+        Some(p) => Err(format!("illegal exclusion pattern: {p:?}")),
+        None => Ok(patterns),
+    }
+}
+
 pub fn parse(text: &str) -> Vec<String> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut out = Vec::new();

@@ -27,6 +27,8 @@ pub enum FrontendError {
     Convert(#[from] ConvertError),
     #[error(transparent)]
     Llb(#[from] crate::llb::LlbError),
+    #[error("{0}")]
+    Dockerignore(String),
 }
 
 /// Runs the frontend to completion: any build failure is reported to BuildKit through Return.
@@ -126,7 +128,8 @@ async fn dockerignore(
 ) -> Result<Vec<String>, FrontendError> {
     let own = format!("{}.dockerignore", opts.filename);
     if let Ok(data) = bridge.read_file(&dockerfile.solved, &own, None).await {
-        return Ok(super::dockerignore::parse(&String::from_utf8_lossy(&data)));
+        return super::dockerignore::parse_checked(&String::from_utf8_lossy(&data))
+            .map_err(FrontendError::Dockerignore);
     }
     let context = &opts.convert.context_name;
     let state = llb::local_with(
@@ -147,5 +150,6 @@ async fn dockerignore(
         .read_file(&solved, ".dockerignore", None)
         .await
         .unwrap_or_default();
-    Ok(super::dockerignore::parse(&String::from_utf8_lossy(&data)))
+    super::dockerignore::parse_checked(&String::from_utf8_lossy(&data))
+        .map_err(FrontendError::Dockerignore)
 }
