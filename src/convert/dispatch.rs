@@ -8,7 +8,7 @@ use crate::instructions::{
     goconv::go_quote, ArgInstruction, CommandLine, Instruction, KeyValuePair,
 };
 use crate::llb::{self, Constraints, EnvList};
-use crate::syntax::shell::{EnvGetter, Lexer};
+use crate::syntax::shell::{go_quote_list, EnvGetter, Lexer};
 use crate::syntax::SourceRange;
 
 /// ARGs that configure BuildKit itself and never reach a RUN's environment.
@@ -300,12 +300,6 @@ pub(super) fn with_shell(st: &StageState, cmd: &CommandLine) -> Vec<String> {
     };
     args.push(cmd.cmd_line.join(" "));
     args
-}
-
-/// Go's `%q` of a string slice: `["a" "b"]`.
-pub(super) fn go_quote_list(items: &[String]) -> String {
-    let quoted: Vec<String> = items.iter().map(|s| go_quote(s)).collect();
-    format!("[{}]", quoted.join(" "))
 }
 
 /// Go's `%q` of the reference's `*HealthcheckConfig`: durations quoted, retries as a rune.

@@ -70,90 +70,11 @@ pub(crate) fn to_lower(s: &str) -> String {
         .collect()
 }
 
-/// Go's `strconv.Quote`.
-pub(crate) fn quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        push_escaped(&mut out, c);
-    }
-    out.push('"');
-    out
-}
+/// Go's `strconv.Quote` (the table-based implementation in the shell lexer).
+pub(crate) use super::shell::go_quote as quote;
 
 /// Go's `fmt.Sprintf("%q", []string{...})`: `["a" "b"]`.
-pub(crate) fn quote_list(items: &[String]) -> String {
-    let quoted: Vec<String> = items.iter().map(|s| quote(s)).collect();
-    format!("[{}]", quoted.join(" "))
-}
-
-fn push_escaped(out: &mut String, c: char) {
-    match c {
-        '"' | '\\' => {
-            out.push('\\');
-            out.push(c);
-        }
-        _ if is_print(c) => out.push(c),
-        '\u{07}' => out.push_str("\\a"),
-        '\u{08}' => out.push_str("\\b"),
-        '\u{0c}' => out.push_str("\\f"),
-        '\n' => out.push_str("\\n"),
-        '\r' => out.push_str("\\r"),
-        '\t' => out.push_str("\\t"),
-        '\u{0b}' => out.push_str("\\v"),
-        _ if (c as u32) < 0x20 || c == '\u{7f}' => out.push_str(&format!("\\x{:02x}", c as u32)),
-        _ if (c as u32) < 0x10000 => out.push_str(&format!("\\u{:04x}", c as u32)),
-        _ => out.push_str(&format!("\\U{:08x}", c as u32)),
-    }
-}
-
-/// Go's `strconv.IsPrint` (letters, marks, numbers, punctuation, symbols and ASCII space).
-/// Approximation: without Unicode category tables, unassigned code points count as printable;
-/// controls, non-ASCII spaces, format characters, private use and noncharacters do not.
-fn is_print(c: char) -> bool {
-    let u = c as u32;
-    if u < 0x20 || (0x7f..=0x9f).contains(&u) || u == 0xad {
-        return false;
-    }
-    if c != ' ' && is_space(c) {
-        return false;
-    }
-    !(is_format(u) || is_private_or_nonchar(u))
-}
-
-/// Unicode general category Cf.
-fn is_format(u: u32) -> bool {
-    const RANGES: &[(u32, u32)] = &[
-        (0x0600, 0x0605),
-        (0x061c, 0x061c),
-        (0x06dd, 0x06dd),
-        (0x070f, 0x070f),
-        (0x0890, 0x0891),
-        (0x08e2, 0x08e2),
-        (0x180e, 0x180e),
-        (0x200b, 0x200f),
-        (0x202a, 0x202e),
-        (0x2060, 0x2064),
-        (0x2066, 0x206f),
-        (0xfeff, 0xfeff),
-        (0xfff9, 0xfffb),
-        (0x110bd, 0x110bd),
-        (0x110cd, 0x110cd),
-        (0x13430, 0x1343f),
-        (0x1bca0, 0x1bca3),
-        (0x1d173, 0x1d17a),
-        (0xe0001, 0xe0001),
-        (0xe0020, 0xe007f),
-    ];
-    RANGES.iter().any(|&(lo, hi)| (lo..=hi).contains(&u))
-}
-
-fn is_private_or_nonchar(u: u32) -> bool {
-    (0xe000..=0xf8ff).contains(&u)
-        || u >= 0xf0000
-        || (0xfdd0..=0xfdef).contains(&u)
-        || (u & 0xfffe) == 0xfffe
-}
+pub(crate) use super::shell::go_quote_list as quote_list;
 
 #[cfg(test)]
 mod tests {

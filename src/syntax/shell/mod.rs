@@ -7,6 +7,8 @@ mod error;
 mod expand;
 mod pattern;
 mod unicode;
+
+pub use unicode::{go_quote, go_quote_list};
 mod unicode_tables;
 
 #[cfg(test)]

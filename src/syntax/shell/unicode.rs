@@ -69,8 +69,14 @@ fn push_quoted_char(out: &mut String, c: char) {
     }
 }
 
+/// Go's `%q` of a string slice: `["a" "b"]`.
+pub fn go_quote_list(items: &[String]) -> String {
+    let quoted: Vec<String> = items.iter().map(|s| go_quote(s)).collect();
+    format!("[{}]", quoted.join(" "))
+}
+
 /// `s` quoted as Go's `%q` verb quotes a string.
-pub(crate) fn go_quote(s: &str) -> String {
+pub fn go_quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {
