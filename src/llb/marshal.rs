@@ -125,19 +125,9 @@ fn encode_op(
 
 /// `State.Marshal`: the definition of `state`'s graph. Scratch gives an empty definition.
 pub fn marshal(state: &State, opts: &MarshalOptions) -> Result<pb::Definition, LlbError> {
-    let Some(out) = &state.out else {
+    let Some((mut walk, input)) = walk_state(state, opts)? else {
         return Ok(pb::Definition::default());
     };
-    let mut walk = Walk {
-        opts,
-        encoded: BTreeMap::new(),
-        emitted: BTreeSet::new(),
-        defs: Vec::new(),
-        metadata: BTreeMap::new(),
-        sources: SourceMapCollector::default(),
-    };
-    walk.visit(&out.node)?;
-    let input = Walk::input_of(&walk.encoded, out)?;
     let terminal = pb::Op {
         inputs: vec![input],
         ..Default::default()
@@ -177,6 +167,14 @@ pub fn state_digest(
     state: &State,
     opts: &MarshalOptions,
 ) -> Result<Option<(String, i64)>, LlbError> {
+    Ok(walk_state(state, opts)?.map(|(_, input)| (input.digest, input.index)))
+}
+
+/// Encodes every op `state` depends on; `None` for scratch. Also gives the edge to `state`'s output.
+fn walk_state<'a>(
+    state: &State,
+    opts: &'a MarshalOptions,
+) -> Result<Option<(Walk<'a>, pb::Input)>, LlbError> {
     let Some(out) = &state.out else {
         return Ok(None);
     };
@@ -190,7 +188,7 @@ pub fn state_digest(
     };
     walk.visit(&out.node)?;
     let input = Walk::input_of(&walk.encoded, out)?;
-    Ok(Some((input.digest, input.index)))
+    Ok(Some((walk, input)))
 }
 
 /// `llb.WriteTo`: the definition's protobuf bytes, which `buildctl debug dump-llb` reads.
