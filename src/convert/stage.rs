@@ -184,7 +184,9 @@ impl<'a> Converter<'a> {
                 st.image.config.on_build.clear();
                 st.steps = steps;
                 st.cmd_set = false;
-                return Ok(st);
+                // Falls through: like the reference, the config's env is added again, which
+                // moves those keys after the parent's ARG values in the exec env order.
+                st
             }
             Base::Scratch => {
                 let platform = self.stage_platform(index)?;
