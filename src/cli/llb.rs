@@ -26,6 +26,9 @@ pub struct MarshalArgs {
     /// An LLB capability the solving BuildKit supports (repeatable); none by default.
     #[arg(long = "llb-cap")]
     pub llb_caps: Vec<String>,
+    /// NAME=DIGEST: the manifest digest the offline resolver gives image NAME (repeatable).
+    #[arg(long = "image-digest", value_parser = super::key_value)]
+    pub image_digests: Vec<(String, String)>,
 }
 
 impl Default for MarshalArgs {
@@ -33,6 +36,7 @@ impl Default for MarshalArgs {
         MarshalArgs {
             local_unique_id: DEFAULT_LOCAL_UNIQUE_ID.to_string(),
             llb_caps: Vec::new(),
+            image_digests: Vec::new(),
         }
     }
 }
@@ -49,11 +53,21 @@ pub enum Format {
 /// Offline image configs: from a JSON file (`{"image": {config...}}`), or none at all.
 pub struct FileResolver {
     configs: BTreeMap<String, serde_json::Value>,
+    digests: BTreeMap<String, String>,
 }
 
 impl FileResolver {
     pub fn new(configs: BTreeMap<String, serde_json::Value>) -> Self {
-        FileResolver { configs }
+        FileResolver {
+            configs,
+            digests: BTreeMap::new(),
+        }
+    }
+
+    /// Manifest digests the resolver reports (`sha256:...`), by image name.
+    pub fn with_digests(mut self, digests: BTreeMap<String, String>) -> Self {
+        self.digests = digests;
+        self
     }
 }
 
@@ -64,11 +78,12 @@ impl ImageResolver for FileResolver {
             .get(image)
             .map(|v| serde_json::to_vec(v).unwrap_or_default())
             .unwrap_or_default();
+        let digest = self.digests.get(image).cloned().unwrap_or_default();
         let image = image.to_string();
         Box::pin(async move {
             Ok::<_, ResolveError>(ResolvedImage {
                 reference: image,
-                digest: String::new(),
+                digest,
                 config,
             })
         })
@@ -118,7 +133,9 @@ pub async fn run(
     format: Format,
 ) -> Result<Vec<u8>, String> {
     let (text, opts) = build.read()?;
-    let resolver = Arc::new(FileResolver::new(read_configs(image_config)?));
+    let digests = marshal.image_digests.iter().cloned().collect();
+    let resolver =
+        Arc::new(FileResolver::new(read_configs(image_config)?).with_digests(digests));
     let def = definition(&text, &opts, resolver, marshal).await?;
     render(&def, format)
 }
