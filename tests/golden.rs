@@ -51,8 +51,7 @@ fn case_dirs() -> Vec<PathBuf> {
 
 fn read_case(dir: &Path) -> Case {
     let path = dir.join("case.json");
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
@@ -89,9 +88,7 @@ fn stage_lines(dockerfile: &str) -> BTreeMap<String, (u32, u32)> {
                 return None;
             }
             let name = match words.as_slice() {
-                [.., as_kw, name] if as_kw.eq_ignore_ascii_case("AS") => {
-                    Some(name.to_lowercase())
-                }
+                [.., as_kw, name] if as_kw.eq_ignore_ascii_case("AS") => Some(name.to_lowercase()),
                 _ => None,
             };
             Some((i as u32 + 1, name))
@@ -130,7 +127,9 @@ fn check_structure(case: &Case, dockerfile: &str, text: &str) -> Vec<String> {
             problems.push(format!("op of unreachable stage {stage}: {l}"));
         }
         let Some((start, end)) = ranges.get(stage) else {
-            problems.push(format!("unreachable stage {stage} has no FROM ... AS {stage}"));
+            problems.push(format!(
+                "unreachable stage {stage} has no FROM ... AS {stage}"
+            ));
             continue;
         };
         for l in text.lines() {
@@ -159,7 +158,14 @@ fn first_difference(expected: &str, actual: &str) -> String {
         .position(|(x, y)| x != y)
         .unwrap_or(e.len().min(a.len()));
     let from = at.saturating_sub(3);
-    let show = |v: &[&str]| v.iter().skip(from).take(8).cloned().collect::<Vec<_>>().join("\n");
+    let show = |v: &[&str]| {
+        v.iter()
+            .skip(from)
+            .take(8)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
     format!(
         "first difference at line {}\n--- expected\n{}\n--- actual\n{}",
         at + 1,
@@ -175,7 +181,11 @@ async fn golden_llb() {
     assert!(!dirs.is_empty(), "no cases under {}", cases_dir().display());
     let mut failures = Vec::new();
     for dir in &dirs {
-        let name = dir.file_name().unwrap_or_default().to_string_lossy().to_string();
+        let name = dir
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .to_string();
         let dockerfile = std::fs::read_to_string(dir.join("Dockerfile")).expect("Dockerfile");
         let case = read_case(dir);
         let text = match render(&dockerfile, &case).await {

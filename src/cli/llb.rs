@@ -134,8 +134,7 @@ pub async fn run(
 ) -> Result<Vec<u8>, String> {
     let (text, opts) = build.read()?;
     let digests = marshal.image_digests.iter().cloned().collect();
-    let resolver =
-        Arc::new(FileResolver::new(read_configs(image_config)?).with_digests(digests));
+    let resolver = Arc::new(FileResolver::new(read_configs(image_config)?).with_digests(digests));
     let def = definition(&text, &opts, resolver, marshal).await?;
     render(&def, format)
 }

@@ -49,7 +49,11 @@ pub fn definition_text(def: &pb::Definition) -> Result<String, String> {
 
 /// The op's kind: the name of the set `Op.Op` member, `terminal` for none.
 fn op_kind(op: &Value) -> (&str, Option<&Value>) {
-    match op.get("Op").and_then(Value::as_object).and_then(|m| m.iter().next()) {
+    match op
+        .get("Op")
+        .and_then(Value::as_object)
+        .and_then(|m| m.iter().next())
+    {
         Some((k, v)) => (k.as_str(), Some(v)),
         None => ("terminal", None),
     }
@@ -83,7 +87,10 @@ fn render_op(
     if let Some(p) = op.get("platform") {
         let _ = writeln!(out, "  platform: {}", platform(p));
     }
-    if let Some(c) = op.get("constraints").filter(|c| c != &&Value::Object(Default::default())) {
+    if let Some(c) = op
+        .get("constraints")
+        .filter(|c| c != &&Value::Object(Default::default()))
+    {
         flatten(out, "constraints", c);
     }
     let mut md = md.clone();
