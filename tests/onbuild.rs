@@ -166,11 +166,18 @@ async fn check(name: &str, case: Case) {
         let def = converted.definition(&opts).expect("marshal");
         let got = step_lines(&def);
         for (step, line) in expected {
-            assert_eq!(got.get(step), Some(line), "{name}: step {step:?} in {got:#?}");
+            assert_eq!(
+                got.get(step),
+                Some(line),
+                "{name}: step {step:?} in {got:#?}"
+            );
         }
     }
     if let Some(expected) = &case.on_build {
-        assert_eq!(&converted.image.config.on_build, expected, "{name}: OnBuild");
+        assert_eq!(
+            &converted.image.config.on_build, expected,
+            "{name}: OnBuild"
+        );
     }
     if let Some(expected) = &case.history {
         let got: Vec<&str> = converted
@@ -201,10 +208,9 @@ fn onbuild_cases() {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .build()
             .expect("runtime");
-        let outcome =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                runtime.block_on(check(&name, case))
-            }));
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            runtime.block_on(check(&name, case))
+        }));
         if outcome.is_err() {
             failed.push(name);
         }

@@ -74,8 +74,11 @@ mod tests {
             stage_name: "builder".into(),
             total: 12,
             index: 0,
+            onbuild: false,
         };
         assert_eq!(c.next("RUN make", false), "[builder  1/12] RUN make");
+        c.onbuild = true;
+        assert_eq!(c.next("RUN make", false), "[builder  2/12] ONBUILD RUN make");
         let mut single = StepCounter {
             total: 2,
             ..Default::default()

@@ -21,7 +21,9 @@ pub fn parse_triggers(
         .map(|expression| {
             let parsed = syntax::parse(expression).map_err(|e| located(e.to_string()))?;
             let [node] = parsed.nodes.as_slice() else {
-                return Err(located("onbuild trigger should be a single expression".into()));
+                return Err(located(
+                    "onbuild trigger should be a single expression".into(),
+                ));
             };
             let mut node = node.clone();
             node.range = at;
