@@ -3,8 +3,8 @@
 //! graph and the LLB. Fields, all optional but `dockerfile`:
 //! - `target`: the target stage.
 //! - `reachable`: display names of the stages the build converts, in order.
-//! - `edges`: every instruction dependency, `"<source> -> <stage> <label>"`, a trigger's label
-//!   starting with `ONBUILD`.
+//! - `edges`: every instruction dependency, `"<source> -> <stage>: <step>"`, the step found
+//!   through the dependency's index into the stage's steps, `ONBUILD ` before a trigger.
 //! - `triggers`: stage display name to the keywords of the triggers it runs.
 //! - `resolved`: the images asked of the resolver, sorted.
 //! - `steps`: progress names to the Dockerfile line their op points at; each must be in the LLB.
@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex};
 use mstage::convert::{self, ConvertOptions};
 use mstage::platform::Platform;
 use mstage::stages::{
-    DependencyKind, ImageResolver, ResolveError, ResolveFuture, ResolvedImage, Source, StageGraph,
+    ImageResolver, ResolveError, ResolveFuture, ResolvedImage, Source, StageGraph,
 };
 use serde::Deserialize;
 
@@ -78,17 +78,20 @@ fn source_name(graph: &StageGraph, source: &Source) -> String {
     }
 }
 
+/// Each dependency with the step that makes it, found through its index into the stage's steps.
 fn edges(graph: &StageGraph) -> Vec<String> {
     let mut out = Vec::new();
     for (i, deps) in graph.dependencies.iter().enumerate() {
         for d in deps {
-            let kind = match d.kind {
-                DependencyKind::CopyFrom => "COPY --from",
-                DependencyKind::Mount => "RUN --mount",
+            let step = graph.steps(i).nth(d.instruction);
+            let code = step.map_or("<no step>", |(_, s)| s.code());
+            let onbuild = match step {
+                Some((true, _)) if d.onbuild => "ONBUILD ",
+                Some((false, _)) if !d.onbuild => "",
+                _ => "<mismatched trigger flag> ",
             };
-            let onbuild = if d.onbuild { "ONBUILD " } else { "" };
             out.push(format!(
-                "{} -> {} {onbuild}{kind}",
+                "{} -> {}: {onbuild}{code}",
                 source_name(graph, &d.source),
                 graph.stages[i].display_name()
             ));

@@ -78,7 +78,10 @@ mod tests {
         };
         assert_eq!(c.next("RUN make", false), "[builder  1/12] RUN make");
         c.onbuild = true;
-        assert_eq!(c.next("RUN make", false), "[builder  2/12] ONBUILD RUN make");
+        assert_eq!(
+            c.next("RUN make", false),
+            "[builder  2/12] ONBUILD RUN make"
+        );
         let mut single = StepCounter {
             total: 2,
             ..Default::default()

@@ -65,7 +65,9 @@ impl StageGraph {
         let at = self.stages[stage].from.range;
         let triggers = parse_triggers(expressions, at)?;
         let by_name = names_of(&self.stages);
-        let mut deps = dependencies_of(&triggers, &by_name, self.stages.len(), lexer)?;
+        // The reference points every trigger error at the using stage's FROM, and only there.
+        let mut deps = dependencies_of(&triggers, &by_name, self.stages.len(), lexer)
+            .map_err(|e| StageError::new(e.message, vec![at]))?;
         for dep in &mut deps {
             dep.onbuild = true;
         }
