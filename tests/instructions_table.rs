@@ -30,12 +30,21 @@ fn text(v: &Value, key: &str) -> String {
     v.get(key).and_then(Value::as_str).unwrap_or("").to_string()
 }
 
+/// A heredoc as the parser leaves it: `content` in the cases is the raw text (BuildKit's
+/// `Heredoc.Content`), which the parser also keeps chomped when the heredoc is `<<-`.
 fn heredoc(v: &Value) -> Heredoc {
+    let raw = text(v, "content");
+    let chomp = v.get("chomp").and_then(Value::as_bool).unwrap_or(false);
     Heredoc {
         name: text(v, "name"),
-        content: text(v, "content"),
+        content: if chomp {
+            mstage::syntax::chomp_heredoc_content(&raw)
+        } else {
+            raw.clone()
+        },
+        raw_content: raw,
         expand: v.get("expand").and_then(Value::as_bool).unwrap_or(true),
-        chomp: v.get("chomp").and_then(Value::as_bool).unwrap_or(false),
+        chomp,
         ..Default::default()
     }
 }

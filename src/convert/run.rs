@@ -10,6 +10,7 @@ use crate::instructions::{parse_mounts, Mount, MountKind, NetworkMode, RunInstru
 use crate::llb::{self, Constraints, Exec, State};
 use crate::proto::pb;
 use crate::stages::Source;
+use crate::syntax::chomp_heredoc_content;
 
 /// Where a single heredoc with a shebang is written and run from.
 const HEREDOC_PIPES: &str = "/dev/pipes/";
@@ -39,14 +40,14 @@ impl Converter<'_> {
                 )));
             }
             if c.cmd.files.len() == 1 && is_lone_heredoc(&args[0]) {
+                let data = if first.chomp {
+                    chomp_heredoc_content(&first.data)
+                } else {
+                    first.data.clone()
+                };
                 if first.data.starts_with("#!") {
                     let script = llb::scratch().dir("/").file(
-                        &llb::mkfile(
-                            &first.name,
-                            0o755,
-                            first.data.clone().into_bytes(),
-                            Default::default(),
-                        ),
+                        &llb::mkfile(&first.name, 0o755, data.into_bytes(), Default::default()),
                         self.internal_constraints(st, "preparing inline document"),
                     );
                     exec_mounts.push(
@@ -56,7 +57,7 @@ impl Converter<'_> {
                     );
                     args = vec![paths::join(HEREDOC_PIPES, &first.name)];
                 } else {
-                    args = vec![first.data.clone()];
+                    args = vec![data];
                 }
                 name.push_str(&format!(" ({})", summarize_heredoc(&first.data)));
             } else {
@@ -138,15 +139,12 @@ impl Converter<'_> {
         source: Option<&Source>,
         stage: usize,
     ) -> Result<Option<llb::Mount>, String> {
+        // An absolute target is kept as written (a trailing slash is part of the op, and so of
+        // its cache key); a relative one is joined to the working dir, which cleans it.
         let target = if m.target.starts_with('/') {
             m.target.clone()
         } else {
             paths::join(&format!("/{}", st.state.get_dir()), &m.target)
-        };
-        let target = if m.kind == MountKind::Secret {
-            target
-        } else {
-            paths::clean(&target)
         };
         match m.kind {
             MountKind::Secret => return Ok(None),

@@ -82,12 +82,7 @@ impl<'a> Converter<'a> {
             text.as_bytes().to_vec(),
             opts.dockerfile_source.clone(),
         );
-        let image_sources: usize = graph
-            .dependencies
-            .iter()
-            .flatten()
-            .filter(|d| !d.onbuild && matches!(d.source, Source::Image(_)))
-            .count();
+        let single_state = graph.stages.len() + implicit_sources(graph) == 1;
         Converter {
             opts,
             graph,
@@ -98,7 +93,7 @@ impl<'a> Converter<'a> {
             context: llb::scratch(),
             stages: Vec::new(),
             context_paths: BTreeSet::new(),
-            single_state: graph.stages.len() + image_sources == 1,
+            single_state,
         }
     }
 
@@ -370,6 +365,29 @@ fn with_range(err: ConvertError, range: SourceRange) -> ConvertError {
 pub fn line_range(range: SourceRange) -> crate::proto::pb::Range {
     let line = |l: usize| i32::try_from(l).unwrap_or(i32::MAX);
     llb::line_range(line(range.start_line), line(range.end_line))
+}
+
+/// The sources the reference counts as extra (unnamed) stages when deciding whether progress
+/// names carry a stage name: each `COPY --from` that names no stage and each RUN mount that
+/// names no stage, including mounts with no `from` at all (it counts those as `scratch`).
+/// (Named ones are dependencies; unnamed mounts are not.)
+fn implicit_sources(graph: &StageGraph) -> usize {
+    let named = graph
+        .dependencies
+        .iter()
+        .flatten()
+        .filter(|d| !d.onbuild && !matches!(d.source, Source::Stage(_)))
+        .count();
+    let unnamed_mounts: usize = graph
+        .stages
+        .iter()
+        .flat_map(|s| &s.instructions)
+        .map(|i| match i {
+            Instruction::Run(run) => run.mount_from.iter().filter(|f| f.is_empty()).count(),
+            _ => 0,
+        })
+        .sum();
+    named + unnamed_mounts
 }
 
 /// FROM (when it pulls) plus every step that makes a layer.

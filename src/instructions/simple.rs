@@ -249,9 +249,10 @@ pub(super) fn command_line(req: &Req) -> CommandLine {
         .node
         .heredocs
         .iter()
+        // As the reference: the raw text; RUN chomps it only where it runs a lone heredoc.
         .map(|h| ShellInlineFile {
             name: h.name.clone(),
-            data: h.content.clone(),
+            data: h.raw_content.clone(),
             chomp: h.chomp,
         })
         .collect();
