@@ -7,11 +7,10 @@
 //!
 //! `frontend_from_registry_on_remote_buildkit` needs a current BuildKit outside the engine, which
 //! CI cannot build: MSTAGE_REMOTE_BUILDKIT=tcp://127.0.0.1:PORT names a buildkitd that mirrors
-//! docker.io to the registry and allows it over plain HTTP (its config, with REGISTRY the registry):
-//!   [worker.oci] networkMode = "host"; [worker.containerd] enabled = false
-//!   [registry."docker.io"] mirrors = ["REGISTRY"]; [registry."REGISTRY"] http = true
-//! The test pushes busybox:latest as REGISTRY/library/busybox, the mirror path of `FROM busybox`.
-//! Without the variable it prints why it skips.
+//! docker.io to the registry and allows it over plain HTTP, as `hack/remote-buildkit-up` starts
+//! one (MSTAGE_BUILDKITD=path/to/buildkitd). The test pushes busybox:latest as
+//! REGISTRY/library/busybox, the mirror path of `FROM busybox`. Without the variable it prints
+//! why it skips.
 //!
 //! The build is tests/e2e/builder-pattern: its Dockerfile and the files its case.json expects.
 
