@@ -12,7 +12,9 @@
 //! REGISTRY/library/busybox, the mirror path of `FROM busybox`. Without the variable it prints
 //! why it skips.
 //!
-//! The build is tests/e2e/builder-pattern: its Dockerfile and the files its case.json expects.
+//! The builds are cases of tests/e2e: their Dockerfiles, and the files or error lines their
+//! case.json expects. On the remote BuildKit a failing case checks that errors still point at the
+//! Dockerfile line (current BuildKit re-marshals ops and keys source maps by the new digests).
 
 mod common;
 
@@ -27,7 +29,8 @@ use common::docker::{docker, engine_ready, frontend_image, missing, run, succeed
 /// Both tests push and untag `REGISTRY/mstage`; one at a time.
 static REGISTRY_TAG: Mutex<()> = Mutex::new(());
 
-const CASE: &str = "tests/e2e/builder-pattern";
+const MULTI_STAGE: &str = "builder-pattern";
+const FAILING: &str = "failing-run";
 
 /// What the case must produce, read from its case.json (other fields are for tests/e2e.rs).
 #[derive(serde::Deserialize)]
@@ -36,6 +39,20 @@ struct Expected {
     files: BTreeMap<String, Option<String>>,
     #[serde(default)]
     absent: Vec<String>,
+    /// The build must fail with each of these lines in its output.
+    #[serde(default)]
+    error: Vec<String>,
+}
+
+fn case_dir(case: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/e2e")
+        .join(case)
+}
+
+fn expected(case: &str) -> Expected {
+    let json = std::fs::read(case_dir(case).join("case.json")).expect("case.json");
+    serde_json::from_slice(&json).expect("case.json")
 }
 
 /// The registry's `127.0.0.1:PORT`, when one answers.
@@ -74,10 +91,15 @@ fn push_frontend(registry: &str) -> String {
     pushed.replacen('@', ":latest@", 1)
 }
 
-/// Builds the case with `# syntax=REGISTRY/mstage` into a tar and returns the unpacked result.
-fn build_from_registry(registry: &str, builder: Option<&str>, work: &Path) -> (String, PathBuf) {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let dockerfile = std::fs::read_to_string(root.join(CASE).join("Dockerfile")).expect("case");
+struct Built {
+    success: bool,
+    log: String,
+    rootfs: PathBuf,
+}
+
+/// Builds the case with `# syntax=REGISTRY/mstage` into a tar and unpacks it.
+fn build_from_registry(case: &str, registry: &str, builder: Option<&str>, work: &Path) -> Built {
+    let dockerfile = std::fs::read_to_string(case_dir(case).join("Dockerfile")).expect("case");
     let ctx = work.join("ctx");
     std::fs::create_dir_all(&ctx).expect("context dir");
     std::fs::write(
@@ -102,8 +124,14 @@ fn build_from_registry(registry: &str, builder: Option<&str>, work: &Path) -> (S
         .arg(format!("type=tar,dest={}", tar.display()));
     let out = cmd.arg(&ctx).output().expect("docker buildx build");
     let log = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "build failed:\n{log}");
     let rootfs = work.join("rootfs");
+    if !out.status.success() {
+        return Built {
+            success: false,
+            log,
+            rootfs,
+        };
+    }
     std::fs::create_dir_all(&rootfs).expect("rootfs dir");
     let untar = Command::new("tar")
         .arg("-xf")
@@ -113,18 +141,32 @@ fn build_from_registry(registry: &str, builder: Option<&str>, work: &Path) -> (S
         .status()
         .expect("tar");
     assert!(untar.success());
-    (log, rootfs)
+    Built {
+        success: true,
+        log,
+        rootfs,
+    }
 }
 
-fn check_result(log: &str, pushed: &str, rootfs: &Path) {
+fn check_result(case: &str, built: &Built, pushed: &str) {
+    let log = &built.log;
     assert!(
         log.contains(&format!("docker-image://{pushed}")),
-        "the frontend was not the one pushed ({pushed}):\n{log}"
+        "{case}: the frontend was not the one pushed ({pushed}):\n{log}"
     );
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(CASE);
-    let expected: Expected =
-        serde_json::from_slice(&std::fs::read(root.join("case.json")).expect("case.json"))
-            .expect("case.json");
+    let expected = expected(case);
+    if !expected.error.is_empty() {
+        assert!(!built.success, "{case}: the build succeeded but must fail");
+        for line in &expected.error {
+            assert!(
+                log.contains(line.as_str()),
+                "{case}: output lacks {line:?}:\n{log}"
+            );
+        }
+        return;
+    }
+    assert!(built.success, "{case}: build failed:\n{log}");
+    let rootfs = &built.rootfs;
     for (path, content) in &expected.files {
         let file = rootfs.join(path.trim_start_matches('/'));
         let got = std::fs::read_to_string(&file).unwrap_or_else(|_| panic!("{path} is missing"));
@@ -158,8 +200,8 @@ fn frontend_from_registry() {
     let _one = REGISTRY_TAG.lock().unwrap_or_else(|e| e.into_inner());
     let pushed = push_frontend(&registry);
     let work = work_dir("registry");
-    let (log, rootfs) = build_from_registry(&registry, None, &work);
-    check_result(&log, &pushed, &rootfs);
+    let built = build_from_registry(MULTI_STAGE, &registry, None, &work);
+    check_result(MULTI_STAGE, &built, &pushed);
     let _ = std::fs::remove_dir_all(&work);
 }
 
@@ -195,8 +237,10 @@ fn frontend_from_registry_on_remote_buildkit() {
     run(&["image", "rm", &base]);
     let pushed = push_frontend(&registry);
     let builder = remote_builder(&addr);
-    let work = work_dir("remote-buildkit");
-    let (log, rootfs) = build_from_registry(&registry, Some(&builder), &work);
-    check_result(&log, &pushed, &rootfs);
-    let _ = std::fs::remove_dir_all(&work);
+    for case in [MULTI_STAGE, FAILING] {
+        let work = work_dir(&format!("remote-buildkit-{case}"));
+        let built = build_from_registry(case, &registry, Some(&builder), &work);
+        check_result(case, &built, &pushed);
+        let _ = std::fs::remove_dir_all(&work);
+    }
 }
