@@ -81,7 +81,7 @@ impl Walk<'_> {
             let mut to_input = |o: &Output| Self::input_of(encoded, o);
             encode_op(node, self.opts, &mut to_input)?
         };
-        let bytes = op_bytes(op);
+        let bytes = op.encode_to_vec();
         let digest = digest_of(&bytes);
         self.metadata.entry(digest.clone()).or_default().merge(&md);
         self.sources
@@ -92,18 +92,6 @@ impl Walk<'_> {
         self.encoded.insert(node_key(node), Encoded { digest });
         Ok(())
     }
-}
-
-/// The op's wire bytes as Go's `pb.Op.Marshal` writes them (protobuf-go, deterministic): the
-/// `op` oneof after every other field, not in field-number order. Digests must match those bytes:
-/// current BuildKit re-marshals each op and keys source maps and the graph by the new digest.
-fn op_bytes(op: pb::Op) -> Vec<u8> {
-    let body = op.op;
-    let mut bytes = pb::Op { op: None, ..op }.encode_to_vec();
-    if let Some(body) = body {
-        body.encode(&mut bytes);
-    }
-    bytes
 }
 
 /// The op's inputs in the order the marshal walk visits them (`Vertex.Inputs`).
