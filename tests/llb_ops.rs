@@ -381,7 +381,13 @@ fn file_copy_fields() {
         owner.group.as_ref().and_then(|u| u.user.clone()),
         Some(pb::user_opt::User::ById(1000))
     );
-    let fbytes = fop.encode_to_vec();
+    // The op's own bytes: re-encoding with prost would not give Go's field order.
+    let fbytes = def
+        .def
+        .iter()
+        .find(|b| pb::Op::decode(b.as_slice()).ok().as_ref() == Some(fop))
+        .expect("file op bytes")
+        .clone();
     assert_eq!(caps_of(&def, &fbytes), set(&[caps::FILE_BASE]));
     assert_eq!(
         def.metadata[&llb::digest_of(&fbytes)].description["llb.customname"],

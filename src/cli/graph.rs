@@ -49,9 +49,11 @@ fn edges(graph: &StageGraph) -> Vec<Edge> {
             label: "FROM",
         });
         for dep in &graph.dependencies[i] {
-            let label = match dep.kind {
-                DependencyKind::CopyFrom => "COPY --from",
-                DependencyKind::Mount => "RUN --mount",
+            let label = match (dep.kind, dep.onbuild) {
+                (DependencyKind::CopyFrom, false) => "COPY --from",
+                (DependencyKind::Mount, false) => "RUN --mount",
+                (DependencyKind::CopyFrom, true) => "ONBUILD COPY --from",
+                (DependencyKind::Mount, true) => "ONBUILD RUN --mount",
             };
             out.push(Edge {
                 from: node_id(&dep.source),

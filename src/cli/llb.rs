@@ -4,14 +4,71 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
+use clap::Args;
+
 use super::BuildArgs;
-use crate::convert;
+use crate::convert::{self, ConvertOptions};
+use crate::llb::{self, Constraints};
 use crate::platform::Platform;
+use crate::proto::pb;
 use crate::stages::{ImageResolver, ResolveError, ResolveFuture, ResolvedImage};
 
+/// `local.unique` of the context source when no session is given. client/llb picks a random id
+/// per marshal; a fixed one keeps the output reproducible.
+pub const DEFAULT_LOCAL_UNIQUE_ID: &str = "mstage-llb";
+
+/// Settings of the marshal step that the offline CLI chooses itself.
+#[derive(Args, Debug, Clone)]
+pub struct MarshalArgs {
+    /// `local.unique` attr of the build context's local source.
+    #[arg(long, default_value = DEFAULT_LOCAL_UNIQUE_ID)]
+    pub local_unique_id: String,
+    /// An LLB capability the solving BuildKit supports (repeatable); none by default.
+    #[arg(long = "llb-cap")]
+    pub llb_caps: Vec<String>,
+    /// NAME=DIGEST: the manifest digest the offline resolver gives image NAME (repeatable).
+    #[arg(long = "image-digest", value_parser = super::key_value)]
+    pub image_digests: Vec<(String, String)>,
+}
+
+impl Default for MarshalArgs {
+    fn default() -> Self {
+        MarshalArgs {
+            local_unique_id: DEFAULT_LOCAL_UNIQUE_ID.to_string(),
+            llb_caps: Vec::new(),
+            image_digests: Vec::new(),
+        }
+    }
+}
+
+/// How `llb` prints the Definition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Protobuf bytes, as `buildctl debug dump-llb` reads them.
+    Binary,
+    Json,
+    Text,
+}
+
 /// Offline image configs: from a JSON file (`{"image": {config...}}`), or none at all.
-struct FileResolver {
+pub struct FileResolver {
     configs: BTreeMap<String, serde_json::Value>,
+    digests: BTreeMap<String, String>,
+}
+
+impl FileResolver {
+    pub fn new(configs: BTreeMap<String, serde_json::Value>) -> Self {
+        FileResolver {
+            configs,
+            digests: BTreeMap::new(),
+        }
+    }
+
+    /// Manifest digests the resolver reports (`sha256:...`), by image name.
+    pub fn with_digests(mut self, digests: BTreeMap<String, String>) -> Self {
+        self.digests = digests;
+        self
+    }
 }
 
 impl ImageResolver for FileResolver {
@@ -21,11 +78,12 @@ impl ImageResolver for FileResolver {
             .get(image)
             .map(|v| serde_json::to_vec(v).unwrap_or_default())
             .unwrap_or_default();
+        let digest = self.digests.get(image).cloned().unwrap_or_default();
         let image = image.to_string();
         Box::pin(async move {
             Ok::<_, ResolveError>(ResolvedImage {
                 reference: image,
-                digest: String::new(),
+                digest,
                 config,
             })
         })
@@ -40,27 +98,65 @@ fn read_configs(path: Option<&Path>) -> Result<BTreeMap<String, serde_json::Valu
     serde_json::from_slice(&data).map_err(|e| format!("{}: {e}", path.display()))
 }
 
+/// Converts `text` and marshals the target the way `mstage llb` does.
+pub async fn definition(
+    text: &str,
+    opts: &ConvertOptions,
+    resolver: Arc<dyn ImageResolver>,
+    marshal: &MarshalArgs,
+) -> Result<pb::Definition, String> {
+    let file = opts.filename.clone();
+    let mut opts = opts.clone();
+    if !marshal.llb_caps.is_empty() {
+        opts.llb_caps = Some(marshal.llb_caps.iter().cloned().collect());
+    }
+    let converted = convert::convert(text, &opts, resolver)
+        .await
+        .map_err(|e| super::located(&file, &e))?;
+    let platform = opts
+        .target_platform
+        .clone()
+        .unwrap_or_else(|| opts.build_platform.clone());
+    let marshal_opts = llb::MarshalOptions {
+        constraints: Constraints::new()
+            .platform(convert::names::pb_platform(&platform))
+            .local_unique_id(marshal.local_unique_id.clone()),
+        caps: opts.llb_caps.clone(),
+    };
+    llb::marshal(&converted.state, &marshal_opts).map_err(|e| format!("{file}: {e}"))
+}
+
 pub async fn run(
     build: &BuildArgs,
     image_config: Option<&Path>,
-    json: bool,
+    marshal: &MarshalArgs,
+    format: Format,
 ) -> Result<Vec<u8>, String> {
     let (text, opts) = build.read()?;
-    let resolver = Arc::new(FileResolver {
-        configs: read_configs(image_config)?,
-    });
-    let file = opts.filename.clone();
-    let converted = convert::convert(&text, &opts, resolver)
-        .await
-        .map_err(|e| super::located(&file, &e))?;
-    let def = converted
-        .definition(&opts)
-        .map_err(|e| super::located(&file, &e))?;
-    if json {
-        let lines = crate::llb::definition_to_json_lines(&def).map_err(|e| e.to_string())?;
-        return Ok((lines.join("\n") + "\n").into_bytes());
+    let digests = marshal.image_digests.iter().cloned().collect();
+    let resolver = Arc::new(FileResolver::new(read_configs(image_config)?).with_digests(digests));
+    let def = definition(&text, &opts, resolver, marshal).await?;
+    render(&def, format)
+}
+
+/// `--decode FILE`: prints a binary Definition (ours or another converter's) in `format`.
+pub fn decode(path: &Path, format: Format) -> Result<Vec<u8>, String> {
+    let data = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let def = llb::read_definition(&data).map_err(|e| format!("{}: {e}", path.display()))?;
+    render(&def, format)
+}
+
+fn render(def: &pb::Definition, format: Format) -> Result<Vec<u8>, String> {
+    match format {
+        Format::Json => {
+            let lines = llb::definition_to_json_lines(def).map_err(|e| e.to_string())?;
+            Ok((lines.join("\n") + "\n").into_bytes())
+        }
+        Format::Text => Ok(super::text::definition_text(def)?.into_bytes()),
+        Format::Binary => {
+            let mut out = Vec::new();
+            llb::write_definition(def, &mut out).map_err(|e| e.to_string())?;
+            Ok(out)
+        }
     }
-    let mut out = Vec::new();
-    crate::llb::write_definition(&def, &mut out).map_err(|e| e.to_string())?;
-    Ok(out)
 }

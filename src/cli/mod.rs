@@ -3,6 +3,7 @@
 pub mod graph;
 pub mod llb;
 pub mod parse;
+pub mod text;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -42,6 +43,14 @@ enum Command {
         /// Print the ops as readable JSON lines instead.
         #[arg(long)]
         json: bool,
+        /// Print the compact per-op text rendering instead (op kind, inputs by position, fields).
+        #[arg(long, conflicts_with = "json")]
+        text: bool,
+        #[command(flatten)]
+        marshal: llb::MarshalArgs,
+        /// Read a binary Definition (as `llb` writes it) from this file instead of converting.
+        #[arg(long)]
+        decode: Option<PathBuf>,
     },
     /// Print the stage graph; stages the target does not need are drawn as skipped.
     Graph {
@@ -101,7 +110,20 @@ pub async fn main() -> ExitCode {
             build,
             image_config,
             json,
-        } => llb::run(&build, image_config.as_deref(), json).await,
+            text,
+            marshal,
+            decode,
+        } => {
+            let format = match (json, text) {
+                (true, _) => llb::Format::Json,
+                (_, true) => llb::Format::Text,
+                _ => llb::Format::Binary,
+            };
+            match decode {
+                Some(path) => llb::decode(&path, format),
+                None => llb::run(&build, image_config.as_deref(), &marshal, format).await,
+            }
+        }
         Command::Graph { build, format } => graph::run(&build, format).map(String::into_bytes),
     };
     match result {

@@ -138,24 +138,77 @@ pub async fn convert(
     opts: &ConvertOptions,
     resolver: Arc<dyn ImageResolver>,
 ) -> Result<Converted, ConvertError> {
-    let (graph, escape) = parse_stages(text, opts)?;
+    let (mut graph, escape) = parse_stages(text, opts)?;
     let platforms = args::Platforms::new(opts);
-    let requests = graph
-        .reachable_images()
-        .into_iter()
-        .map(|image| {
-            let platform = image_platform(&graph, &image, &platforms);
-            (image, platform)
-        })
-        .collect();
-    let resolved = stages::resolve_all(resolver, requests).await?;
-    let converter = Converter::new(text, opts, &graph, &resolved, platforms, Lexer::new(escape));
+    let lexer = Lexer::new(escape);
+    let resolved = resolve_images(&mut graph, &platforms, resolver, &lexer).await?;
+    let converter = Converter::new(text, opts, &graph, &resolved, platforms, lexer);
     let (state, image) = converter.run()?;
     Ok(Converted {
         state,
         image,
         graph,
     })
+}
+
+type Resolved = BTreeMap<(String, Platform), stages::ResolvedImage>;
+
+/// Resolves the images the reachable stages use, then gives each stage built on an image that
+/// image's ONBUILD triggers; when triggers read more stages or images, resolves what became
+/// reachable, as the reference's resolve loop does.
+async fn resolve_images(
+    graph: &mut StageGraph,
+    platforms: &args::Platforms,
+    resolver: Arc<dyn ImageResolver>,
+    lexer: &Lexer,
+) -> Result<Resolved, ConvertError> {
+    let mut resolved = Resolved::new();
+    loop {
+        let requests: Vec<_> = graph
+            .reachable_images()
+            .into_iter()
+            .map(|image| {
+                let platform = image_platform(graph, &image, platforms);
+                (image, platform)
+            })
+            .filter(|key| !resolved.contains_key(key))
+            .collect();
+        if !requests.is_empty() {
+            resolved.extend(stages::resolve_all(resolver.clone(), requests).await?);
+        }
+        let mut added = false;
+        for stage in graph.stages_awaiting_image_triggers() {
+            let triggers = image_triggers(graph, stage, &resolved, platforms);
+            added |= graph.add_triggers(stage, &triggers, lexer)?;
+        }
+        added |= graph.add_stage_triggers(lexer)?;
+        if !added {
+            return Ok(resolved);
+        }
+    }
+}
+
+/// The `OnBuild` entries of the resolved config of the image `stage` is built on. A config that
+/// does not parse has none here; converting the stage reports it.
+fn image_triggers(
+    graph: &StageGraph,
+    stage: usize,
+    resolved: &Resolved,
+    platforms: &args::Platforms,
+) -> Vec<String> {
+    let stages::Base::Image(name) = &graph.bases[stage] else {
+        return Vec::new();
+    };
+    let platform = graph.platforms[stage]
+        .as_deref()
+        .and_then(|p| Platform::parse(p).ok())
+        .unwrap_or_else(|| platforms.target.clone());
+    resolved
+        .get(&(name.clone(), platform))
+        .filter(|r| !r.config.is_empty())
+        .and_then(|r| Image::from_json(&r.config).ok())
+        .map(|image| image.config.on_build)
+        .unwrap_or_default()
 }
 
 /// The platform an image is resolved for: its stage's `--platform`, else the target platform.

@@ -28,10 +28,13 @@ pub struct StepCounter {
     pub stage_name: String,
     pub total: usize,
     pub index: usize,
+    /// True while an ONBUILD trigger is converted: its steps say so.
+    pub onbuild: bool,
 }
 
 impl StepCounter {
     /// `[name i/n] text`, counting one more step; plain text for a stage without steps.
+    /// `onbuild` (or the counter's own flag) marks a trigger's step.
     pub fn next(&mut self, text: &str, onbuild: bool) -> String {
         if self.total == 0 {
             return text.to_string();
@@ -44,7 +47,7 @@ impl StepCounter {
             out.push(' ');
         }
         out.push_str(&format!("{:>width$}/{}] ", self.index, self.total));
-        if onbuild {
+        if onbuild || self.onbuild {
             out.push_str("ONBUILD ");
         }
         out.push_str(text);
@@ -71,8 +74,14 @@ mod tests {
             stage_name: "builder".into(),
             total: 12,
             index: 0,
+            onbuild: false,
         };
         assert_eq!(c.next("RUN make", false), "[builder  1/12] RUN make");
+        c.onbuild = true;
+        assert_eq!(
+            c.next("RUN make", false),
+            "[builder  2/12] ONBUILD RUN make"
+        );
         let mut single = StepCounter {
             total: 2,
             ..Default::default()

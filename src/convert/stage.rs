@@ -62,7 +62,8 @@ pub struct Converter<'a> {
     pub stages: Vec<Option<StageState>>,
     /// Paths of the build context that COPY and ADD read.
     pub context_paths: BTreeSet<String>,
-    /// True when the Dockerfile has one stage and no image sources (no stage names in progress).
+    /// True when the Dockerfile has one stage and no image sources (no stage names in progress);
+    /// as in the reference, sources that triggers add do not count.
     single_state: bool,
 }
 
@@ -85,7 +86,7 @@ impl<'a> Converter<'a> {
             .dependencies
             .iter()
             .flatten()
-            .filter(|d| matches!(d.source, Source::Image(_)))
+            .filter(|d| !d.onbuild && matches!(d.source, Source::Image(_)))
             .count();
         Converter {
             opts,
@@ -149,11 +150,15 @@ impl<'a> Converter<'a> {
                 continue;
             }
             let mut st = self.start_stage(index)?;
-            let stage = &self.graph.stages[index];
-            for (i, instruction) in stage.instructions.iter().enumerate() {
+            // Counted once the base is set up: the reference names an image's FROM before it
+            // knows the image's triggers.
+            st.steps.total += self.graph.triggers[index].len();
+            for (i, (onbuild, instruction)) in self.graph.steps(index).enumerate() {
+                st.steps.onbuild = onbuild;
                 self.dispatch(index, i, instruction, &mut st)
                     .map_err(|e| with_range(e, instruction.range()))?;
             }
+            st.steps.onbuild = false;
             self.stages.push(Some(st));
         }
         Ok(())
@@ -170,6 +175,7 @@ impl<'a> Converter<'a> {
             },
             total: step_count(&self.graph.bases[index], &stage.instructions),
             index: 0,
+            onbuild: false,
         };
         let mut st = match &self.graph.bases[index] {
             Base::Stage(base) => {
@@ -184,7 +190,9 @@ impl<'a> Converter<'a> {
                 st.image.config.on_build.clear();
                 st.steps = steps;
                 st.cmd_set = false;
-                return Ok(st);
+                // Falls through: like the reference, the config's env is added again, which
+                // moves those keys after the parent's ARG values in the exec env order.
+                st
             }
             Base::Scratch => {
                 let platform = self.stage_platform(index)?;
@@ -255,6 +263,8 @@ impl<'a> Converter<'a> {
             None => empty_image(&platform),
         };
         image.created = None;
+        // The stage runs the image's triggers (`StageGraph::triggers`); they do not carry over.
+        image.config.on_build.clear();
         if self.graph.platforms[index].is_none() && self.platforms.implicit_target {
             if let Some(p) = image_platform(&image).filter(|p| p.os == platform.os) {
                 platform = p;

@@ -19,6 +19,7 @@ use super::merge::{marshal_diff, marshal_merge};
 use super::source::marshal_source;
 use super::sourcemap::SourceMapCollector;
 use super::state::{Node, OpNode, Output, State};
+use super::wire;
 use super::LlbError;
 
 /// Marshal-wide settings (client/llb's `ConstraintsOpt`s passed to `Marshal`).
@@ -33,10 +34,12 @@ pub struct MarshalOptions {
 /// `sha256:<hex>` of `bytes`, the op digest form.
 pub fn digest_of(bytes: &[u8]) -> String {
     let hash = Sha256::digest(bytes);
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(7 + 64);
     out.push_str("sha256:");
     for b in hash {
-        out.push_str(&format!("{b:02x}"));
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 0xf)]));
     }
     out
 }
@@ -81,7 +84,7 @@ impl Walk<'_> {
             let mut to_input = |o: &Output| Self::input_of(encoded, o);
             encode_op(node, self.opts, &mut to_input)?
         };
-        let bytes = op.encode_to_vec();
+        let bytes = wire::encode_op(&op)?;
         let digest = digest_of(&bytes);
         self.metadata.entry(digest.clone()).or_default().merge(&md);
         self.sources
@@ -132,7 +135,7 @@ pub fn marshal(state: &State, opts: &MarshalOptions) -> Result<pb::Definition, L
         inputs: vec![input],
         ..Default::default()
     };
-    let bytes = terminal.encode_to_vec();
+    let bytes = wire::encode_op(&terminal)?;
     let digest = digest_of(&bytes);
     let mut md = walk.metadata.get(&digest).cloned().unwrap_or_default();
     md.caps.insert(caps::CONSTRAINTS.to_string());

@@ -24,6 +24,7 @@ mod reference;
 mod source;
 mod sourcemap;
 mod state;
+mod wire;
 
 pub use constraints::{default_platform, normalize_platform, platform, Constraints, OpMetadata};
 pub use error::LlbError;

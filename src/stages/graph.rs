@@ -34,9 +34,11 @@ pub enum DependencyKind {
 pub struct Dependency {
     pub kind: DependencyKind,
     pub source: Source,
-    /// Index of the instruction in its stage.
+    /// Index of the step in its stage: its ONBUILD triggers first, then its instructions.
     pub instruction: usize,
     pub range: SourceRange,
+    /// True when an ONBUILD trigger of the stage's base made the dependency.
+    pub onbuild: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -47,6 +49,10 @@ pub struct StageGraph {
     /// The expanded `FROM --platform` value of each stage, if it has one.
     pub platforms: Vec<Option<String>>,
     pub dependencies: Vec<Vec<Dependency>>,
+    /// The ONBUILD triggers each stage runs before its instructions, parsed and located at its FROM.
+    pub triggers: Vec<Vec<Instruction>>,
+    /// Whether each stage has taken its base's triggers (each does once).
+    pub(super) triggered: Vec<bool>,
     pub target: usize,
     pub reachable: Vec<bool>,
     /// Global ARGs (built-ins, build args, ARGs before the first FROM) after expansion.
@@ -87,20 +93,25 @@ impl StageGraph {
         };
         let dependencies = stages
             .iter()
-            .map(|stage| dependencies_of(stage, &by_name, stages.len(), lexer))
+            .map(|stage| dependencies_of(&stage.instructions, &by_name, stages.len(), lexer))
             .collect::<Result<Vec<_>, _>>()?;
+        let count = stages.len();
         let mut graph = StageGraph {
             meta_args,
             stages,
             bases,
             platforms,
             dependencies,
+            triggers: vec![Vec::new(); count],
+            triggered: vec![false; count],
             target,
             reachable: Vec::new(),
             global_args,
         };
+        // As in the reference, only the instructions' own dependencies are checked for cycles.
         graph.check_cycles()?;
         graph.reachable = graph.reachable_from(target);
+        graph.add_stage_triggers(lexer)?;
         Ok(graph)
     }
 
@@ -119,7 +130,7 @@ impl StageGraph {
         base.into_iter().chain(deps)
     }
 
-    fn reachable_from(&self, target: usize) -> Vec<bool> {
+    pub(super) fn reachable_from(&self, target: usize) -> Vec<bool> {
         let mut seen = vec![false; self.stages.len()];
         let mut todo = vec![target];
         while let Some(s) = todo.pop() {
@@ -272,14 +283,23 @@ fn source_named(
     Ok(Source::Image(from.to_string()))
 }
 
-fn dependencies_of(
-    stage: &Stage,
+/// Stage names (lower-cased) to indexes; a later stage wins a repeated name.
+pub(super) fn names_of(stages: &[Stage]) -> BTreeMap<String, usize> {
+    stages
+        .iter()
+        .filter_map(|s| Some((s.name()?.to_ascii_lowercase(), s.index)))
+        .collect()
+}
+
+/// What the instructions read from other stages and images, numbered from 0.
+pub(super) fn dependencies_of(
+    instructions: &[Instruction],
     by_name: &BTreeMap<String, usize>,
     stage_count: usize,
     lexer: &Lexer,
 ) -> Result<Vec<Dependency>, StageError> {
     let mut out = Vec::new();
-    for (index, instruction) in stage.instructions.iter().enumerate() {
+    for (index, instruction) in instructions.iter().enumerate() {
         let range = instruction.range();
         let error = |message: String| StageError::new(message, vec![range]);
         match instruction {
@@ -298,6 +318,7 @@ fn dependencies_of(
                     source: source_named(&copy.from, by_name, stage_count).map_err(unlocated)?,
                     instruction: index,
                     range,
+                    onbuild: false,
                 });
             }
             Instruction::Run(run) => {
@@ -312,6 +333,7 @@ fn dependencies_of(
                         source,
                         instruction: index,
                         range,
+                        onbuild: false,
                     });
                 }
             }

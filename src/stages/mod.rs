@@ -1,12 +1,15 @@
 //! The stage graph: typed instructions grouped into stages, stage names and indexes resolved,
 //! global ARGs applied to FROM lines, dependencies (FROM, COPY --from, RUN --mount from=) found,
-//! cycles rejected, and everything unreachable from the target dropped before anything is resolved.
+//! ONBUILD triggers of base stages and images parsed (with their dependencies), cycles rejected,
+//! and everything unreachable from the target dropped before anything is resolved.
 
 mod graph;
+mod onbuild;
 mod resolve;
 mod split;
 
 pub use graph::{Base, Dependency, DependencyKind, Source, StageGraph};
+pub use onbuild::{declared_triggers, parse_triggers};
 pub use resolve::{resolve_all, ImageResolver, ResolveError, ResolveFuture, ResolvedImage};
 pub use split::{split_stages, Stage, Stages};
 

@@ -1,0 +1,153 @@
+//! Op bytes exactly as BuildKit's Go client writes them (`proto.MarshalOptions{Deterministic:
+//! true}`), so an op has the same digest in mstage and in the reference frontend and a build
+//! keeps its cache when it switches frontends.
+//!
+//! prost's encoding differs from Go's in two places that matter for ops:
+//! - Go writes a oneof's field after all of the message's other fields (`Op.op` after
+//!   `platform` and `constraints`); prost writes fields in declaration order.
+//! - Go writes both the key and the value of every map entry, even when they are empty; prost
+//!   leaves empty ones out (`SourceOp.attrs` with a "" value).
+//!
+//! Every other message inside an op encodes the same in both, so it is left to prost.
+
+use std::collections::BTreeMap;
+
+use prost::encoding::{encode_key, encode_varint, encoded_len_varint, key_len, WireType};
+
+use crate::proto::pb;
+
+use super::LlbError;
+
+/// The op's bytes, whose sha256 is its digest.
+pub(crate) fn encode_op(op: &pb::Op) -> Result<Vec<u8>, LlbError> {
+    let mut buf = Vec::with_capacity(op_body_len(op));
+    for input in &op.inputs {
+        prost::encoding::message::encode(1, input, &mut buf);
+    }
+    if let Some(platform) = &op.platform {
+        prost::encoding::message::encode(10, platform, &mut buf);
+    }
+    if let Some(constraints) = &op.constraints {
+        prost::encoding::message::encode(11, constraints, &mut buf);
+    }
+    match &op.op {
+        None => {}
+        Some(pb::op::Op::Exec(m)) => prost::encoding::message::encode(2, m, &mut buf),
+        Some(pb::op::Op::Source(s)) => {
+            encode_key(3, WireType::LengthDelimited, &mut buf);
+            encode_varint(source_len(s) as u64, &mut buf);
+            encode_source(s, &mut buf);
+        }
+        Some(pb::op::Op::File(m)) => prost::encoding::message::encode(4, m, &mut buf),
+        // Nothing in mstage builds a BuildOp (deprecated in BuildKit); its maps would need the
+        // same treatment as SourceOp's, so rather than write bytes that may differ, refuse.
+        Some(pb::op::Op::Build(_)) => {
+            return Err(LlbError::Io("BuildOp is not supported".to_string()))
+        }
+        Some(pb::op::Op::Merge(m)) => prost::encoding::message::encode(6, m, &mut buf),
+        Some(pb::op::Op::Diff(m)) => prost::encoding::message::encode(7, m, &mut buf),
+    }
+    Ok(buf)
+}
+
+/// The encoded length, to size the buffer once.
+fn op_body_len(op: &pb::Op) -> usize {
+    use prost::encoding::message::encoded_len;
+    let inputs: usize = op.inputs.iter().map(|i| encoded_len(1, i)).sum();
+    let platform = op.platform.as_ref().map_or(0, |p| encoded_len(10, p));
+    let constraints = op.constraints.as_ref().map_or(0, |c| encoded_len(11, c));
+    let inner = match &op.op {
+        Some(pb::op::Op::Source(s)) => {
+            let len = source_len(s);
+            key_len(3) + encoded_len_varint(len as u64) + len
+        }
+        Some(pb::op::Op::Exec(m)) => encoded_len(2, m),
+        Some(pb::op::Op::File(m)) => encoded_len(4, m),
+        Some(pb::op::Op::Merge(m)) => encoded_len(6, m),
+        Some(pb::op::Op::Diff(m)) => encoded_len(7, m),
+        Some(pb::op::Op::Build(_)) | None => 0,
+    };
+    inputs + platform + constraints + inner
+}
+
+fn source_len(s: &pb::SourceOp) -> usize {
+    let identifier = if s.identifier.is_empty() {
+        0
+    } else {
+        prost::encoding::string::encoded_len(1, &s.identifier)
+    };
+    identifier + string_map_len(2, &s.attrs)
+}
+
+fn encode_source(s: &pb::SourceOp, buf: &mut Vec<u8>) {
+    if !s.identifier.is_empty() {
+        prost::encoding::string::encode(1, &s.identifier, buf);
+    }
+    encode_string_map(2, &s.attrs, buf);
+}
+
+/// One map entry's body: `key` (field 1) and `value` (field 2), both always present.
+fn entry_len(key: &str, value: &str) -> usize {
+    key_len(1)
+        + encoded_len_varint(key.len() as u64)
+        + key.len()
+        + key_len(2)
+        + encoded_len_varint(value.len() as u64)
+        + value.len()
+}
+
+fn string_map_len(tag: u32, map: &BTreeMap<String, String>) -> usize {
+    map.iter()
+        .map(|(k, v)| {
+            let len = entry_len(k, v);
+            key_len(tag) + encoded_len_varint(len as u64) + len
+        })
+        .sum()
+}
+
+/// Entries in key order, as Go's deterministic marshal sorts them.
+fn encode_string_map(tag: u32, map: &BTreeMap<String, String>, buf: &mut Vec<u8>) {
+    for (k, v) in map {
+        encode_key(tag, WireType::LengthDelimited, buf);
+        encode_varint(entry_len(k, v) as u64, buf);
+        encode_key(1, WireType::LengthDelimited, buf);
+        encode_varint(k.len() as u64, buf);
+        buf.extend_from_slice(k.as_bytes());
+        encode_key(2, WireType::LengthDelimited, buf);
+        encode_varint(v.len() as u64, buf);
+        buf.extend_from_slice(v.as_bytes());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Go writes `attrs {"k": ""}` as a full entry; prost would write `12 03 0a 01 6b`.
+    #[test]
+    fn empty_map_value_is_written() {
+        let op = pb::Op {
+            op: Some(pb::op::Op::Source(pb::SourceOp {
+                identifier: "x".into(),
+                attrs: [("k".to_string(), String::new())].into_iter().collect(),
+            })),
+            ..Default::default()
+        };
+        let want = [
+            0x1a, 0x0a, // Op.source (3), 10 bytes
+            0x0a, 0x01, b'x', // identifier
+            0x12, 0x05, 0x0a, 0x01, b'k', 0x12, 0x00, // attrs entry: key "k", value ""
+        ];
+        assert_eq!(encode_op(&op).ok(), Some(want.to_vec()));
+    }
+
+    #[test]
+    fn oneof_follows_platform_and_constraints() {
+        let op = pb::Op {
+            op: Some(pb::op::Op::Merge(pb::MergeOp::default())),
+            constraints: Some(pb::WorkerConstraints::default()),
+            ..Default::default()
+        };
+        assert_eq!(encode_op(&op).ok(), Some(vec![0x5a, 0x00, 0x32, 0x00]));
+    }
+}
