@@ -24,3 +24,6 @@ pub fn conformance_dir() -> Option<PathBuf> {
     );
     None
 }
+
+#[allow(dead_code)]
+pub mod docker;

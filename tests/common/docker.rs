@@ -1,0 +1,54 @@
+//! The local engine as the end-to-end tests reach it: the `docker` CLI, the frontend image under
+//! test, and what to do when a prerequisite is missing (skip, except under `CI=true`).
+
+use std::process::{Command, Output};
+
+pub fn docker() -> Command {
+    let mut cmd = Command::new("docker");
+    if std::env::var_os("DOCKER_HOST").is_none() {
+        cmd.env("DOCKER_HOST", "unix:///tmp/dk/docker.sock");
+    }
+    cmd.env("BUILDX_EXPERIMENTAL", "1");
+    cmd
+}
+
+pub fn frontend_image() -> String {
+    std::env::var("MSTAGE_IMAGE").unwrap_or_else(|_| "mstage:dev".to_string())
+}
+
+/// Runs a docker command that must succeed, returning its stdout.
+pub fn run(args: &[&str]) -> String {
+    let out = docker().args(args).output().expect("docker");
+    assert!(
+        out.status.success(),
+        "docker {}: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+pub fn succeeds(out: &std::io::Result<Output>) -> bool {
+    out.as_ref().map(|o| o.status.success()).unwrap_or(false)
+}
+
+/// The engine holds the frontend image; without it the test skips, but CI must have it.
+pub fn engine_ready() -> bool {
+    let image = frontend_image();
+    if succeeds(&docker().args(["image", "inspect", &image]).output()) {
+        return true;
+    }
+    missing(&format!(
+        "no engine with image {image} (run hack/engine-up and hack/image)"
+    ));
+    false
+}
+
+/// A prerequisite is absent: a failure under CI=true, a printed skip otherwise.
+pub fn missing(what: &str) {
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "CI=true but {what}"
+    );
+    eprintln!("skipping: {what}");
+}
