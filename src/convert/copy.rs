@@ -58,7 +58,7 @@ impl Converter<'_> {
                 }
             }
             (
-                self.source_state(&dep)
+                self.source_state(&dep, Some(c.range))
                     .map_err(|m| ConvertError::at(m, c.range))?,
                 false,
             )

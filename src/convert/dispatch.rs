@@ -264,9 +264,14 @@ impl Converter<'_> {
     /// An instruction's text with variables expanded where possible, for progress names.
     /// RUN keeps quotes and unset variables as written (`raw`); other instructions do not.
     pub(super) fn expand_for_name(&self, st: &StageState, code: &str, raw: bool) -> String {
+        self.expand_name_with(st.state.env(), code, raw)
+    }
+
+    /// [`Self::expand_for_name`] with an explicit environment.
+    pub(super) fn expand_name_with(&self, env: &llb::EnvList, code: &str, raw: bool) -> String {
         let lexer = self.lexer.clone().raw_quotes(raw).skip_unset_env(raw);
         lexer
-            .process_word(code, st.state.env())
+            .process_word(code, env)
             .map(|e| e.value)
             .unwrap_or_else(|_| code.to_string())
     }

@@ -102,7 +102,11 @@ impl Converter<'_> {
                 exec_mounts.push(m);
             }
         }
-        let step = uppercase_keyword(&self.expand_for_name(st, &name, true));
+        let step = match secret_masked_env(st.state.env(), &mounts) {
+            Some(env) => self.expand_name_with(&env, &name, true),
+            None => self.expand_for_name(st, &name, true),
+        };
+        let step = uppercase_keyword(&step);
         let mut constraints = Constraints::new()
             .description("com.docker.dockerfile.v1.command", &c.code)
             .location(&self.source_map, vec![line_range(c.range)])
@@ -163,7 +167,7 @@ impl Converter<'_> {
                     m.from, m.target
                 ))
             }
-            Some(source) => self.source_state(source)?,
+            Some(source) => self.source_state(source, None)?,
             None if m.kind == MountKind::Cache => llb::scratch(),
             None => {
                 self.context_paths.insert(paths::join("/", &m.source));
@@ -227,6 +231,22 @@ fn proxy_env(build_args: &std::collections::BTreeMap<String, String>) -> Option<
         any = true;
     }
     any.then_some(proxy)
+}
+
+/// The env a RUN's progress name is expanded with when it exposes secrets as env vars: their
+/// values show as `****` (the reference's `withSecretEnvMask`).
+fn secret_masked_env(env: &llb::EnvList, mounts: &[Mount]) -> Option<llb::EnvList> {
+    let mut names = mounts
+        .iter()
+        .filter(|m| m.kind == MountKind::Secret)
+        .filter_map(|m| m.env.as_deref())
+        .peekable();
+    names.peek()?;
+    let mut masked = env.clone();
+    for name in names {
+        masked.add_or_replace(name, "****");
+    }
+    Some(masked)
 }
 
 fn is_lone_heredoc(word: &str) -> bool {

@@ -296,8 +296,9 @@ impl<'a> Converter<'a> {
         })
     }
 
-    /// The state a COPY --from or RUN --mount from= reads.
-    pub fn source_state(&self, source: &Source) -> Result<State, String> {
+    /// The state a COPY --from or RUN --mount from= reads. An image is an unnamed stage of its
+    /// own in the reference: empty command text, located at the COPY that names it (`at`).
+    pub fn source_state(&self, source: &Source, at: Option<SourceRange>) -> Result<State, String> {
         match source {
             Source::Scratch => Ok(llb::scratch()),
             Source::Stage(i) => self
@@ -310,13 +311,18 @@ impl<'a> Converter<'a> {
                 let platform = self.platforms.target.clone();
                 let resolved = self.resolved.get(&(name.clone(), platform.clone()));
                 let reference = pinned_reference(name, resolved);
+                let mut constraints = Constraints::new()
+                    .platform(pb_platform(&platform))
+                    .description("com.docker.dockerfile.v1.command", "")
+                    .custom_name(format!("FROM {reference}"));
+                if let Some(range) = at {
+                    constraints = constraints.location(&self.source_map, vec![line_range(range)]);
+                }
                 Ok(llb::image_with(
                     &reference,
                     llb::ImageOptions {
                         resolve_mode: self.opts.resolve_mode,
-                        constraints: Constraints::new()
-                            .platform(pb_platform(&platform))
-                            .custom_name(format!("FROM {reference}")),
+                        constraints,
                         ..Default::default()
                     },
                 ))
