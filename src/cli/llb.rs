@@ -105,6 +105,16 @@ pub async fn definition(
     resolver: Arc<dyn ImageResolver>,
     marshal: &MarshalArgs,
 ) -> Result<pb::Definition, String> {
+    Ok(convert_and_marshal(text, opts, resolver, marshal).await?.1)
+}
+
+/// The conversion (its op graph) beside the definition marshalled from it.
+async fn convert_and_marshal(
+    text: &str,
+    opts: &ConvertOptions,
+    resolver: Arc<dyn ImageResolver>,
+    marshal: &MarshalArgs,
+) -> Result<(convert::Converted, pb::Definition), String> {
     let file = opts.filename.clone();
     let mut opts = opts.clone();
     if !marshal.llb_caps.is_empty() {
@@ -123,7 +133,8 @@ pub async fn definition(
             .local_unique_id(marshal.local_unique_id.clone()),
         caps: opts.llb_caps.clone(),
     };
-    llb::marshal(&converted.state, &marshal_opts).map_err(|e| format!("{file}: {e}"))
+    let def = llb::marshal(&converted.state, &marshal_opts).map_err(|e| format!("{file}: {e}"))?;
+    Ok((converted, def))
 }
 
 pub async fn run(
@@ -135,8 +146,13 @@ pub async fn run(
     let (text, opts) = build.read()?;
     let digests = marshal.image_digests.iter().cloned().collect();
     let resolver = Arc::new(FileResolver::new(read_configs(image_config)?).with_digests(digests));
-    let def = definition(&text, &opts, resolver, marshal).await?;
-    render(&def, format)
+    let (converted, def) = convert_and_marshal(&text, &opts, resolver, marshal).await?;
+    let out = render(&def, format);
+    // The process ends once the output is written: freeing a large op graph piece by piece
+    // costs more (a tenth of the run on big Dockerfiles) than letting the OS reclaim it.
+    std::mem::forget(converted);
+    std::mem::forget(def);
+    out
 }
 
 /// `--decode FILE`: prints a binary Definition (ours or another converter's) in `format`.

@@ -15,7 +15,8 @@ pub struct OpMetadata {
     pub description: BTreeMap<String, String>,
     /// `Some(true)` forces cache export, `Some(false)` disables it, `None` leaves the default.
     pub export_cache: Option<bool>,
-    pub caps: BTreeSet<String>,
+    /// Caps are BuildKit's fixed names (`caps` module), so they are not copied per op.
+    pub caps: BTreeSet<&'static str>,
     pub progress_group: Option<pb::ProgressGroup>,
 }
 
@@ -27,19 +28,28 @@ impl OpMetadata {
         if other.export_cache.is_some() {
             self.export_cache = other.export_cache;
         }
-        self.caps.extend(other.caps.iter().cloned());
+        self.caps.extend(other.caps.iter().copied());
         if other.progress_group.is_some() {
             self.progress_group = other.progress_group.clone();
         }
     }
 
-    pub(crate) fn to_pb(&self) -> pb::OpMetadata {
+    /// Records that the op needs `cap`.
+    pub(crate) fn add_cap(&mut self, cap: &'static str) {
+        self.caps.insert(cap);
+    }
+
+    pub(crate) fn into_pb(self) -> pb::OpMetadata {
         pb::OpMetadata {
             ignore_cache: self.ignore_cache,
-            description: self.description.clone(),
+            description: self.description,
             export_cache: self.export_cache.map(|value| pb::ExportCache { value }),
-            caps: self.caps.iter().map(|c| (c.clone(), true)).collect(),
-            progress_group: self.progress_group.clone(),
+            caps: self
+                .caps
+                .into_iter()
+                .map(|c| (c.to_string(), true))
+                .collect(),
+            progress_group: self.progress_group,
         }
     }
 }
@@ -115,8 +125,8 @@ impl Constraints {
         self
     }
 
-    pub(crate) fn add_cap(&mut self, cap: &str) {
-        self.metadata.caps.insert(cap.to_string());
+    pub(crate) fn add_cap(&mut self, cap: &'static str) {
+        self.metadata.add_cap(cap);
     }
 }
 

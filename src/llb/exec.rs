@@ -456,12 +456,12 @@ impl State {
 
 impl ExecNode {
     /// Inputs in marshal-walk order: mount sources by target, each output once.
-    pub(crate) fn inputs(&self) -> Vec<Output> {
-        let mut out: Vec<Output> = Vec::new();
+    pub(crate) fn inputs(&self) -> Vec<&Output> {
+        let mut out: Vec<&Output> = Vec::new();
         for m in &self.mounts {
             if let Some(src) = &m.source {
                 if !out.iter().any(|o| o.same(src)) {
-                    out.push(src.clone());
+                    out.push(src);
                 }
             }
         }
@@ -471,8 +471,9 @@ impl ExecNode {
     fn env(
         &self,
         base: &Constraints,
+        own: &Constraints,
         supported: Option<&std::collections::BTreeSet<String>>,
-        own: &mut Constraints,
+        md: &mut OpMetadata,
     ) -> Vec<String> {
         let mut env = self.meta.env.clone();
         if let Some(first) = self.ssh.first() {
@@ -480,7 +481,7 @@ impl ExecNode {
         }
         if let Some(supported) = supported {
             if supported.contains(caps::EXEC_META_SETS_DEFAULT_PATH) {
-                own.add_cap(caps::EXEC_META_SETS_DEFAULT_PATH);
+                md.add_cap(caps::EXEC_META_SETS_DEFAULT_PATH);
             } else {
                 let os = base
                     .platform
@@ -496,43 +497,43 @@ impl ExecNode {
         env.to_vec()
     }
 
-    fn add_mount_caps(&self, own: &mut Constraints) {
+    fn add_mount_caps(&self, md: &mut OpMetadata) {
         for m in &self.mounts {
             if !m.selector.is_empty() {
-                own.add_cap(caps::EXEC_MOUNT_SELECTOR);
+                md.add_cap(caps::EXEC_MOUNT_SELECTOR);
             }
             match &m.kind {
                 MountKind::Cache { .. } => {
-                    own.add_cap(caps::EXEC_MOUNT_CACHE);
-                    own.add_cap(caps::EXEC_MOUNT_CACHE_SHARING);
+                    md.add_cap(caps::EXEC_MOUNT_CACHE);
+                    md.add_cap(caps::EXEC_MOUNT_CACHE_SHARING);
                 }
                 MountKind::Tmpfs { size } => {
-                    own.add_cap(caps::EXEC_MOUNT_TMPFS);
+                    md.add_cap(caps::EXEC_MOUNT_TMPFS);
                     if *size > 0 {
-                        own.add_cap(caps::EXEC_MOUNT_TMPFS_SIZE);
+                        md.add_cap(caps::EXEC_MOUNT_TMPFS_SIZE);
                     }
                 }
                 MountKind::Bind => {
                     if m.source.is_some() {
-                        own.add_cap(caps::EXEC_MOUNT_BIND);
+                        md.add_cap(caps::EXEC_MOUNT_BIND);
                     }
                 }
             }
             if m.content_cache != pb::MountContentCache::Default {
-                own.add_cap(caps::EXEC_MOUNT_CONTENT_CACHE);
+                md.add_cap(caps::EXEC_MOUNT_CONTENT_CACHE);
             }
         }
         if !self.secrets.is_empty() {
-            own.add_cap(caps::EXEC_MOUNT_SECRET);
+            md.add_cap(caps::EXEC_MOUNT_SECRET);
             if self.secrets.iter().any(|s| s.env.is_some()) {
-                own.add_cap(caps::EXEC_SECRET_ENV);
+                md.add_cap(caps::EXEC_SECRET_ENV);
             }
         }
         if !self.ssh.is_empty() {
-            own.add_cap(caps::EXEC_MOUNT_SSH);
+            md.add_cap(caps::EXEC_MOUNT_SSH);
         }
         if !self.cdi_devices.is_empty() {
-            own.add_cap(caps::EXEC_META_CDI);
+            md.add_cap(caps::EXEC_META_CDI);
         }
     }
 
@@ -550,27 +551,26 @@ impl ExecNode {
         if self.meta.dir.is_empty() {
             return Err(LlbError::MissingWorkingDir);
         }
-        let mut own = own.clone();
-        let env = self.env(base, supported, &mut own);
+        let platform = own.platform.as_ref().or(self.meta.platform.as_ref());
+        let (mut op, mut md) = marshal_constraints(base, own, platform);
+        let env = self.env(base, own, supported, &mut md);
         if self.meta.valid_exit_codes.is_some() {
-            own.add_cap(caps::EXEC_VALID_EXIT_CODE);
+            md.add_cap(caps::EXEC_VALID_EXIT_CODE);
         }
         if !self.meta.ulimits.is_empty() {
-            own.add_cap(caps::EXEC_META_ULIMIT);
+            md.add_cap(caps::EXEC_META_ULIMIT);
         }
         if self.meta.network != pb::NetMode::Unset {
-            own.add_cap(caps::EXEC_META_NETWORK);
+            md.add_cap(caps::EXEC_META_NETWORK);
         }
         if self.meta.security != pb::SecurityMode::Sandbox {
-            own.add_cap(caps::EXEC_META_SECURITY);
+            md.add_cap(caps::EXEC_META_SECURITY);
         }
         if self.proxy_env.is_some() {
-            own.add_cap(caps::EXEC_META_PROXY);
+            md.add_cap(caps::EXEC_META_PROXY);
         }
-        own.add_cap(caps::EXEC_META_BASE);
-        self.add_mount_caps(&mut own);
-        let platform = own.platform.clone().or_else(|| self.meta.platform.clone());
-        let (mut op, md) = marshal_constraints(base, &own, platform.as_ref());
+        md.add_cap(caps::EXEC_META_BASE);
+        self.add_mount_caps(&mut md);
 
         let meta = pb::Meta {
             args: self.meta.args.clone(),

@@ -266,14 +266,14 @@ impl State {
     }
 }
 
-fn push_unique(outputs: &mut Vec<Output>, o: &Output) {
+fn push_unique<'a>(outputs: &mut Vec<&'a Output>, o: &'a Output) {
     if !outputs.iter().any(|x| x.same(o)) {
-        outputs.push(o.clone());
+        outputs.push(o);
     }
 }
 
 /// `allOutputs`: the marshal walk's input order, last action first.
-fn all_outputs(b: &Bound, outputs: &mut Vec<Output>) {
+fn all_outputs<'a>(b: &'a Bound, outputs: &mut Vec<&'a Output>) {
     if let Some(o) = &b.state.out {
         push_unique(outputs, o);
     }
@@ -461,7 +461,7 @@ fn action_to_pb(b: &Bound, base: i64) -> pb::file_action::Action {
 }
 
 impl FileNode {
-    pub(crate) fn inputs(&self) -> Vec<Output> {
+    pub(crate) fn inputs(&self) -> Vec<&Output> {
         let mut out = Vec::new();
         all_outputs(&self.last, &mut out);
         out
@@ -476,9 +476,8 @@ impl FileNode {
         base: &Constraints,
         to_input: &mut dyn FnMut(&Output) -> Result<pb::Input, LlbError>,
     ) -> Result<(pb::Op, OpMetadata), LlbError> {
-        let mut own = own.clone();
-        own.add_cap(caps::FILE_BASE);
-        let (mut op, md) = marshal_constraints(base, &own, own.platform.as_ref());
+        let (mut op, mut md) = marshal_constraints(base, own, own.platform.as_ref());
+        md.add_cap(caps::FILE_BASE);
         op.platform = None;
         let mut ms = MarshalState {
             visited: Vec::new(),

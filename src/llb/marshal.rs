@@ -2,7 +2,8 @@
 //! does: depth-first, inputs before the op, each op once, then a terminal op pointing at the
 //! result. Everything is ordered (Vec/BTreeMap) so equal graphs give equal bytes.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::btree_map::Entry;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Write;
 use std::sync::Arc;
 
@@ -44,30 +45,28 @@ pub fn digest_of(bytes: &[u8]) -> String {
     out
 }
 
-struct Encoded {
-    digest: String,
-}
-
 fn node_key(node: &Arc<Node>) -> usize {
     Arc::as_ptr(node) as usize
 }
 
 struct Walk<'o> {
     opts: &'o MarshalOptions,
-    encoded: BTreeMap<usize, Encoded>,
-    emitted: BTreeSet<String>,
+    /// Digest of each node already encoded, by node identity.
+    encoded: HashMap<usize, String>,
     defs: Vec<Vec<u8>>,
+    /// One entry per distinct op: equal ops reached through different nodes are emitted once
+    /// and their metadata merged.
     metadata: BTreeMap<String, OpMetadata>,
     sources: SourceMapCollector,
 }
 
 impl Walk<'_> {
-    fn input_of(encoded: &BTreeMap<usize, Encoded>, o: &Output) -> Result<pb::Input, LlbError> {
-        let e = encoded
+    fn input_of(encoded: &HashMap<usize, String>, o: &Output) -> Result<pb::Input, LlbError> {
+        let digest = encoded
             .get(&node_key(&o.node))
             .ok_or_else(|| LlbError::Io("input marshalled out of order".to_string()))?;
         Ok(pb::Input {
-            digest: e.digest.clone(),
+            digest: digest.clone(),
             index: o.index,
         })
     }
@@ -86,25 +85,28 @@ impl Walk<'_> {
         };
         let bytes = wire::encode_op(&op)?;
         let digest = digest_of(&bytes);
-        self.metadata.entry(digest.clone()).or_default().merge(&md);
         self.sources
             .add(&digest, &node.constraints.source_locations);
-        if self.emitted.insert(digest.clone()) {
-            self.defs.push(bytes);
+        match self.metadata.entry(digest.clone()) {
+            Entry::Occupied(mut e) => e.get_mut().merge(&md),
+            Entry::Vacant(e) => {
+                e.insert(md);
+                self.defs.push(bytes);
+            }
         }
-        self.encoded.insert(node_key(node), Encoded { digest });
+        self.encoded.insert(node_key(node), digest);
         Ok(())
     }
 }
 
 /// The op's inputs in the order the marshal walk visits them (`Vertex.Inputs`).
-fn inputs(node: &Node) -> Vec<Output> {
+fn inputs(node: &Node) -> Vec<&Output> {
     match &node.op {
         OpNode::Source(_) => Vec::new(),
         OpNode::Exec(e) => ExecNode::inputs(e),
         OpNode::File(f) => FileNode::inputs(f),
-        OpNode::Merge(m) => m.clone(),
-        OpNode::Diff { lower, upper } => lower.iter().chain(upper.iter()).cloned().collect(),
+        OpNode::Merge(m) => m.iter().collect(),
+        OpNode::Diff { lower, upper } => lower.iter().chain(upper.iter()).collect(),
     }
 }
 
@@ -138,17 +140,17 @@ pub fn marshal(state: &State, opts: &MarshalOptions) -> Result<pb::Definition, L
     let bytes = wire::encode_op(&terminal)?;
     let digest = digest_of(&bytes);
     let mut md = walk.metadata.get(&digest).cloned().unwrap_or_default();
-    md.caps.insert(caps::CONSTRAINTS.to_string());
-    md.caps.insert(caps::PLATFORM.to_string());
+    md.add_cap(caps::CONSTRAINTS);
+    md.add_cap(caps::PLATFORM);
     for m in walk.metadata.values() {
         if m.ignore_cache {
-            md.caps.insert(caps::META_IGNORE_CACHE.to_string());
+            md.add_cap(caps::META_IGNORE_CACHE);
         }
         if !m.description.is_empty() {
-            md.caps.insert(caps::META_DESCRIPTION.to_string());
+            md.add_cap(caps::META_DESCRIPTION);
         }
         if m.export_cache.is_some() {
-            md.caps.insert(caps::META_EXPORT_CACHE.to_string());
+            md.add_cap(caps::META_EXPORT_CACHE);
         }
     }
     walk.defs.push(bytes);
@@ -158,8 +160,8 @@ pub fn marshal(state: &State, opts: &MarshalOptions) -> Result<pb::Definition, L
         def: walk.defs,
         metadata: walk
             .metadata
-            .iter()
-            .map(|(d, m)| (d.clone(), m.to_pb()))
+            .into_iter()
+            .map(|(d, m)| (d, m.into_pb()))
             .collect(),
         source: Some(source),
     })
@@ -183,8 +185,7 @@ fn walk_state<'a>(
     };
     let mut walk = Walk {
         opts,
-        encoded: BTreeMap::new(),
-        emitted: BTreeSet::new(),
+        encoded: HashMap::new(),
         defs: Vec::new(),
         metadata: BTreeMap::new(),
         sources: SourceMapCollector::default(),

@@ -300,7 +300,8 @@ pub(crate) fn marshal_source(
         return Err(LlbError::EmptySourceIdentifier);
     }
     let mut attrs = src.attrs.clone();
-    let mut own = own.clone();
+    let (mut op, mut md) =
+        super::constraints::marshal_constraints(base, own, own.platform.as_ref());
     if src.identifier.starts_with("local://") && !attrs.contains_key("local.session") {
         let uid = own
             .local_unique_id
@@ -308,10 +309,8 @@ pub(crate) fn marshal_source(
             .or_else(|| base.local_unique_id.clone())
             .ok_or_else(|| LlbError::MissingLocalUniqueId(src.identifier.clone()))?;
         attrs.insert("local.unique".to_string(), uid);
-        own.add_cap(caps::SOURCE_LOCAL_UNIQUE);
+        md.add_cap(caps::SOURCE_LOCAL_UNIQUE);
     }
-    let platform = own.platform.clone();
-    let (mut op, md) = super::constraints::marshal_constraints(base, &own, platform.as_ref());
     op.op = Some(pb::op::Op::Source(pb::SourceOp {
         identifier: src.identifier.clone(),
         attrs,
