@@ -70,6 +70,9 @@ pub(crate) struct SourceMapCollector {
 
 impl SourceMapCollector {
     pub(crate) fn add(&mut self, digest: &str, locations: &[SourceLocation]) {
+        if locations.is_empty() {
+            return;
+        }
         let entry = self.locations.entry(digest.to_string()).or_default();
         for loc in locations {
             let index = match self
@@ -101,12 +104,12 @@ impl SourceMapCollector {
                 language: m.language.clone(),
             });
         }
-        // Ops without locations are left out: prost writes an empty Locations map value as no
-        // value at all, which Go decodes as a nil pointer (buildx then crashes reading it).
+        // Ops without locations are left out (`add` skips them): prost writes an empty
+        // Locations map value as no value at all, which Go decodes as a nil pointer (buildx
+        // then crashes reading it).
         let locations = self
             .locations
             .into_iter()
-            .filter(|(_, locs)| !locs.is_empty())
             .map(|(digest, locs)| {
                 let locations = locs
                     .into_iter()
