@@ -113,6 +113,7 @@ pub async fn definition(
     let converted = convert::convert(text, &opts, resolver)
         .await
         .map_err(|e| super::located(&file, &e))?;
+    eprint!("{}", super::lint_lines(&file, &converted.warnings));
     let platform = opts
         .target_platform
         .clone()

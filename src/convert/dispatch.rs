@@ -46,7 +46,12 @@ impl Converter<'_> {
                 st.commit(format!("MAINTAINER {}", c.maintainer), false, false);
                 Ok(())
             }
-            Instruction::Workdir(c) => self.workdir(st, &c.path, &c.code, range),
+            Instruction::Workdir(c) => {
+                let finding = crate::lint::stages::workdir(&c.path, st.workdir_set, range);
+                self.lint_findings.extend(finding);
+                st.workdir_set = true;
+                self.workdir(st, &c.path, &c.code, range)
+            }
             Instruction::User(c) => {
                 let user = c.user.clone();
                 st.state = st.state.user(&user);
@@ -100,6 +105,10 @@ impl Converter<'_> {
                         .process_words(port, &env)
                         .map_err(|e| err(e.to_string()))?;
                     words.extend(split);
+                }
+                for word in &words {
+                    let findings = crate::lint::stages::expose_port(word, range);
+                    self.lint_findings.extend(findings);
                 }
                 let ports = expose::parse_ports(&words).map_err(err)?;
                 st.commit(format!("EXPOSE [{}]", ports.join(" ")), false, false);
