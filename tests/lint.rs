@@ -52,13 +52,18 @@ async fn lint_cases() {
     for dir in dirs {
         let text = std::fs::read_to_string(dir.join("Dockerfile")).expect("Dockerfile");
         let expected = std::fs::read_to_string(dir.join("expected")).expect("expected");
-        let got = lint(&text).await.unwrap_or_else(|e| format!("conversion failed: {e}\n"));
+        let got = lint(&text)
+            .await
+            .unwrap_or_else(|e| format!("conversion failed: {e}\n"));
         if std::env::var_os("LINT_BLESS").is_some() {
             std::fs::write(dir.join("expected"), &got).expect("write expected");
             continue;
         }
         if got != expected {
-            failures.push(format!("{}:\n--- expected\n{expected}--- got\n{got}", dir.display()));
+            failures.push(format!(
+                "{}:\n--- expected\n{expected}--- got\n{got}",
+                dir.display()
+            ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));

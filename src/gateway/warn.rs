@@ -49,7 +49,11 @@ impl Bridge {
                 detail: vec![w.description.as_bytes().to_vec()],
                 url: w.url.to_string(),
                 info: Some(info.clone()),
-                ranges: w.ranges.iter().map(|r| range(r.start_line, r.end_line)).collect(),
+                ranges: w
+                    .ranges
+                    .iter()
+                    .map(|r| range(r.start_line, r.end_line))
+                    .collect(),
             };
             self.client
                 .clone()

@@ -264,3 +264,16 @@ pub fn expose_port(raw: &str, range: SourceRange) -> Vec<super::Finding> {
     }
     out
 }
+
+/// UndefinedVar for one unset variable an instruction read, with a near miss among `options`.
+pub fn undefined_var(var: &str, options: &[&str], range: SourceRange) -> super::Finding {
+    let mut message = format!("Usage of undefined variable '${var}'");
+    if let Some(s) = suggest::search(var, options, true) {
+        message.push_str(&format!(" (did you mean ${s}?)"));
+    }
+    super::Finding {
+        rule: &rules::UNDEFINED_VAR,
+        ranges: vec![range],
+        message,
+    }
+}
