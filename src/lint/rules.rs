@@ -105,11 +105,6 @@ pub static SECRETS_USED_IN_ARG_OR_ENV: Rule = rule(
     "Sensitive data should not be used in the ARG or ENV commands",
     url!("secrets-used-in-arg-or-env"),
 );
-pub static INVALID_DEFAULT_ARG_IN_FROM: Rule = rule(
-    "InvalidDefaultArgInFrom",
-    "Default value for global ARG results in an empty or invalid base image name",
-    url!("invalid-default-arg-in-from"),
-);
 pub static FROM_PLATFORM_FLAG_CONST_DISALLOWED: Rule = rule(
     "FromPlatformFlagConstDisallowed",
     "FROM --platform flag should not use a constant value",
@@ -127,7 +122,7 @@ pub static EXPOSE_INVALID_FORMAT: Rule = rule(
 );
 
 /// Every rule mstage detects, for listings and tests.
-pub static ALL: [&Rule; 19] = [
+pub static ALL: [&Rule; 18] = [
     &STAGE_NAME_CASING,
     &FROM_AS_CASING,
     &NO_EMPTY_CONTINUATION,
@@ -143,7 +138,6 @@ pub static ALL: [&Rule; 19] = [
     &LEGACY_KEY_VALUE_FORMAT,
     &REDUNDANT_TARGET_PLATFORM,
     &SECRETS_USED_IN_ARG_OR_ENV,
-    &INVALID_DEFAULT_ARG_IN_FROM,
     &FROM_PLATFORM_FLAG_CONST_DISALLOWED,
     &EXPOSE_PROTO_CASING,
     &EXPOSE_INVALID_FORMAT,
