@@ -9,6 +9,7 @@ pub mod cli;
 pub mod convert;
 pub mod gateway;
 pub mod instructions;
+pub mod lint;
 pub mod llb;
 pub mod platform;
 pub mod proto;

@@ -19,8 +19,14 @@ struct Edge {
 
 pub fn run(build: &BuildArgs, format: Format) -> Result<String, String> {
     let (text, opts) = build.read()?;
-    let graph =
-        convert::stage_graph(&text, &opts).map_err(|e| super::located(&opts.filename, &e))?;
+    let file = &opts.filename;
+    let (graph, lint) =
+        convert::stage_graph_linted(&text, &opts).map_err(|e| super::located(file, &e))?;
+    let lines = super::lint_lines(file, lint.warnings());
+    if let Some(message) = lint.error() {
+        return Err(format!("{lines}{file}: {message}"));
+    }
+    eprint!("{lines}");
     Ok(match format {
         Format::Dot => dot(&graph),
         Format::Mermaid => mermaid(&graph),

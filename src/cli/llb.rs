@@ -123,6 +123,7 @@ async fn convert_and_marshal(
     let converted = convert::convert(text, &opts, resolver)
         .await
         .map_err(|e| super::located(&file, &e))?;
+    eprint!("{}", super::lint_lines(&file, &converted.warnings));
     let platform = opts
         .target_platform
         .clone()

@@ -145,10 +145,27 @@ pub async fn main() -> ExitCode {
     }
 }
 
-/// `FILE:LINE: message` for a conversion error.
+/// `FILE:LINE: message` for a conversion error; a lint failure lists its warnings first.
 pub fn located(file: &str, err: &crate::convert::ConvertError) -> String {
+    if let crate::convert::ConvertError::Lint { message, warnings } = err {
+        let mut out = lint_lines(file, warnings);
+        out.push_str(&format!("{file}: {message}"));
+        return out;
+    }
     match err.ranges().first() {
         Some(r) if r.start_line > 0 => format!("{file}:{}: {err}", r.start_line),
         _ => format!("{file}: {err}"),
     }
+}
+
+/// One `FILE:LINE: Rule: message` line per lint warning.
+pub fn lint_lines(file: &str, warnings: &[crate::lint::Warning]) -> String {
+    let mut out = String::new();
+    for w in warnings {
+        match w.start_line() {
+            0 => out.push_str(&format!("{file}: {}: {}\n", w.rule, w.message)),
+            line => out.push_str(&format!("{file}:{line}: {}: {}\n", w.rule, w.message)),
+        }
+    }
+    out
 }

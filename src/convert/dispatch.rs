@@ -37,7 +37,10 @@ impl Converter<'_> {
     ) -> Result {
         let range = instruction.range();
         let err = |m: String| ConvertError::at(m, range);
-        let instruction = &self.expanded(instruction, st).map_err(err)?;
+        let (expanded, unmatched) = self.expanded(instruction, st).map_err(err)?;
+        let findings = self.undefined_vars(st, unmatched, range);
+        self.lint_findings.extend(findings);
+        let instruction = &expanded;
         match instruction {
             Instruction::Env(c) => self.env(st, &c.env),
             Instruction::Label(c) => self.label(st, &c.labels),
@@ -46,7 +49,12 @@ impl Converter<'_> {
                 st.commit(format!("MAINTAINER {}", c.maintainer), false, false);
                 Ok(())
             }
-            Instruction::Workdir(c) => self.workdir(st, &c.path, &c.code, range),
+            Instruction::Workdir(c) => {
+                let finding = crate::lint::stages::workdir(&c.path, st.workdir_set, range);
+                self.lint_findings.extend(finding);
+                st.workdir_set = true;
+                self.workdir(st, &c.path, &c.code, range)
+            }
             Instruction::User(c) => {
                 let user = c.user.clone();
                 st.state = st.state.user(&user);
@@ -100,6 +108,10 @@ impl Converter<'_> {
                         .process_words(port, &env)
                         .map_err(|e| err(e.to_string()))?;
                     words.extend(split);
+                }
+                for word in &words {
+                    let findings = crate::lint::stages::expose_port(word, range);
+                    self.lint_findings.extend(findings);
                 }
                 let ports = expose::parse_ports(&words).map_err(err)?;
                 st.commit(format!("EXPOSE [{}]", ports.join(" ")), false, false);
@@ -173,32 +185,51 @@ impl Converter<'_> {
 
     /// The instruction with the words the reference expands before dispatch expanded with the
     /// stage's variables (ARG expands its own values as it declares them).
+    /// Also returns the unset variables each expanded word read (UndefinedVar).
     fn expanded(
         &self,
         instruction: &Instruction,
         st: &StageState,
-    ) -> std::result::Result<Instruction, String> {
+    ) -> std::result::Result<(Instruction, Vec<String>), String> {
         let mut out = instruction.clone();
         if matches!(out, Instruction::Arg(_)) {
-            return Ok(out);
+            return Ok((out, Vec::new()));
         }
         let env = st.state.env();
+        let unmatched = std::cell::RefCell::new(Vec::new());
         let words = |w: &str| {
-            self.lexer
-                .process_word(w, env)
-                .map(|e| e.value)
-                .map_err(|e| e.to_string())
+            let e = self.lexer.process_word(w, env).map_err(|e| e.to_string())?;
+            unmatched.borrow_mut().extend(e.unmatched);
+            Ok(e.value)
         };
         out.expand_words(&words)?;
         // Heredoc bodies keep their quotes and use `\` whatever the escape directive says.
         let raw = Lexer::new('\\').skip_process_quotes(true);
         let raw_words = |w: &str| {
-            raw.process_word(w, env)
-                .map(|e| e.value)
-                .map_err(|e| e.to_string())
+            let e = raw.process_word(w, env).map_err(|e| e.to_string())?;
+            unmatched.borrow_mut().extend(e.unmatched);
+            Ok(e.value)
         };
         out.expand_raw(&raw_words)?;
-        Ok(out)
+        Ok((out, unmatched.into_inner()))
+    }
+
+    /// UndefinedVar for the unset variables an instruction read, except the stage's declared
+    /// ARGs and BuildKit's own.
+    fn undefined_vars(
+        &self,
+        st: &StageState,
+        unmatched: Vec<String>,
+        range: SourceRange,
+    ) -> Vec<crate::lint::Finding> {
+        let declared = |k: &str| st.build_args.iter().any(|(a, _)| a == k);
+        let keys = EnvGetter::keys(st.state.env());
+        let options: Vec<&str> = keys.iter().map(String::as_str).collect();
+        unmatched
+            .iter()
+            .filter(|v| !declared(v) && !NON_ENV_ARGS.contains(&v.as_str()))
+            .map(|v| crate::lint::stages::undefined_var(v, &options, range))
+            .collect()
     }
 
     /// WORKDIR: sets the directory and creates it (a layer) unless it is `/`.

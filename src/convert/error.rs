@@ -15,6 +15,14 @@ pub enum ConvertError {
     Resolve(#[from] crate::stages::ResolveError),
     #[error(transparent)]
     Llb(#[from] crate::llb::LlbError),
+    #[error(transparent)]
+    Check(#[from] crate::lint::CheckError),
+    /// `# check=error=true` and some rule fired: the reference names the rules, no line.
+    #[error("{message}")]
+    Lint {
+        message: String,
+        warnings: Vec<crate::lint::Warning>,
+    },
     /// A conversion failure at some instruction (or none, for build-wide problems).
     #[error("{message}")]
     At {
@@ -41,7 +49,10 @@ impl ConvertError {
             ConvertError::Instruction(e) => vec![e.range],
             ConvertError::Stage(e) => e.ranges.clone(),
             ConvertError::At { ranges, .. } => ranges.clone(),
-            ConvertError::Resolve(_) | ConvertError::Llb(_) => Vec::new(),
+            ConvertError::Resolve(_)
+            | ConvertError::Llb(_)
+            | ConvertError::Check(_)
+            | ConvertError::Lint { .. } => Vec::new(),
         }
     }
 }

@@ -20,6 +20,7 @@ pub use error::ConvertError;
 use image::Image;
 
 use crate::instructions::parse_instruction;
+use crate::lint::{self, Linter};
 use crate::llb::{self, State};
 use crate::platform::Platform;
 use crate::stages::{self, ImageResolver, StageGraph};
@@ -83,6 +84,8 @@ pub struct Converted {
     pub state: State,
     pub image: Image,
     pub graph: StageGraph,
+    /// Lint warnings, in the order the reference reports them.
+    pub warnings: Vec<crate::lint::Warning>,
 }
 
 impl Converted {
@@ -107,15 +110,29 @@ pub fn stage_graph(text: &str, opts: &ConvertOptions) -> Result<StageGraph, Conv
     Ok(parse_stages(text, opts)?.0)
 }
 
+/// The stage graph with the parse-time lint warnings (`# check=` applied).
+pub fn stage_graph_linted(
+    text: &str,
+    opts: &ConvertOptions,
+) -> Result<(StageGraph, Linter), ConvertError> {
+    let (graph, _, lint) = parse_stages(text, opts)?;
+    Ok((graph, lint))
+}
+
 /// The stage graph and the escape character the Dockerfile's words use.
-fn parse_stages(text: &str, opts: &ConvertOptions) -> Result<(StageGraph, char), ConvertError> {
+fn parse_stages(
+    text: &str,
+    opts: &ConvertOptions,
+) -> Result<(StageGraph, char, Linter), ConvertError> {
     let dockerfile = syntax::parse(text)?;
+    let mut lint = Linter::from_directive(dockerfile.directives.check.as_deref())?;
     let instructions = dockerfile
         .nodes
         .iter()
         .map(parse_instruction)
         .collect::<Result<Vec<_>, _>>()?;
     let stages = stages::split_stages(instructions)?;
+    lint::parsed::check(&dockerfile.warnings, &stages, &mut lint);
     let lexer = Lexer::new(dockerfile.escape);
     let target_name = match opts.target.as_deref().filter(|t| !t.is_empty()) {
         Some(t) => t.to_string(),
@@ -129,7 +146,8 @@ fn parse_stages(text: &str, opts: &ConvertOptions) -> Result<(StageGraph, char),
     let platforms = args::Platforms::new(opts);
     let globals = args::global_args(&platforms, opts, &target_name, &stages.meta_args, &lexer)?;
     let graph = StageGraph::build(stages, globals, opts.target.as_deref(), &lexer)?;
-    Ok((graph, dockerfile.escape))
+    lint::stages::check_from(&graph, &lexer, &mut lint);
+    Ok((graph, dockerfile.escape, lint))
 }
 
 /// Converts a Dockerfile: stage graph, concurrent image resolution, then LLB.
@@ -138,16 +156,24 @@ pub async fn convert(
     opts: &ConvertOptions,
     resolver: Arc<dyn ImageResolver>,
 ) -> Result<Converted, ConvertError> {
-    let (mut graph, escape) = parse_stages(text, opts)?;
+    let (mut graph, escape, mut lint) = parse_stages(text, opts)?;
     let platforms = args::Platforms::new(opts);
     let lexer = Lexer::new(escape);
     let resolved = resolve_images(&mut graph, &platforms, resolver, &lexer).await?;
+    let image_has_shell = |name: &str| image_sets_shell(&graph, name, &resolved, &platforms);
+    lint::stages::check_dispatch(&graph, &image_has_shell, &mut lint);
     let converter = Converter::new(text, opts, &graph, &resolved, platforms, lexer);
-    let (state, image) = converter.run()?;
+    let (state, image, findings) = converter.run()?;
+    lint.run_all(findings);
+    if let Some(message) = lint.error() {
+        let warnings = lint.warnings().to_vec();
+        return Err(ConvertError::Lint { message, warnings });
+    }
     Ok(Converted {
         state,
         image,
         graph,
+        warnings: lint.warnings().to_vec(),
     })
 }
 
@@ -209,6 +235,22 @@ fn image_triggers(
         .and_then(|r| Image::from_json(&r.config).ok())
         .map(|image| image.config.on_build)
         .unwrap_or_default()
+}
+
+/// Whether the resolved config of image `name` sets `Shell` (JSONArgsRecommended then stays
+/// quiet, as the reference reads the shell from the stage's config).
+fn image_sets_shell(
+    graph: &StageGraph,
+    name: &str,
+    resolved: &Resolved,
+    platforms: &args::Platforms,
+) -> bool {
+    let platform = image_platform(graph, name, platforms);
+    resolved
+        .get(&(name.to_string(), platform))
+        .filter(|r| !r.config.is_empty())
+        .and_then(|r| Image::from_json(&r.config).ok())
+        .is_some_and(|image| !image.config.shell.is_empty())
 }
 
 /// The platform an image is resolved for: its stage's `--platform`, else the target platform.

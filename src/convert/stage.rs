@@ -31,6 +31,8 @@ pub struct StageState {
     pub build_args: Vec<(String, Option<String>)>,
     /// Whether CMD was set in this stage (ENTRYPOINT then keeps it).
     pub cmd_set: bool,
+    /// Whether a WORKDIR ran in this stage or a base stage (WorkdirRelativePath).
+    pub workdir_set: bool,
 }
 
 impl StageState {
@@ -65,6 +67,8 @@ pub struct Converter<'a> {
     /// True when the Dockerfile has one stage and no image sources (no stage names in progress);
     /// as in the reference, sources that triggers add do not count.
     single_state: bool,
+    /// Lint detections that need expanded words (EXPOSE, WORKDIR), of the current pass.
+    pub lint_findings: Vec<crate::lint::Finding>,
 }
 
 impl<'a> Converter<'a> {
@@ -94,19 +98,21 @@ impl<'a> Converter<'a> {
             stages: Vec::new(),
             context_paths: BTreeSet::new(),
             single_state,
+            lint_findings: Vec::new(),
         }
     }
 
     /// Converts the reachable stages; returns the target's state and image config. The build
     /// context's source lists the paths COPY and ADD read, known only once every stage is
     /// converted, so a Dockerfile that reads the context is converted a second time with it.
-    pub fn run(mut self) -> Result<(State, Image), ConvertError> {
+    pub fn run(mut self) -> Result<(State, Image, Vec<crate::lint::Finding>), ConvertError> {
         self.context = self.context_source(&[]);
         self.convert_stages()?;
         let follow = follow_paths(&self.context_paths);
         if !follow.is_empty() {
             self.context = self.context_source(&follow);
             self.stages.clear();
+            self.lint_findings.clear();
             self.convert_stages()?;
         }
         let target = self.graph.target;
@@ -120,7 +126,7 @@ impl<'a> Converter<'a> {
             st.image.architecture = p.architecture.clone();
             st.image.variant = p.variant.clone();
         }
-        Ok((st.state, st.image))
+        Ok((st.state, st.image, self.lint_findings))
     }
 
     fn context_source(&self, follow: &[String]) -> State {
@@ -198,6 +204,7 @@ impl<'a> Converter<'a> {
                     steps,
                     build_args: Vec::new(),
                     cmd_set: false,
+                    workdir_set: false,
                 }
             }
             Base::Image(name) => self.image_stage(index, name, steps)?,
@@ -293,6 +300,7 @@ impl<'a> Converter<'a> {
             steps,
             build_args: Vec::new(),
             cmd_set: false,
+            workdir_set: false,
         })
     }
 

@@ -45,7 +45,7 @@ pub struct SolvedRef {
 
 #[derive(Clone)]
 pub struct Bridge {
-    client: LlbBridgeClient<Channel>,
+    pub(super) client: LlbBridgeClient<Channel>,
     frontend_caps: BTreeSet<String>,
     llb_caps: BTreeSet<String>,
     pub workers: Vec<WorkerRecord>,

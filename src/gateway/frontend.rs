@@ -66,7 +66,9 @@ async fn build(
         bridge.clone(),
         opts.resolve_mode.clone(),
     ));
-    let converted = convert::convert(&text, &convert_opts, resolver).await?;
+    let converted = convert::convert(&text, &convert_opts, resolver).await;
+    super::warn::send(bridge, &dockerfile, &converted).await;
+    let converted = converted?;
     let definition = converted.definition(&convert_opts)?;
     let solved = bridge.solve(definition).await?;
     let platform = convert_opts

@@ -7,5 +7,6 @@ mod frontend;
 pub mod options;
 mod resolver;
 mod stdio;
+mod warn;
 
 pub use frontend::run;

@@ -1,0 +1,141 @@
+//! Rules the reference checks while parsing (`instructions.Parse`, `validateStageNames`,
+//! `validateCommandCasing`): they see every stage, reachable or not.
+
+use super::rules;
+use super::Linter;
+use crate::instructions::{FromInstruction, Instruction};
+use crate::stages::Stages;
+use crate::syntax::{SourceRange, Warning as SyntaxWarning};
+
+/// Stage names that name something else in `--from` and `FROM`.
+const RESERVED_STAGE_NAMES: [&str; 2] = ["context", "scratch"];
+
+/// Runs every parse-time rule over the parser's warnings and the stages.
+pub fn check(syntax_warnings: &[SyntaxWarning], stages: &Stages, lint: &mut Linter) {
+    empty_continuations(syntax_warnings, lint);
+    for stage in &stages.stages {
+        from_casing(&stage.from, lint);
+        for instruction in &stage.instructions {
+            if let Instruction::Maintainer(m) = instruction {
+                lint.run(
+                    &rules::MAINTAINER_DEPRECATED,
+                    vec![m.range],
+                    "Maintainer instruction is deprecated in favor of using label".into(),
+                );
+            }
+        }
+    }
+    stage_names(stages, lint);
+    command_casing(stages, lint);
+}
+
+/// The keyword as written: the first word of the instruction's text.
+pub fn written_keyword(code: &str) -> &str {
+    code.split([' ', '\t', '\r', '\n', '\u{b}', '\u{c}'])
+        .next()
+        .unwrap_or("")
+}
+
+fn empty_continuations(warnings: &[SyntaxWarning], lint: &mut Linter) {
+    for w in warnings
+        .iter()
+        .filter(|w| w.url == rules::NO_EMPTY_CONTINUATION.url)
+    {
+        lint.run(
+            &rules::NO_EMPTY_CONTINUATION,
+            vec![w.range],
+            "Empty continuation line".into(),
+        );
+    }
+}
+
+/// StageNameCasing and FromAsCasing, for one FROM line.
+fn from_casing(from: &FromInstruction, lint: &mut Linter) {
+    let (Some(as_word), Some(name)) = (&from.as_word, &from.name_as_written) else {
+        return;
+    };
+    if *name != name.to_lowercase() {
+        lint.run(
+            &rules::STAGE_NAME_CASING,
+            vec![from.range],
+            format!("Stage name '{name}' should be lowercase"),
+        );
+    }
+    let command = &from.command;
+    // A FROM of mixed case is ConsistentInstructionCasing's business.
+    let as_mismatch = if *command == command.to_lowercase() {
+        *as_word != as_word.to_lowercase()
+    } else if *command == command.to_uppercase() {
+        *as_word != as_word.to_uppercase()
+    } else {
+        false
+    };
+    if as_mismatch {
+        lint.run(
+            &rules::FROM_AS_CASING,
+            vec![from.range],
+            format!("'{as_word}' and '{command}' keywords' casing do not match"),
+        );
+    }
+}
+
+/// ReservedStageName and DuplicateStageName, at the offending FROM.
+fn stage_names(stages: &Stages, lint: &mut Linter) {
+    let mut seen: Vec<&str> = Vec::new();
+    for stage in &stages.stages {
+        let Some(name) = stage.name() else { continue };
+        if RESERVED_STAGE_NAMES.contains(&name) {
+            lint.run(
+                &rules::RESERVED_STAGE_NAME,
+                vec![stage.from.range],
+                format!("Stage name should not use the same name as reserved stage {name:?}"),
+            );
+        }
+        if seen.contains(&name) {
+            lint.run(
+                &rules::DUPLICATE_STAGE_NAME,
+                vec![stage.from.range],
+                format!("Duplicate stage name {name:?}, stage names should be unique"),
+            );
+        }
+        seen.push(name);
+    }
+}
+
+/// Every keyword of the stages (FROM lines and their instructions) with its location.
+fn stage_keywords(stages: &Stages) -> Vec<(&str, SourceRange)> {
+    let mut out = Vec::new();
+    for stage in &stages.stages {
+        out.push((stage.from.command.as_str(), stage.from.range));
+        for i in &stage.instructions {
+            out.push((written_keyword(i.code()), i.range()));
+        }
+    }
+    out
+}
+
+/// ConsistentInstructionCasing: each keyword is upper or lower case, the majority's.
+fn command_casing(stages: &Stages, lint: &mut Linter) {
+    let keywords = stage_keywords(stages);
+    let (mut lower, mut upper) = (0usize, 0usize);
+    for (k, _) in &keywords {
+        if *k == k.to_lowercase() {
+            lower += 1;
+        } else if *k == k.to_uppercase() {
+            upper += 1;
+        }
+    }
+    let majority_lower = lower > upper;
+    for (k, range) in keywords {
+        let casing = match majority_lower {
+            true if k != k.to_lowercase() => "lowercase",
+            false if k != k.to_uppercase() => "uppercase",
+            _ => continue,
+        };
+        lint.run(
+            &rules::CONSISTENT_INSTRUCTION_CASING,
+            vec![range],
+            format!("Command '{k}' should match the case of the command majority ({casing})"),
+        );
+    }
+}

@@ -1,0 +1,279 @@
+//! Rules the reference checks while setting up and dispatching stages: FROM's arguments (every
+//! stage), and per-instruction rules of the reachable stages (with their ONBUILD triggers), in
+//! the order the reference dispatches them. EXPOSE and WORKDIR, which need expanded words, are
+//! checked by conversion (`expose_port`, `workdir` here are their detections).
+
+use std::collections::BTreeSet;
+
+use super::parsed::written_keyword;
+use super::rules;
+use super::Linter;
+use crate::instructions::{suggest, CommandLine, Instruction};
+use crate::platform::Platform;
+use crate::stages::{Base, StageGraph};
+use crate::syntax::shell::{EnvGetter, Lexer};
+use crate::syntax::SourceRange;
+
+/// FROM-time rules for every stage: UndefinedArgInFrom, RedundantTargetPlatform and
+/// FromPlatformFlagConstDisallowed.
+pub fn check_from(graph: &StageGraph, lexer: &Lexer, lint: &mut Linter) {
+    let env = &graph.global_args;
+    let mut declared: BTreeSet<String> = env.keys().into_iter().collect();
+    for arg in &graph.meta_args {
+        declared.extend(arg.args.iter().map(|a| a.key.clone()));
+    }
+    for stage in &graph.stages {
+        let range = stage.from.range;
+        if let Ok(base) = lexer.process_word(&stage.from.base_name, env) {
+            undeclared_args(&base.unmatched, &declared, range, lint);
+        }
+        let platform = &stage.from.platform;
+        if platform.is_empty() {
+            continue;
+        }
+        let Ok(expanded) = lexer.process_word(platform, env) else {
+            continue;
+        };
+        undeclared_args(&expanded.unmatched, &declared, range, lint);
+        let only_target_platform = expanded.matched.len() == 1
+            && expanded.unmatched.is_empty()
+            && expanded.matched.contains("TARGETPLATFORM");
+        if only_target_platform && env.get("TARGETPLATFORM") == Some(expanded.value.as_str()) {
+            lint.run(
+                &rules::REDUNDANT_TARGET_PLATFORM,
+                vec![range],
+                format!("Setting platform to predefined {platform} in FROM is redundant as this is the default behavior"),
+            );
+        }
+        if expanded.matched.is_empty() && expanded.unmatched.is_empty() {
+            const_platform(&stage.from.name, &expanded.value, range, lint);
+        }
+    }
+}
+
+fn undeclared_args(
+    unmatched: &BTreeSet<String>,
+    declared: &BTreeSet<String>,
+    range: SourceRange,
+    lint: &mut Linter,
+) {
+    let options: Vec<&str> = declared.iter().map(String::as_str).collect();
+    for arg in unmatched.iter().filter(|a| !declared.contains(*a)) {
+        let mut message = format!("FROM argument '{arg}' is not declared");
+        if let Some(s) = suggest::search(arg, &options, true) {
+            message.push_str(&format!(" (did you mean {s}?)"));
+        }
+        lint.run(&rules::UNDEFINED_ARG_IN_FROM, vec![range], message);
+    }
+}
+
+/// A constant `--platform` is fine when the stage name mentions its OS or architecture.
+fn const_platform(stage_name: &str, value: &str, range: SourceRange, lint: &mut Linter) {
+    let Ok(p) = Platform::parse(value) else {
+        return;
+    };
+    if stage_name.contains(p.os.as_str()) || stage_name.contains(p.architecture.as_str()) {
+        return;
+    }
+    lint.run(
+        &rules::FROM_PLATFORM_FLAG_CONST_DISALLOWED,
+        vec![range],
+        format!("FROM --platform flag should not use constant value {value:?}"),
+    );
+}
+
+/// The last CMD/ENTRYPOINT/HEALTHCHECK of a stage, per kind (the reference's trackers).
+#[derive(Default)]
+struct UsedOnce {
+    cmd: Option<SourceRange>,
+    entrypoint: Option<SourceRange>,
+    healthcheck: Option<SourceRange>,
+}
+
+/// Dispatch-time rules of the reachable stages. `image_has_shell` tells whether a base image's
+/// config sets `Shell` (then shell-form CMD/ENTRYPOINT are deliberate).
+pub fn check_dispatch(
+    graph: &StageGraph,
+    image_has_shell: &dyn Fn(&str) -> bool,
+    lint: &mut Linter,
+) {
+    let mut shell_set = vec![false; graph.stages.len()];
+    for (index, stage) in graph.stages.iter().enumerate() {
+        if !graph.reachable.get(index).copied().unwrap_or(false) {
+            continue;
+        }
+        let mut has_shell = match graph.bases.get(index) {
+            Some(Base::Stage(base)) => shell_set.get(*base).copied().unwrap_or(false),
+            Some(Base::Image(name)) => image_has_shell(name),
+            _ => false,
+        };
+        let mut used = UsedOnce::default();
+        let triggers = graph.triggers.get(index).map(Vec::as_slice).unwrap_or(&[]);
+        for instruction in triggers.iter().chain(&stage.instructions) {
+            dispatch_one(instruction, &mut has_shell, &mut used, lint);
+        }
+        if let Some(slot) = shell_set.get_mut(index) {
+            *slot = has_shell;
+        }
+    }
+}
+
+fn dispatch_one(i: &Instruction, has_shell: &mut bool, used: &mut UsedOnce, lint: &mut Linter) {
+    let name = written_keyword(i.code());
+    match i {
+        Instruction::Env(c) => {
+            for pair in &c.env {
+                if pair.no_delim {
+                    legacy_key_value(name, c.range, lint);
+                }
+                secret_key("ENV", &pair.key, c.range, lint);
+            }
+        }
+        Instruction::Label(c) => {
+            for _ in c.labels.iter().filter(|p| p.no_delim) {
+                legacy_key_value(name, c.range, lint);
+            }
+        }
+        Instruction::Arg(c) => {
+            for pair in &c.args {
+                secret_key("ARG", &pair.key, c.range, lint);
+            }
+        }
+        Instruction::Shell(c) => *has_shell = !c.shell.is_empty(),
+        Instruction::Cmd(c) => {
+            used_once(name, &mut used.cmd, c.range, lint);
+            json_args(name, &c.cmd, *has_shell, c.range, lint);
+        }
+        Instruction::Entrypoint(c) => {
+            used_once(name, &mut used.entrypoint, c.range, lint);
+            json_args(name, &c.cmd, *has_shell, c.range, lint);
+        }
+        Instruction::Healthcheck(c) => used_once(name, &mut used.healthcheck, c.range, lint),
+        _ => {}
+    }
+}
+
+fn legacy_key_value(name: &str, range: SourceRange, lint: &mut Linter) {
+    lint.run(
+        &rules::LEGACY_KEY_VALUE_FORMAT,
+        vec![range],
+        format!(
+            "\"{name} key=value\" should be used instead of legacy \"{name} key value\" format"
+        ),
+    );
+}
+
+/// The previous instruction of the kind is the one reported: it is the one that is ignored.
+fn used_once(name: &str, last: &mut Option<SourceRange>, range: SourceRange, lint: &mut Linter) {
+    if let Some(previous) = last.replace(range) {
+        lint.run(
+            &rules::MULTIPLE_INSTRUCTIONS_DISALLOWED,
+            vec![previous],
+            format!("Multiple {name} instructions should not be used in the same stage because only the last one will be used"),
+        );
+    }
+}
+
+fn json_args(
+    name: &str,
+    cmd: &CommandLine,
+    has_shell: bool,
+    range: SourceRange,
+    lint: &mut Linter,
+) {
+    if cmd.prepend_shell && !has_shell {
+        lint.run(
+            &rules::JSON_ARGS_RECOMMENDED,
+            vec![range],
+            format!("JSON arguments recommended for {name} to prevent unintended behavior related to OS signals"),
+        );
+    }
+}
+
+const SECRET_TOKENS: [&str; 10] = [
+    "apikey",
+    "auth",
+    "credential",
+    "credentials",
+    "key",
+    "password",
+    "pword",
+    "passwd",
+    "secret",
+    "token",
+];
+
+/// The reference's `(?i)(?:_|^)(?:token1|...)(?:_|$)`: some `_`-separated word of the key.
+fn has_word(key: &str, words: &[&str]) -> bool {
+    key.split('_')
+        .any(|part| words.iter().any(|w| part.eq_ignore_ascii_case(w)))
+}
+
+fn secret_key(instruction: &str, key: &str, range: SourceRange, lint: &mut Linter) {
+    if has_word(key, &SECRET_TOKENS) && !has_word(key, &["public"]) {
+        lint.run(
+            &rules::SECRETS_USED_IN_ARG_OR_ENV,
+            vec![range],
+            format!(
+                "Do not use ARG or ENV instructions for sensitive data ({instruction} {key:?})"
+            ),
+        );
+    }
+}
+
+/// WorkdirRelativePath, for conversion to call with the expanded path: only the first WORKDIR
+/// of a stage chain that sets none absolute counts.
+pub fn workdir(path: &str, workdir_set: bool, range: SourceRange) -> Option<super::Finding> {
+    if workdir_set || path.starts_with('/') {
+        return None;
+    }
+    Some(super::Finding {
+        rule: &rules::WORKDIR_RELATIVE_PATH,
+        ranges: vec![range],
+        message: format!(
+            "Relative workdir {path:?} can have unexpected results if the base image changes"
+        ),
+    })
+}
+
+/// ExposeProtoCasing and ExposeInvalidFormat for one expanded EXPOSE word
+/// (`[ip:]host-port:container-port[/proto]`).
+pub fn expose_port(raw: &str, range: SourceRange) -> Vec<super::Finding> {
+    let mut out = Vec::new();
+    // Everything before the last two `:`-parts is the IP, then the host port.
+    let mut parts = raw.rsplitn(3, ':');
+    let container = parts.next().unwrap_or("");
+    let host_port = parts.next().unwrap_or("");
+    let ip = parts.next().unwrap_or("");
+    let proto = container.split_once('/').map_or("", |(_, p)| p);
+    if proto != proto.to_lowercase() {
+        out.push(super::Finding {
+            rule: &rules::EXPOSE_PROTO_CASING,
+            ranges: vec![range],
+            message: format!("Defined protocol '{raw}' in EXPOSE instruction should be lowercase"),
+        });
+    }
+    if !ip.is_empty() || !host_port.is_empty() {
+        out.push(super::Finding {
+            rule: &rules::EXPOSE_INVALID_FORMAT,
+            ranges: vec![range],
+            message: format!(
+                "EXPOSE instruction should not define an IP address or host-port mapping, found '{raw}'"
+            ),
+        });
+    }
+    out
+}
+
+/// UndefinedVar for one unset variable an instruction read, with a near miss among `options`.
+pub fn undefined_var(var: &str, options: &[&str], range: SourceRange) -> super::Finding {
+    let mut message = format!("Usage of undefined variable '${var}'");
+    if let Some(s) = suggest::search(var, options, true) {
+        message.push_str(&format!(" (did you mean ${s}?)"));
+    }
+    super::Finding {
+        rule: &rules::UNDEFINED_VAR,
+        ranges: vec![range],
+        message,
+    }
+}
