@@ -9,6 +9,7 @@ use super::bridge::{Bridge, BridgeError, SolvedRef};
 use super::errors::{status_for, SourceFile};
 use super::options::{self, BuildOptions};
 use super::resolver::BridgeResolver;
+use super::trace;
 use crate::convert::{self, ConvertError};
 use crate::llb::{self, Constraints, MarshalOptions};
 
@@ -34,7 +35,8 @@ pub enum FrontendError {
 /// Runs the frontend to completion: any build failure is reported to BuildKit through Return.
 pub async fn run() -> Result<(), FrontendError> {
     let channel = super::stdio::connect().await.map_err(BridgeError::from)?;
-    let bridge = Bridge::connect(channel).await?;
+    trace::mark("connected");
+    let bridge = Bridge::new(channel);
     let raw = options::frontend_options(std::env::vars());
     let mut source = None;
     match build(&bridge, &raw, &mut source).await {
@@ -45,6 +47,7 @@ pub async fn run() -> Result<(), FrontendError> {
                 .await?
         }
     }
+    trace::mark("returned");
     Ok(())
 }
 
@@ -55,20 +58,37 @@ async fn build(
     raw: &BTreeMap<String, String>,
     source: &mut Option<SourceFile>,
 ) -> Result<Built, FrontendError> {
-    let opts = BuildOptions::from_options(raw, bridge)?;
-    let dockerfile = read_dockerfile(bridge, &opts).await?;
+    let opts = BuildOptions::from_options(raw)?;
+    // Ping and both reads need nothing from each other, so they share one round trip. The
+    // context's .dockerignore is read before knowing whether `<Dockerfile>.dockerignore` (which
+    // wins) exists: that file is rare, and waiting for it would cost a second transfer in turn.
+    let (caps, dockerfile, context_ignore) = tokio::join!(
+        bridge.ping(),
+        read_dockerfile(bridge, &opts),
+        read_context_dockerignore(bridge, &opts),
+    );
+    let opts = opts.with_capabilities(&caps?);
+    trace::mark("pinged, dockerfile and .dockerignore read");
+    let (dockerfile, own_ignore) = dockerfile?;
     let text = String::from_utf8_lossy(&dockerfile.data).into_owned();
     *source = Some(dockerfile.clone());
     let mut convert_opts = opts.convert.clone();
-    convert_opts.excludes = dockerignore(bridge, &opts, &dockerfile).await?;
+    let ignore = match own_ignore {
+        Some(data) => data,
+        None => context_ignore?,
+    };
+    convert_opts.excludes = super::dockerignore::parse_checked(&String::from_utf8_lossy(&ignore))
+        .map_err(FrontendError::Dockerignore)?;
     convert_opts.dockerfile_source = Some(dockerfile.state.clone());
     let resolver = Arc::new(BridgeResolver::new(
         bridge.clone(),
         opts.resolve_mode.clone(),
     ));
     let converted = convert::convert(&text, &convert_opts, resolver).await?;
+    trace::mark("converted (images resolved)");
     let definition = converted.definition(&convert_opts)?;
     let solved = bridge.solve(definition).await?;
+    trace::mark("solved");
     let platform = convert_opts
         .target_platform
         .clone()
@@ -87,17 +107,19 @@ async fn build(
     Ok((solved, metadata))
 }
 
-/// The Dockerfile through a local source that transfers only it and its own ignore file.
+/// The Dockerfile through a local source that transfers only it and its own ignore file, which
+/// comes back too when it exists.
 async fn read_dockerfile(
     bridge: &Bridge,
     opts: &BuildOptions,
-) -> Result<SourceFile, FrontendError> {
+) -> Result<(SourceFile, Option<Vec<u8>>), FrontendError> {
     let filename = &opts.filename;
+    let own_ignore = format!("{filename}.dockerignore");
     let state = llb::local_with(
         &opts.dockerfile_key,
         llb::LocalOptions {
             session_id: Some(opts.convert.session_id.clone()),
-            follow_paths: vec![filename.clone(), format!("{filename}.dockerignore")],
+            follow_paths: vec![filename.clone(), own_ignore.clone()],
             shared_key_hint: Some(opts.dockerfile_key.clone()),
             differ: Some((llb::DiffType::None, false)),
             constraints: Constraints::new()
@@ -107,30 +129,25 @@ async fn read_dockerfile(
     );
     let definition = llb::marshal(&state, &MarshalOptions::default())?;
     let solved = bridge.solve(definition).await?;
-    let data = bridge
-        .read_file(&solved, filename, None)
-        .await
-        .map_err(FrontendError::ReadDockerfile)?;
-    Ok(SourceFile {
+    let (data, ignore) = tokio::join!(
+        bridge.read_file(&solved, filename, None),
+        bridge.read_file(&solved, &own_ignore, None),
+    );
+    trace::mark("dockerfile read");
+    let data = data.map_err(FrontendError::ReadDockerfile)?;
+    let source = SourceFile {
         filename: filename.clone(),
         data,
         state,
-        solved,
-    })
+    };
+    Ok((source, ignore.ok()))
 }
 
-/// `.dockerignore` patterns: `<Dockerfile>.dockerignore` beside the Dockerfile wins over the
-/// context's `.dockerignore`.
-async fn dockerignore(
+/// The context's `.dockerignore`, empty when there is none.
+async fn read_context_dockerignore(
     bridge: &Bridge,
     opts: &BuildOptions,
-    dockerfile: &SourceFile,
-) -> Result<Vec<String>, FrontendError> {
-    let own = format!("{}.dockerignore", opts.filename);
-    if let Ok(data) = bridge.read_file(&dockerfile.solved, &own, None).await {
-        return super::dockerignore::parse_checked(&String::from_utf8_lossy(&data))
-            .map_err(FrontendError::Dockerignore);
-    }
+) -> Result<Vec<u8>, FrontendError> {
     let context = &opts.convert.context_name;
     let state = llb::local_with(
         context,
@@ -150,6 +167,6 @@ async fn dockerignore(
         .read_file(&solved, ".dockerignore", None)
         .await
         .unwrap_or_default();
-    super::dockerignore::parse_checked(&String::from_utf8_lossy(&data))
-        .map_err(FrontendError::Dockerignore)
+    trace::mark(".dockerignore read");
+    Ok(data)
 }

@@ -7,5 +7,6 @@ mod frontend;
 pub mod options;
 mod resolver;
 mod stdio;
+pub mod trace;
 
 pub use frontend::run;

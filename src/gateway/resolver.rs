@@ -34,10 +34,12 @@ impl ImageResolver for BridgeResolver {
             };
             let reference = normalize_image_ref(&original).map_err(fail)?;
             let log_name = format!("[internal] load metadata for {reference}");
+            super::trace::mark(&format!("resolve {reference} start"));
             let (digest, config) = bridge
                 .resolve_image_config(&reference, Some(platform), &mode, &log_name)
                 .await
                 .map_err(|e| fail(e.to_string()))?;
+            super::trace::mark(&format!("resolve {reference} done"));
             Ok(ResolvedImage {
                 reference,
                 digest,
