@@ -30,6 +30,8 @@ pub enum FrontendError {
     Llb(#[from] crate::llb::LlbError),
     #[error("{0}")]
     Dockerignore(String),
+    #[error("reading .dockerignore: {0}")]
+    Task(String),
 }
 
 /// Runs the frontend to completion: any build failure is reported to BuildKit through Return.
@@ -59,31 +61,36 @@ async fn build(
     source: &mut Option<SourceFile>,
 ) -> Result<Built, FrontendError> {
     let opts = BuildOptions::from_options(raw)?;
-    // Ping and both reads need nothing from each other, so they share one round trip. The
+    // Ping and the reads need nothing from each other, so they share one round trip. The
     // context's .dockerignore is read before knowing whether `<Dockerfile>.dockerignore` (which
     // wins) exists: that file is rare, and waiting for it would cost a second transfer in turn.
-    let (caps, dockerfile, context_ignore) = tokio::join!(
-        bridge.ping(),
-        read_dockerfile(bridge, &opts),
-        read_context_dockerignore(bridge, &opts),
-    );
-    let opts = opts.with_capabilities(&caps?);
-    trace::mark("pinged, dockerfile and .dockerignore read");
-    let (dockerfile, own_ignore) = dockerfile?;
-    let text = String::from_utf8_lossy(&dockerfile.data).into_owned();
-    *source = Some(dockerfile.clone());
-    let mut convert_opts = opts.convert.clone();
-    let ignore = match own_ignore {
-        Some(data) => data,
-        None => context_ignore?,
-    };
-    convert_opts.excludes = super::dockerignore::parse_checked(&String::from_utf8_lossy(&ignore))
-        .map_err(FrontendError::Dockerignore)?;
-    convert_opts.dockerfile_source = Some(dockerfile.state.clone());
+    let context_ignore = tokio::spawn(read_context_dockerignore(bridge.clone(), opts.clone()));
+    let (caps, dockerfile) = tokio::join!(bridge.ping(), read_dockerfile(bridge, &opts));
     let resolver = Arc::new(BridgeResolver::new(
         bridge.clone(),
         opts.resolve_mode.clone(),
     ));
+    let opts = caps.map(|caps| opts.with_capabilities(&caps));
+    if let (Ok(opts), Ok((dockerfile, _))) = (&opts, &dockerfile) {
+        // Base images need only the Dockerfile: their configs load while .dockerignore does.
+        resolver.prefetch(&String::from_utf8_lossy(&dockerfile.data), &opts.convert);
+    }
+    // Awaited on every path, so no read is left running when the frontend returns.
+    let context_ignore = context_ignore.await;
+    trace::mark("pinged, dockerfile and .dockerignore read");
+    let opts = opts?;
+    let (dockerfile, own_ignore) = dockerfile?;
+    let text = String::from_utf8_lossy(&dockerfile.data).into_owned();
+    *source = Some(dockerfile.clone());
+    let mut convert_opts = opts.convert.clone();
+    let ignore = match (own_ignore, context_ignore) {
+        (Some(data), _) => data,
+        (None, Ok(read)) => read?,
+        (None, Err(join)) => return Err(FrontendError::Task(join.to_string())),
+    };
+    convert_opts.excludes = super::dockerignore::parse_checked(&String::from_utf8_lossy(&ignore))
+        .map_err(FrontendError::Dockerignore)?;
+    convert_opts.dockerfile_source = Some(dockerfile.state.clone());
     let converted = convert::convert(&text, &convert_opts, resolver).await?;
     trace::mark("converted (images resolved)");
     let definition = converted.definition(&convert_opts)?;
@@ -145,8 +152,8 @@ async fn read_dockerfile(
 
 /// The context's `.dockerignore`, empty when there is none.
 async fn read_context_dockerignore(
-    bridge: &Bridge,
-    opts: &BuildOptions,
+    bridge: Bridge,
+    opts: BuildOptions,
 ) -> Result<Vec<u8>, FrontendError> {
     let context = &opts.convert.context_name;
     let state = llb::local_with(
