@@ -83,9 +83,7 @@ fn image_platform(graph: &StageGraph, image: &str, opts: &ConvertOptions) -> Pla
         .iter()
         .zip(&graph.platforms)
         .find_map(|(base, p)| match (base, p) {
-            (crate::stages::Base::Image(name), Some(p)) if name == image => {
-                Platform::parse(p).ok()
-            }
+            (crate::stages::Base::Image(name), Some(p)) if name == image => Platform::parse(p).ok(),
             _ => None,
         })
         .unwrap_or_else(|| {
@@ -115,5 +113,53 @@ impl ImageResolver for BridgeResolver {
             }
             None => self.fetch(image, platform),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn platforms_for(dockerfile: &str, target: Option<&str>) -> Vec<(String, String)> {
+        let opts = ConvertOptions {
+            build_platform: Platform::parse("linux/amd64").unwrap_or_default(),
+            target_platform: target.and_then(|t| Platform::parse(t).ok()),
+            ..Default::default()
+        };
+        let graph = crate::convert::stage_graph(dockerfile, &opts).expect("stage graph");
+        graph
+            .reachable_images()
+            .into_iter()
+            .map(|image| {
+                let platform = image_platform(&graph, &image, &opts).to_string();
+                (image, platform)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn prefetch_platform_is_the_stage_platform_else_the_target() {
+        let dockerfile = "FROM --platform=$BUILDPLATFORM tool AS t\nFROM --platform=linux/arm64 a AS x\nFROM b\nCOPY --from=t / /\nCOPY --from=x / /\n";
+        let pairs = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+            v.iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect()
+        };
+        let mut got = platforms_for(dockerfile, None);
+        got.sort();
+        let want = [
+            ("a", "linux/arm64"),
+            ("b", "linux/amd64"),
+            ("tool", "linux/amd64"),
+        ];
+        assert_eq!(got, pairs(&want));
+        let mut got = platforms_for(dockerfile, Some("linux/riscv64"));
+        got.sort();
+        let want = [
+            ("a", "linux/arm64"),
+            ("b", "linux/riscv64"),
+            ("tool", "linux/amd64"),
+        ];
+        assert_eq!(got, pairs(&want));
     }
 }

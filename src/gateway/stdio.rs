@@ -66,3 +66,17 @@ where
         }))
         .await
 }
+
+#[cfg(test)]
+mod tests {
+    use std::os::fd::AsFd;
+
+    #[test]
+    fn only_pipes_take_the_non_blocking_path() {
+        let (reader, writer) = std::io::pipe().expect("pipe");
+        assert!(super::fifo(reader.as_fd()).is_some());
+        assert!(super::fifo(writer.as_fd()).is_some());
+        let file = std::fs::File::open("Cargo.toml").expect("Cargo.toml");
+        assert!(super::fifo(file.as_fd()).is_none());
+    }
+}
