@@ -234,11 +234,12 @@ def spread(walls):
     return f"{ms(q[1])} (IQR {q[0] * 1000:.0f}-{q[2] * 1000:.0f})"
 
 
-def bench_gateway(tmp, image, ref_image):
+def bench_gateway(tmp, image, ref_image, baseline=None):
     if image is None:
         return [("cached 2-stage build (gateway)", "skipped", "skipped", "-")]
-    log(f"gateway: {image}, builtin frontend" + (f", {ref_image}" if ref_image else ""))
-    walls = gateway_times(tmp, [image, None] + ([ref_image] if ref_image else []))
+    others = [None] + [i for i in (ref_image, baseline) if i]
+    log(f"gateway: {image}, " + ", ".join(i or "builtin frontend" for i in others))
+    walls = gateway_times(tmp, [image] + others)
     ours = walls[image]
     builtin = walls[None]
     med = statistics.median
@@ -263,6 +264,15 @@ def bench_gateway(tmp, image, ref_image):
             f"{ratio(med(ours), med(builtin))} time",
         )
     )
+    if baseline:
+        rows.append(
+            (
+                f"cached 2-stage build, vs an earlier mstage image `{baseline}`",
+                spread(ours),
+                spread(walls[baseline]),
+                f"{ratio(med(ours), med(walls[baseline]))} time",
+            )
+        )
     return rows
 
 
@@ -287,6 +297,7 @@ def main():
     p.add_argument("--ref", help="reference dockerfile2llb; absent skips conversion comparison")
     p.add_argument("--image", help="mstage frontend image; absent skips the gateway benchmark")
     p.add_argument("--ref-image", help="reference frontend image; absent skips that comparison")
+    p.add_argument("--baseline-image", help="an earlier mstage image to compare in the same run")
     p.add_argument("--only", default="parse,convert,gateway")
     p.add_argument("--out")
     p.add_argument("--note", action="append", default=[])
@@ -299,7 +310,7 @@ def main():
     if "convert" in only:
         rows += bench_convert(a.tmp, a.mstage, a.ref)
     if "gateway" in only:
-        rows += bench_gateway(a.tmp, a.image, a.ref_image)
+        rows += bench_gateway(a.tmp, a.image, a.ref_image, a.baseline_image)
     notes = a.note + [
         f"Times are medians of {RUNS} runs after one warm-up; RSS is the peak over those runs.",
         f"Gateway times are medians (with interquartile range) of {GATEWAY_RUNS} runs per frontend "
