@@ -128,8 +128,8 @@ def mib(kib):
     return f"{kib / 1024:.1f} MiB"
 
 
-def ratio(ours, theirs):
-    return f"{theirs / ours:.1f}x" if ours > 0 else "n/a"
+def ratio(ours, theirs, digits=1):
+    return f"{theirs / ours:.{digits}f}x" if ours > 0 else "n/a"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -253,7 +253,7 @@ def bench_gateway(tmp, image, ref_image, baseline=None):
                 f"cached 2-stage build, `# syntax={image}` vs `{ref_image}`",
                 spread(ours),
                 spread(theirs),
-                f"{ratio(med(ours), med(theirs))} time",
+                f"{ratio(med(ours), med(theirs), 2)} time",
             )
         )
     rows.append(
@@ -261,7 +261,7 @@ def bench_gateway(tmp, image, ref_image, baseline=None):
             "cached 2-stage build, vs engine's builtin frontend (no syntax line)",
             spread(ours),
             spread(builtin),
-            f"{ratio(med(ours), med(builtin))} time",
+            f"{ratio(med(ours), med(builtin), 2)} time",
         )
     )
     if baseline:
@@ -270,7 +270,7 @@ def bench_gateway(tmp, image, ref_image, baseline=None):
                 f"cached 2-stage build, vs an earlier mstage image `{baseline}`",
                 spread(ours),
                 spread(walls[baseline]),
-                f"{ratio(med(ours), med(walls[baseline]))} time",
+                f"{ratio(med(ours), med(walls[baseline]), 2)} time",
             )
         )
     return rows

@@ -73,7 +73,10 @@ async fn build(
     let opts = caps.map(|caps| opts.with_capabilities(&caps));
     if let (Ok(opts), Ok((dockerfile, _))) = (&opts, &dockerfile) {
         // Base images need only the Dockerfile: their configs load while .dockerignore does.
-        resolver.prefetch(&String::from_utf8_lossy(&dockerfile.data), &opts.convert);
+        // Prefetching parses the Dockerfile once more, worth it only while there is a wait.
+        if !context_ignore.is_finished() {
+            resolver.prefetch(&String::from_utf8_lossy(&dockerfile.data), &opts.convert);
+        }
     }
     // Awaited on every path, so no read is left running when the frontend returns.
     let context_ignore = context_ignore.await;
