@@ -61,15 +61,37 @@ async fn build(
     source: &mut Option<SourceFile>,
 ) -> Result<Built, FrontendError> {
     let opts = BuildOptions::from_options(raw)?;
-    // Ping and the reads need nothing from each other, so they share one round trip. The
-    // context's .dockerignore is read before knowing whether `<Dockerfile>.dockerignore` (which
-    // wins) exists: that file is rare, and waiting for it would cost a second transfer in turn.
-    let context_ignore = tokio::spawn(read_context_dockerignore(bridge.clone(), opts.clone()));
-    let (caps, dockerfile) = tokio::join!(bridge.ping(), read_dockerfile(bridge, &opts));
     let resolver = Arc::new(BridgeResolver::new(
         bridge.clone(),
         opts.resolve_mode.clone(),
     ));
+    let (opts, dockerfile, ignore) = read_inputs(bridge, opts, &resolver).await?;
+    let text = String::from_utf8_lossy(&dockerfile.data).into_owned();
+    *source = Some(dockerfile.clone());
+    let mut convert_opts = opts.convert;
+    convert_opts.excludes = super::dockerignore::parse_checked(&String::from_utf8_lossy(&ignore))
+        .map_err(FrontendError::Dockerignore)?;
+    convert_opts.dockerfile_source = Some(dockerfile.state);
+    let converted = convert::convert(&text, &convert_opts, resolver).await?;
+    trace::mark("converted (images resolved)");
+    let definition = converted.definition(&convert_opts)?;
+    let solved = bridge.solve(definition).await?;
+    trace::mark("solved");
+    Ok((solved, result_metadata(&converted, &convert_opts)))
+}
+
+/// Ping, the Dockerfile and the ignore file that applies, with the options completed by Ping.
+/// None of these needs another, so they share one round trip. The context's .dockerignore is
+/// read before knowing whether `<Dockerfile>.dockerignore` (which wins) exists: that file is
+/// rare, and waiting for it would cost a second transfer in turn. Failures come in the order
+/// the reference meets them: Ping, the Dockerfile, then .dockerignore.
+async fn read_inputs(
+    bridge: &Bridge,
+    opts: BuildOptions,
+    resolver: &BridgeResolver,
+) -> Result<(BuildOptions, SourceFile, Vec<u8>), FrontendError> {
+    let context_ignore = tokio::spawn(read_context_dockerignore(bridge.clone(), opts.clone()));
+    let (caps, dockerfile) = tokio::join!(bridge.ping(), read_dockerfile(bridge, &opts));
     let opts = caps.map(|caps| opts.with_capabilities(&caps));
     if let (Ok(opts), Ok((dockerfile, _))) = (&opts, &dockerfile) {
         // Base images need only the Dockerfile: their configs load while .dockerignore does.
@@ -83,38 +105,34 @@ async fn build(
     trace::mark("pinged, dockerfile and .dockerignore read");
     let opts = opts?;
     let (dockerfile, own_ignore) = dockerfile?;
-    let text = String::from_utf8_lossy(&dockerfile.data).into_owned();
-    *source = Some(dockerfile.clone());
-    let mut convert_opts = opts.convert.clone();
     let ignore = match (own_ignore, context_ignore) {
         (Some(data), _) => data,
         (None, Ok(read)) => read?,
         (None, Err(join)) => return Err(FrontendError::Task(join.to_string())),
     };
-    convert_opts.excludes = super::dockerignore::parse_checked(&String::from_utf8_lossy(&ignore))
-        .map_err(FrontendError::Dockerignore)?;
-    convert_opts.dockerfile_source = Some(dockerfile.state.clone());
-    let converted = convert::convert(&text, &convert_opts, resolver).await?;
-    trace::mark("converted (images resolved)");
-    let definition = converted.definition(&convert_opts)?;
-    let solved = bridge.solve(definition).await?;
-    trace::mark("solved");
-    let platform = convert_opts
+    Ok((opts, dockerfile, ignore))
+}
+
+/// The exporter metadata: the image config and the platform it was built for.
+fn result_metadata(
+    converted: &convert::Converted,
+    opts: &convert::ConvertOptions,
+) -> BTreeMap<String, Vec<u8>> {
+    let platform = opts
         .target_platform
         .clone()
-        .unwrap_or_else(|| convert_opts.build_platform.clone());
+        .unwrap_or_else(|| opts.build_platform.clone());
     let platforms = serde_json::json!({"Platforms": [{
         "ID": platform.to_string(),
         "Platform": {"architecture": platform.architecture, "os": platform.os},
     }]});
-    let metadata = BTreeMap::from([
+    BTreeMap::from([
         (CONFIG_KEY.to_string(), converted.image.to_json()),
         (
             PLATFORMS_KEY.to_string(),
             platforms.to_string().into_bytes(),
         ),
-    ]);
-    Ok((solved, metadata))
+    ])
 }
 
 /// The Dockerfile through a local source that transfers only it and its own ignore file, which
