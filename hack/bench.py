@@ -15,6 +15,8 @@ import tempfile
 import time
 
 RUNS = 5
+# Cached builds are short and the engine is shared: more runs, interleaved across frontends.
+GATEWAY_RUNS = int(os.environ.get("GATEWAY_RUNS", "15"))
 
 
 def log(msg):
@@ -200,50 +202,85 @@ def docker_build(ctx, dockerfile_path, out):
     return wall
 
 
-def gateway_median(tmp, syntax):
-    ctx = os.path.join(tmp, "ctx")
-    os.makedirs(ctx, exist_ok=True)
+def gateway_dockerfile(tmp, syntax):
     name = "Dockerfile.gw." + (syntax or "builtin").replace("/", "_").replace(":", "_")
     path = os.path.join(tmp, name)
     with open(path, "w") as f:
         if syntax:
             f.write(f"# syntax={syntax}\n")
         f.write(GATEWAY_DOCKERFILE)
+    return path
+
+
+def gateway_times(tmp, syntaxes):
+    """Wall times of cached builds per frontend (None: builtin), run round-robin so that load
+    from elsewhere on the machine falls on every frontend alike."""
+    ctx = os.path.join(tmp, "ctx")
+    os.makedirs(ctx, exist_ok=True)
     out = os.path.join(tmp, "out.tar")
-    docker_build(ctx, path, out)  # warms the cache
-    walls = [docker_build(ctx, path, out) for _ in range(RUNS)]
-    return statistics.median(walls)
+    paths = {syntax: gateway_dockerfile(tmp, syntax) for syntax in syntaxes}
+    for path in paths.values():
+        docker_build(ctx, path, out)  # warms the cache
+    walls = {syntax: [] for syntax in syntaxes}
+    order = list(paths.items())
+    for run in range(GATEWAY_RUNS):
+        # The order rotates so that no frontend always follows the same one.
+        shift = run % len(order)
+        for syntax, path in order[shift:] + order[:shift]:
+            walls[syntax].append(docker_build(ctx, path, out))
+    return walls
 
 
-def bench_gateway(tmp, image, ref_image):
+def spread(walls):
+    """Median with the interquartile range, e.g. `294.1 ms (IQR 280.3-301.0)`."""
+    q = statistics.quantiles(walls, n=4) if len(walls) > 1 else [walls[0]] * 3
+    return f"{ms(q[1])} (IQR {q[0] * 1000:.0f}-{q[2] * 1000:.0f})"
+
+
+def paired(ours, theirs):
+    """Median over rounds of theirs / ours: each pair ran back to back, so load that comes and
+    goes on the shared machine cancels out better than in a ratio of medians."""
+    return f"{statistics.median(t / o for o, t in zip(ours, theirs) if o > 0):.2f}x time"
+
+
+def bench_gateway(tmp, image, ref_image, baseline=None):
     if image is None:
         return [("cached 2-stage build (gateway)", "skipped", "skipped", "-")]
-    log(f"gateway: {image}")
-    ours = gateway_median(tmp, image)
-    log("gateway: builtin frontend")
-    builtin = gateway_median(tmp, None)
+    others = [None] + [i for i in (ref_image, baseline) if i]
+    log(f"gateway: {image}, " + ", ".join(i or "builtin frontend" for i in others))
+    walls = gateway_times(tmp, [image] + others)
+    ours = walls[image]
+    builtin = walls[None]
     rows = []
     if ref_image is None:
-        rows.append(("cached 2-stage build, `# syntax=` frontend", ms(ours), "skipped", "-"))
+        rows.append(("cached 2-stage build, `# syntax=` frontend", spread(ours), "skipped", "-"))
     else:
-        log(f"gateway: {ref_image}")
-        theirs = gateway_median(tmp, ref_image)
+        theirs = walls[ref_image]
         rows.append(
             (
                 f"cached 2-stage build, `# syntax={image}` vs `{ref_image}`",
-                ms(ours),
-                ms(theirs),
-                f"{ratio(ours, theirs)} time",
+                spread(ours),
+                spread(theirs),
+                paired(ours, theirs),
             )
         )
     rows.append(
         (
             "cached 2-stage build, vs engine's builtin frontend (no syntax line)",
-            ms(ours),
-            ms(builtin),
-            f"{ratio(ours, builtin)} time",
+            spread(ours),
+            spread(builtin),
+            paired(ours, builtin),
         )
     )
+    if baseline:
+        rows.append(
+            (
+                f"cached 2-stage build, vs an earlier mstage image `{baseline}`",
+                spread(ours),
+                spread(walls[baseline]),
+                paired(ours, walls[baseline]),
+            )
+        )
     return rows
 
 
@@ -268,6 +305,7 @@ def main():
     p.add_argument("--ref", help="reference dockerfile2llb; absent skips conversion comparison")
     p.add_argument("--image", help="mstage frontend image; absent skips the gateway benchmark")
     p.add_argument("--ref-image", help="reference frontend image; absent skips that comparison")
+    p.add_argument("--baseline-image", help="an earlier mstage image to compare in the same run")
     p.add_argument("--only", default="parse,convert,gateway")
     p.add_argument("--out")
     p.add_argument("--note", action="append", default=[])
@@ -280,9 +318,12 @@ def main():
     if "convert" in only:
         rows += bench_convert(a.tmp, a.mstage, a.ref)
     if "gateway" in only:
-        rows += bench_gateway(a.tmp, a.image, a.ref_image)
+        rows += bench_gateway(a.tmp, a.image, a.ref_image, a.baseline_image)
     notes = a.note + [
         f"Times are medians of {RUNS} runs after one warm-up; RSS is the peak over those runs.",
+        f"Gateway times are medians (with interquartile range) of {GATEWAY_RUNS} runs per frontend "
+        "after one warm-up each, the frontends taking turns run by run; their ratios are medians "
+        "of the run-by-run ratios.",
         "Ratios above 1 mean mstage is faster / smaller.",
     ]
     text = table(rows, notes)

@@ -1,5 +1,5 @@
-//! A typed client of BuildKit's LLBBridge: the calls a frontend makes, with BuildKit's capabilities
-//! learned once through Ping.
+//! A typed client of BuildKit's LLBBridge: the calls a frontend makes, and BuildKit's capabilities
+//! as Ping reports them.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -43,21 +43,40 @@ pub struct SolvedRef {
     pub definition: pb::Definition,
 }
 
-#[derive(Clone)]
-pub struct Bridge {
-    pub(super) client: LlbBridgeClient<Channel>,
-    frontend_caps: BTreeSet<String>,
-    llb_caps: BTreeSet<String>,
+/// What BuildKit reported through Ping: its gateway and LLB features and its workers.
+#[derive(Debug, Clone, Default)]
+pub struct Capabilities {
+    pub frontend_caps: BTreeSet<String>,
+    pub llb_caps: BTreeSet<String>,
     pub workers: Vec<WorkerRecord>,
 }
 
+impl Capabilities {
+    pub fn has_frontend_cap(&self, cap: &str) -> bool {
+        self.frontend_caps.contains(cap)
+    }
+}
+
+#[derive(Clone)]
+pub struct Bridge {
+    pub(super) client: LlbBridgeClient<Channel>,
+}
+
 impl Bridge {
-    /// Pings BuildKit to learn which gateway and LLB features it has.
-    pub async fn connect(channel: Channel) -> Result<Self, BridgeError> {
-        let mut client = LlbBridgeClient::new(channel)
+    /// A client over the channel. Calls that need no capability (reading the Dockerfile) may go
+    /// out before `ping` answers.
+    pub fn new(channel: Channel) -> Self {
+        let client = LlbBridgeClient::new(channel)
             .max_decoding_message_size(MAX_MESSAGE_BYTES)
             .max_encoding_message_size(MAX_MESSAGE_BYTES);
-        let pong = client
+        Bridge { client }
+    }
+
+    /// Asks BuildKit which gateway and LLB features it has.
+    pub async fn ping(&self) -> Result<Capabilities, BridgeError> {
+        let pong = self
+            .client
+            .clone()
             .ping(PingRequest {})
             .await
             .map_err(call_error("ping"))?
@@ -68,21 +87,11 @@ impl Bridge {
                 .map(|cap| cap.id)
                 .collect()
         };
-        Ok(Bridge {
-            client,
+        Ok(Capabilities {
             frontend_caps: enabled(pong.frontend_api_caps),
             llb_caps: enabled(pong.llb_caps),
             workers: pong.workers,
         })
-    }
-
-    pub fn has_frontend_cap(&self, cap: &str) -> bool {
-        self.frontend_caps.contains(cap)
-    }
-
-    /// The LLB capabilities BuildKit reported; conversion uses only what is there.
-    pub fn llb_caps(&self) -> &BTreeSet<String> {
-        &self.llb_caps
     }
 
     /// Solves a definition and returns the reference to its result.

@@ -1,7 +1,6 @@
 //! Build failures as BuildKit wants them back: a google.rpc.Status whose details carry
 //! `errdefs.Source` records, so buildx prints the Dockerfile lines involved.
 
-use super::bridge::SolvedRef;
 use super::frontend::FrontendError;
 use crate::llb::State;
 use crate::proto::google::{protobuf::Any, rpc::Status};
@@ -18,7 +17,8 @@ pub struct SourceFile {
     pub filename: String,
     pub data: Vec<u8>,
     pub state: State,
-    pub solved: SolvedRef,
+    /// What was solved to load it; warnings attach to its head vertex.
+    pub definition: crate::proto::pb::Definition,
 }
 
 pub fn status_for(err: &FrontendError, source: Option<&SourceFile>) -> Status {

@@ -9,6 +9,7 @@ use super::bridge::{Bridge, BridgeError, SolvedRef};
 use super::errors::{status_for, SourceFile};
 use super::options::{self, BuildOptions};
 use super::resolver::BridgeResolver;
+use super::trace;
 use crate::convert::{self, ConvertError};
 use crate::llb::{self, Constraints, MarshalOptions};
 
@@ -29,12 +30,15 @@ pub enum FrontendError {
     Llb(#[from] crate::llb::LlbError),
     #[error("{0}")]
     Dockerignore(String),
+    #[error("reading .dockerignore: {0}")]
+    Task(String),
 }
 
 /// Runs the frontend to completion: any build failure is reported to BuildKit through Return.
 pub async fn run() -> Result<(), FrontendError> {
     let channel = super::stdio::connect().await.map_err(BridgeError::from)?;
-    let bridge = Bridge::connect(channel).await?;
+    trace::mark("connected");
+    let bridge = Bridge::new(channel);
     let raw = options::frontend_options(std::env::vars());
     let mut source = None;
     match build(&bridge, &raw, &mut source).await {
@@ -45,6 +49,7 @@ pub async fn run() -> Result<(), FrontendError> {
                 .await?
         }
     }
+    trace::mark("returned");
     Ok(())
 }
 
@@ -55,51 +60,96 @@ async fn build(
     raw: &BTreeMap<String, String>,
     source: &mut Option<SourceFile>,
 ) -> Result<Built, FrontendError> {
-    let opts = BuildOptions::from_options(raw, bridge)?;
-    let dockerfile = read_dockerfile(bridge, &opts).await?;
-    let text = String::from_utf8_lossy(&dockerfile.data).into_owned();
-    *source = Some(dockerfile.clone());
-    let mut convert_opts = opts.convert.clone();
-    convert_opts.excludes = dockerignore(bridge, &opts, &dockerfile).await?;
-    convert_opts.dockerfile_source = Some(dockerfile.state.clone());
+    let opts = BuildOptions::from_options(raw)?;
     let resolver = Arc::new(BridgeResolver::new(
         bridge.clone(),
         opts.resolve_mode.clone(),
     ));
+    let (opts, dockerfile, ignore) = read_inputs(bridge, opts, &resolver).await?;
+    let text = String::from_utf8_lossy(&dockerfile.data).into_owned();
+    *source = Some(dockerfile.clone());
+    let mut convert_opts = opts.convert;
+    convert_opts.excludes = super::dockerignore::parse_checked(&String::from_utf8_lossy(&ignore))
+        .map_err(FrontendError::Dockerignore)?;
+    convert_opts.dockerfile_source = Some(dockerfile.state.clone());
     let converted = convert::convert(&text, &convert_opts, resolver).await;
     super::warn::send(bridge, &dockerfile, &converted).await;
     let converted = converted?;
+    trace::mark("converted (images resolved)");
     let definition = converted.definition(&convert_opts)?;
     let solved = bridge.solve(definition).await?;
-    let platform = convert_opts
+    trace::mark("solved");
+    Ok((solved, result_metadata(&converted, &convert_opts)))
+}
+
+/// Ping, the Dockerfile and the ignore file that applies, with the options completed by Ping.
+/// None of these needs another, so they share one round trip. The context's .dockerignore is
+/// read before knowing whether `<Dockerfile>.dockerignore` (which wins) exists: that file is
+/// rare, and waiting for it would cost a second transfer in turn. Failures come in the order
+/// the reference meets them: Ping, the Dockerfile, then .dockerignore.
+async fn read_inputs(
+    bridge: &Bridge,
+    opts: BuildOptions,
+    resolver: &BridgeResolver,
+) -> Result<(BuildOptions, SourceFile, Vec<u8>), FrontendError> {
+    let context_ignore = tokio::spawn(read_context_dockerignore(bridge.clone(), opts.clone()));
+    let (caps, dockerfile) = tokio::join!(bridge.ping(), read_dockerfile(bridge, &opts));
+    let opts = caps.map(|caps| opts.with_capabilities(&caps));
+    if let (Ok(opts), Ok((dockerfile, _))) = (&opts, &dockerfile) {
+        // Base images need only the Dockerfile: their configs load while .dockerignore does.
+        // Prefetching parses the Dockerfile once more, worth it only while there is a wait.
+        if !context_ignore.is_finished() {
+            resolver.prefetch(&String::from_utf8_lossy(&dockerfile.data), &opts.convert);
+        }
+    }
+    // Awaited on every path, so no read is left running when the frontend returns.
+    let context_ignore = context_ignore.await;
+    trace::mark("pinged, dockerfile and .dockerignore read");
+    let opts = opts?;
+    let (dockerfile, own_ignore) = dockerfile?;
+    let ignore = match (own_ignore, context_ignore) {
+        (Some(data), _) => data,
+        (None, Ok(read)) => read?,
+        (None, Err(join)) => return Err(FrontendError::Task(join.to_string())),
+    };
+    Ok((opts, dockerfile, ignore))
+}
+
+/// The exporter metadata: the image config and the platform it was built for.
+fn result_metadata(
+    converted: &convert::Converted,
+    opts: &convert::ConvertOptions,
+) -> BTreeMap<String, Vec<u8>> {
+    let platform = opts
         .target_platform
         .clone()
-        .unwrap_or_else(|| convert_opts.build_platform.clone());
+        .unwrap_or_else(|| opts.build_platform.clone());
     let platforms = serde_json::json!({"Platforms": [{
         "ID": platform.to_string(),
         "Platform": {"architecture": platform.architecture, "os": platform.os},
     }]});
-    let metadata = BTreeMap::from([
+    BTreeMap::from([
         (CONFIG_KEY.to_string(), converted.image.to_json()),
         (
             PLATFORMS_KEY.to_string(),
             platforms.to_string().into_bytes(),
         ),
-    ]);
-    Ok((solved, metadata))
+    ])
 }
 
-/// The Dockerfile through a local source that transfers only it and its own ignore file.
+/// The Dockerfile through a local source that transfers only it and its own ignore file, which
+/// comes back too when it exists.
 async fn read_dockerfile(
     bridge: &Bridge,
     opts: &BuildOptions,
-) -> Result<SourceFile, FrontendError> {
+) -> Result<(SourceFile, Option<Vec<u8>>), FrontendError> {
     let filename = &opts.filename;
+    let own_ignore = format!("{filename}.dockerignore");
     let state = llb::local_with(
         &opts.dockerfile_key,
         llb::LocalOptions {
             session_id: Some(opts.convert.session_id.clone()),
-            follow_paths: vec![filename.clone(), format!("{filename}.dockerignore")],
+            follow_paths: vec![filename.clone(), own_ignore.clone()],
             shared_key_hint: Some(opts.dockerfile_key.clone()),
             differ: Some((llb::DiffType::None, false)),
             constraints: Constraints::new()
@@ -109,30 +159,26 @@ async fn read_dockerfile(
     );
     let definition = llb::marshal(&state, &MarshalOptions::default())?;
     let solved = bridge.solve(definition).await?;
-    let data = bridge
-        .read_file(&solved, filename, None)
-        .await
-        .map_err(FrontendError::ReadDockerfile)?;
-    Ok(SourceFile {
+    let (data, ignore) = tokio::join!(
+        bridge.read_file(&solved, filename, None),
+        bridge.read_file(&solved, &own_ignore, None),
+    );
+    trace::mark("dockerfile read");
+    let data = data.map_err(FrontendError::ReadDockerfile)?;
+    let source = SourceFile {
         filename: filename.clone(),
         data,
         state,
-        solved,
-    })
+        definition: solved.definition,
+    };
+    Ok((source, ignore.ok()))
 }
 
-/// `.dockerignore` patterns: `<Dockerfile>.dockerignore` beside the Dockerfile wins over the
-/// context's `.dockerignore`.
-async fn dockerignore(
-    bridge: &Bridge,
-    opts: &BuildOptions,
-    dockerfile: &SourceFile,
-) -> Result<Vec<String>, FrontendError> {
-    let own = format!("{}.dockerignore", opts.filename);
-    if let Ok(data) = bridge.read_file(&dockerfile.solved, &own, None).await {
-        return super::dockerignore::parse_checked(&String::from_utf8_lossy(&data))
-            .map_err(FrontendError::Dockerignore);
-    }
+/// The context's `.dockerignore`, empty when there is none.
+async fn read_context_dockerignore(
+    bridge: Bridge,
+    opts: BuildOptions,
+) -> Result<Vec<u8>, FrontendError> {
     let context = &opts.convert.context_name;
     let state = llb::local_with(
         context,
@@ -152,6 +198,6 @@ async fn dockerignore(
         .read_file(&solved, ".dockerignore", None)
         .await
         .unwrap_or_default();
-    super::dockerignore::parse_checked(&String::from_utf8_lossy(&data))
-        .map_err(FrontendError::Dockerignore)
+    trace::mark(".dockerignore read");
+    Ok(data)
 }

@@ -7,6 +7,7 @@ mod frontend;
 pub mod options;
 mod resolver;
 mod stdio;
+pub mod trace;
 mod warn;
 
 pub use frontend::run;

@@ -68,10 +68,10 @@ pub enum OptionError {
 }
 
 impl BuildOptions {
-    pub fn from_options(
-        opts: &BTreeMap<String, String>,
-        bridge: &super::bridge::Bridge,
-    ) -> Result<BuildOptions, OptionError> {
+    /// Reads and checks the options. What depends on BuildKit's answer to Ping (the build
+    /// platform, the LLB capabilities) is filled in later by `with_capabilities`, so that a bad
+    /// option fails before anything is read and the reads need not wait for Ping.
+    pub fn from_options(opts: &BTreeMap<String, String>) -> Result<BuildOptions, OptionError> {
         use crate::llb::ResolveMode;
         use crate::platform::Platform;
         let get =
@@ -81,16 +81,6 @@ impl BuildOptions {
                 .filter_map(|(k, v)| k.strip_prefix(prefix).map(|k| (k.to_string(), v.clone())))
                 .collect()
         };
-        let build_platform = bridge
-            .workers
-            .first()
-            .and_then(|w| w.platforms.first())
-            .map(|p| Platform {
-                os: p.os.clone(),
-                architecture: p.architecture.clone(),
-                variant: p.variant.clone(),
-            })
-            .unwrap_or_else(Platform::host);
         let targets: Vec<&str> = opts
             .get("platform")
             .map(|v| {
@@ -136,13 +126,13 @@ impl BuildOptions {
             build_args: prefixed("build-arg:"),
             labels: prefixed("label:"),
             target_platform,
-            build_platform,
+            build_platform: Platform::host(),
             session_id: session_id(),
             context_name: get("contextkey", "context"),
             ignore_cache,
             network,
             resolve_mode: llb_mode,
-            llb_caps: Some(bridge.llb_caps().clone()),
+            llb_caps: None,
             ..Default::default()
         };
         Ok(BuildOptions {
@@ -151,5 +141,19 @@ impl BuildOptions {
             resolve_mode: resolve_mode.to_string(),
             convert,
         })
+    }
+
+    /// The build platform (the first worker's, as the reference takes it) and the LLB
+    /// capabilities conversion may use.
+    pub fn with_capabilities(mut self, caps: &super::bridge::Capabilities) -> BuildOptions {
+        if let Some(p) = caps.workers.first().and_then(|w| w.platforms.first()) {
+            self.convert.build_platform = crate::platform::Platform {
+                os: p.os.clone(),
+                architecture: p.architecture.clone(),
+                variant: p.variant.clone(),
+            };
+        }
+        self.convert.llb_caps = Some(caps.llb_caps.clone());
+        self
     }
 }

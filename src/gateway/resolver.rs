@@ -1,15 +1,26 @@
 //! Image configs from BuildKit (ResolveImageConfig), for the stage graph's concurrent resolution.
+//! The frontend may start them early (`prefetch`), while other reads are still under way.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use tokio::task::JoinHandle;
 
 use super::bridge::Bridge;
 use crate::convert::names::pb_platform;
+use crate::convert::ConvertOptions;
 use crate::llb::normalize_image_ref;
 use crate::platform::Platform;
-use crate::stages::{ImageResolver, ResolveError, ResolveFuture, ResolvedImage};
+use crate::stages::{ImageResolver, ResolveError, ResolveFuture, ResolvedImage, StageGraph};
+
+type Pending = JoinHandle<Result<ResolvedImage, ResolveError>>;
 
 pub struct BridgeResolver {
     bridge: Bridge,
     /// `default`, `pull` or `local`.
     resolve_mode: String,
+    /// Resolutions started by `prefetch`, each handed to the first `resolve` asking for it.
+    started: Mutex<BTreeMap<(String, Platform), Pending>>,
 }
 
 impl BridgeResolver {
@@ -17,12 +28,27 @@ impl BridgeResolver {
         BridgeResolver {
             bridge,
             resolve_mode,
+            started: Mutex::new(BTreeMap::new()),
         }
     }
-}
 
-impl ImageResolver for BridgeResolver {
-    fn resolve(&self, image: &str, platform: &Platform) -> ResolveFuture {
+    /// Starts resolving the images the Dockerfile's target needs, for the platforms conversion
+    /// will ask for. A Dockerfile that does not parse starts nothing: conversion reports it.
+    pub fn prefetch(&self, text: &str, opts: &ConvertOptions) {
+        let Ok(graph) = crate::convert::stage_graph(text, opts) else {
+            return;
+        };
+        let Ok(mut started) = self.started.lock() else {
+            return;
+        };
+        for image in graph.reachable_images() {
+            let platform = image_platform(&graph, &image, opts);
+            let task = tokio::spawn(self.fetch(&image, &platform));
+            started.insert((image, platform), task);
+        }
+    }
+
+    fn fetch(&self, image: &str, platform: &Platform) -> ResolveFuture {
         let bridge = self.bridge.clone();
         let mode = self.resolve_mode.clone();
         let original = image.to_string();
@@ -34,15 +60,106 @@ impl ImageResolver for BridgeResolver {
             };
             let reference = normalize_image_ref(&original).map_err(fail)?;
             let log_name = format!("[internal] load metadata for {reference}");
+            super::trace::mark(&format!("resolve {reference} start"));
             let (digest, config) = bridge
                 .resolve_image_config(&reference, Some(platform), &mode, &log_name)
                 .await
                 .map_err(|e| fail(e.to_string()))?;
+            super::trace::mark(&format!("resolve {reference} done"));
             Ok(ResolvedImage {
                 reference,
                 digest,
                 config,
             })
         })
+    }
+}
+
+/// The platform conversion resolves `image` for: its stage's `FROM --platform`, else the target
+/// platform. A guess that differs from conversion's only costs a second resolution.
+fn image_platform(graph: &StageGraph, image: &str, opts: &ConvertOptions) -> Platform {
+    graph
+        .bases
+        .iter()
+        .zip(&graph.platforms)
+        .find_map(|(base, p)| match (base, p) {
+            (crate::stages::Base::Image(name), Some(p)) if name == image => Platform::parse(p).ok(),
+            _ => None,
+        })
+        .unwrap_or_else(|| {
+            opts.target_platform
+                .clone()
+                .unwrap_or_else(|| opts.build_platform.clone())
+        })
+}
+
+impl ImageResolver for BridgeResolver {
+    fn resolve(&self, image: &str, platform: &Platform) -> ResolveFuture {
+        let key = (image.to_string(), platform.clone());
+        let pending = self
+            .started
+            .lock()
+            .ok()
+            .and_then(|mut started| started.remove(&key));
+        match pending {
+            Some(task) => {
+                let original = key.0;
+                Box::pin(async move {
+                    task.await.map_err(|e| ResolveError {
+                        image: original,
+                        message: format!("resolver task failed: {e}"),
+                    })?
+                })
+            }
+            None => self.fetch(image, platform),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn platforms_for(dockerfile: &str, target: Option<&str>) -> Vec<(String, String)> {
+        let opts = ConvertOptions {
+            build_platform: Platform::parse("linux/amd64").unwrap_or_default(),
+            target_platform: target.and_then(|t| Platform::parse(t).ok()),
+            ..Default::default()
+        };
+        let graph = crate::convert::stage_graph(dockerfile, &opts).expect("stage graph");
+        graph
+            .reachable_images()
+            .into_iter()
+            .map(|image| {
+                let platform = image_platform(&graph, &image, &opts).to_string();
+                (image, platform)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn prefetch_platform_is_the_stage_platform_else_the_target() {
+        let dockerfile = "FROM --platform=$BUILDPLATFORM tool AS t\nFROM --platform=linux/arm64 a AS x\nFROM b\nCOPY --from=t / /\nCOPY --from=x / /\n";
+        let pairs = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+            v.iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect()
+        };
+        let mut got = platforms_for(dockerfile, None);
+        got.sort();
+        let want = [
+            ("a", "linux/arm64"),
+            ("b", "linux/amd64"),
+            ("tool", "linux/amd64"),
+        ];
+        assert_eq!(got, pairs(&want));
+        let mut got = platforms_for(dockerfile, Some("linux/riscv64"));
+        got.sort();
+        let want = [
+            ("a", "linux/arm64"),
+            ("b", "linux/riscv64"),
+            ("tool", "linux/amd64"),
+        ];
+        assert_eq!(got, pairs(&want));
     }
 }

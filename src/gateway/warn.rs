@@ -34,11 +34,11 @@ impl Bridge {
         source: &SourceFile,
         warnings: &[Warning],
     ) -> Result<(), BridgeError> {
-        let digest = head_digest(&source.solved.definition);
+        let digest = head_digest(&source.definition);
         let info = pb::SourceInfo {
             filename: source.filename.clone(),
             data: source.data.clone(),
-            definition: Some(source.solved.definition.clone()),
+            definition: Some(source.definition.clone()),
             language: "Dockerfile".into(),
         };
         for w in warnings {
