@@ -19,7 +19,7 @@ use std::sync::Arc;
 pub use error::ConvertError;
 use image::Image;
 
-use crate::instructions::parse_instruction;
+use crate::instructions::instruction_from_node;
 use crate::llb::{self, State};
 use crate::platform::Platform;
 use crate::stages::{self, ImageResolver, StageGraph};
@@ -112,8 +112,8 @@ fn parse_stages(text: &str, opts: &ConvertOptions) -> Result<(StageGraph, char),
     let dockerfile = syntax::parse(text)?;
     let instructions = dockerfile
         .nodes
-        .iter()
-        .map(parse_instruction)
+        .into_iter()
+        .map(instruction_from_node)
         .collect::<Result<Vec<_>, _>>()?;
     let stages = stages::split_stages(instructions)?;
     let lexer = Lexer::new(dockerfile.escape);

@@ -146,9 +146,11 @@ impl StageGraph {
     fn check_cycles(&self) -> Result<(), StageError> {
         let n = self.stages.len();
         let mut visited = vec![false; n];
+        // A walk that finds no cycle leaves `on_path` all false and `path` empty, so both are
+        // shared by every start (one allocation, not one per stage).
+        let mut on_path = vec![false; n];
+        let mut path = Vec::new();
         for start in 0..n {
-            let mut on_path = vec![false; n];
-            let mut path = Vec::new();
             if self.cycle_from(start, &mut visited, &mut on_path, &mut path) {
                 return Err(StageError::new(
                     format!(
