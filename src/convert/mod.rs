@@ -110,12 +110,8 @@ pub fn stage_graph(text: &str, opts: &ConvertOptions) -> Result<StageGraph, Conv
 /// The stage graph and the escape character the Dockerfile's words use.
 fn parse_stages(text: &str, opts: &ConvertOptions) -> Result<(StageGraph, char), ConvertError> {
     let dockerfile = syntax::parse(text)?;
-    let instructions = dockerfile
-        .nodes
-        .into_iter()
-        .map(instruction_from_node)
-        .collect::<Result<Vec<_>, _>>()?;
-    let stages = stages::split_stages(instructions)?;
+    let instructions = dockerfile.nodes.into_iter().map(instruction_from_node);
+    let stages = stages::split_parsed(instructions)??;
     let lexer = Lexer::new(dockerfile.escape);
     let target_name = match opts.target.as_deref().filter(|t| !t.is_empty()) {
         Some(t) => t.to_string(),
