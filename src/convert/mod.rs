@@ -19,7 +19,7 @@ use std::sync::Arc;
 pub use error::ConvertError;
 use image::Image;
 
-use crate::instructions::parse_instruction;
+use crate::instructions::instruction_from_node;
 use crate::lint::{self, Linter};
 use crate::llb::{self, State};
 use crate::platform::Platform;
@@ -126,12 +126,8 @@ fn parse_stages(
 ) -> Result<(StageGraph, char, Linter), ConvertError> {
     let dockerfile = syntax::parse(text)?;
     let mut lint = Linter::from_directive(dockerfile.directives.check.as_deref())?;
-    let instructions = dockerfile
-        .nodes
-        .iter()
-        .map(parse_instruction)
-        .collect::<Result<Vec<_>, _>>()?;
-    let stages = stages::split_stages(instructions)?;
+    let instructions = dockerfile.nodes.into_iter().map(instruction_from_node);
+    let stages = stages::split_parsed(instructions)??;
     lint::parsed::check(&dockerfile.warnings, &stages, &mut lint);
     let lexer = Lexer::new(dockerfile.escape);
     let target_name = match opts.target.as_deref().filter(|t| !t.is_empty()) {

@@ -2,6 +2,8 @@
 //! flags take no value or `=true/false`, string flags need `=`, only list flags may repeat, and
 //! a bare `--` ends flag processing.
 
+use std::borrow::Cow;
+
 use super::suggest::with_suggestion;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,7 +17,8 @@ pub enum FlagKind {
 struct FlagDef {
     name: &'static str,
     kind: FlagKind,
-    value: String,
+    /// Borrowed for defaults and booleans, so declaring flags allocates nothing.
+    value: Cow<'static, str>,
     values: Vec<String>,
     used: bool,
 }
@@ -33,11 +36,15 @@ impl BFlags {
         Self::default()
     }
 
-    fn add(&mut self, name: &'static str, kind: FlagKind, default: &str) -> &mut Self {
+    fn add(&mut self, name: &'static str, kind: FlagKind, default: Cow<'static, str>) -> &mut Self {
+        if self.defs.capacity() == 0 {
+            // Instructions declare up to seven flags: one allocation for all of them.
+            self.defs.reserve(7);
+        }
         self.defs.push(FlagDef {
             name,
             kind,
-            value: default.to_string(),
+            value: default,
             values: Vec::new(),
             used: false,
         });
@@ -45,15 +52,21 @@ impl BFlags {
     }
 
     pub fn bool_flag(&mut self, name: &'static str, default: bool) -> &mut Self {
-        self.add(name, FlagKind::Bool, if default { "true" } else { "false" })
+        let value = if default { "true" } else { "false" };
+        self.add(name, FlagKind::Bool, Cow::Borrowed(value))
     }
 
     pub fn string_flag(&mut self, name: &'static str, default: &str) -> &mut Self {
-        self.add(name, FlagKind::String, default)
+        let value = if default.is_empty() {
+            Cow::Borrowed("")
+        } else {
+            Cow::Owned(default.to_string())
+        };
+        self.add(name, FlagKind::String, value)
     }
 
     pub fn strings_flag(&mut self, name: &'static str) -> &mut Self {
-        self.add(name, FlagKind::Strings, "")
+        self.add(name, FlagKind::Strings, Cow::Borrowed(""))
     }
 
     /// Reads `args` (each `--name[=value]`) against the declared flags.
@@ -69,20 +82,20 @@ impl BFlags {
                 Some((n, v)) => (n, Some(v)),
                 None => (body, None),
             };
-            let flag_name = format!("--{name}");
-            let names: Vec<&str> = self.defs.iter().map(|d| d.name).collect();
-            let Some(def) = self.defs.iter_mut().find(|d| d.name == name) else {
-                let msg = format!("unknown flag: {flag_name}");
+            let Some(at) = self.defs.iter().position(|d| d.name == name) else {
+                let names: Vec<&str> = self.defs.iter().map(|d| d.name).collect();
+                let msg = format!("unknown flag: --{name}");
                 return Err(with_suggestion(msg, name, &names, true));
             };
+            let def = &mut self.defs[at];
             if def.used && def.kind != FlagKind::Strings {
-                return Err(format!("duplicate flag specified: {flag_name}"));
+                return Err(format!("duplicate flag specified: --{name}"));
             }
             if !def.used {
                 def.used = true;
                 self.used_order.push(def.name);
             }
-            set_value(def, &flag_name, value)?;
+            set_value(def, value)?;
         }
         Ok(())
     }
@@ -93,7 +106,9 @@ impl BFlags {
 
     /// A string or bool flag's value (its default when not given).
     pub fn value(&self, name: &str) -> String {
-        self.def(name).map(|d| d.value.clone()).unwrap_or_default()
+        self.def(name)
+            .map(|d| d.value.clone().into_owned())
+            .unwrap_or_default()
     }
 
     pub fn is_true(&self, name: &str) -> bool {
@@ -115,32 +130,33 @@ impl BFlags {
     }
 }
 
-fn set_value(def: &mut FlagDef, flag_name: &str, value: Option<&str>) -> Result<(), String> {
+fn set_value(def: &mut FlagDef, value: Option<&str>) -> Result<(), String> {
+    let flag_name = def.name;
     match def.kind {
         FlagKind::Bool => {
             if value == Some("") {
-                return Err(format!("missing a value on flag: {flag_name}"));
+                return Err(format!("missing a value on flag: --{flag_name}"));
             }
             let v = value.unwrap_or("");
             match v.to_lowercase().as_str() {
-                "true" | "" => def.value = "true".into(),
-                "false" => def.value = "false".into(),
+                "true" | "" => def.value = Cow::Borrowed("true"),
+                "false" => def.value = Cow::Borrowed("false"),
                 _ => {
                     return Err(format!(
-                        "expecting boolean value for flag {flag_name}, not: {v}"
+                        "expecting boolean value for flag --{flag_name}, not: {v}"
                     ))
                 }
             }
         }
         FlagKind::String => {
             let Some(v) = value else {
-                return Err(format!("missing a value on flag: {flag_name}"));
+                return Err(format!("missing a value on flag: --{flag_name}"));
             };
-            def.value = v.to_string();
+            def.value = Cow::Owned(v.to_string());
         }
         FlagKind::Strings => {
             let Some(v) = value else {
-                return Err(format!("missing a value on flag: {flag_name}"));
+                return Err(format!("missing a value on flag: --{flag_name}"));
             };
             def.values.push(v.to_string());
         }

@@ -124,21 +124,23 @@ fn unquote_single_word(s: &str) -> Option<(String, bool)> {
     (quoted || !out.is_empty()).then_some((out, quoted))
 }
 
-fn sources_and_dest(req: &Req, command: &str) -> Result<SourcesAndDest, String> {
-    let Some((dest, srcs)) = req.args.split_last() else {
+fn sources_and_dest(req: &mut Req, command: &str) -> Result<SourcesAndDest, String> {
+    let mut srcs = std::mem::take(&mut req.args);
+    let Some(dest) = srcs.pop() else {
         return Err(err_no_destination(command));
     };
-    if heredoc_word(dest).is_some() {
+    if heredoc_word(&dest).is_some() {
         return Err(format!(
             "{command} cannot accept a heredoc as a destination"
         ));
     }
     let mut out = SourcesAndDest {
-        dest_path: dest.clone(),
+        dest_path: dest,
+        source_paths: Vec::with_capacity(srcs.len()),
         ..Default::default()
     };
     for src in srcs {
-        match heredoc_word(src) {
+        match heredoc_word(&src) {
             Some((name, expand)) => {
                 // The parser already removed `<<-` tabs from the body.
                 let data = req
@@ -154,13 +156,13 @@ fn sources_and_dest(req: &Req, command: &str) -> Result<SourcesAndDest, String> 
                     expand,
                 });
             }
-            None => out.source_paths.push(src.clone()),
+            None => out.source_paths.push(src),
         }
     }
     Ok(out)
 }
 
-pub(super) fn parse_add(req: &Req) -> Result<AddInstruction, String> {
+pub(super) fn parse_add(req: &mut Req) -> Result<AddInstruction, String> {
     if req.args.len() < 2 {
         return Err(err_no_destination("ADD"));
     }
@@ -178,7 +180,7 @@ pub(super) fn parse_add(req: &Req) -> Result<AddInstruction, String> {
     let optional = |name: &str| flags.is_used(name).then(|| flags.is_true(name));
     Ok(AddInstruction {
         range: req.node.range,
-        code: req.code.clone(),
+        code: req.take_code(),
         sources,
         chown: flags.value("chown"),
         chmod: flags.value("chmod"),
@@ -191,7 +193,7 @@ pub(super) fn parse_add(req: &Req) -> Result<AddInstruction, String> {
 }
 
 /// `--parents` is a labs feature in dockerfile/1.19 and so an unknown flag here.
-pub(super) fn parse_copy(req: &Req) -> Result<CopyInstruction, String> {
+pub(super) fn parse_copy(req: &mut Req) -> Result<CopyInstruction, String> {
     if req.args.len() < 2 {
         return Err(err_no_destination("COPY"));
     }
@@ -206,7 +208,7 @@ pub(super) fn parse_copy(req: &Req) -> Result<CopyInstruction, String> {
     let sources = sources_and_dest(req, "COPY")?;
     Ok(CopyInstruction {
         range: req.node.range,
-        code: req.code.clone(),
+        code: req.take_code(),
         sources,
         from: flags.value("from"),
         chown: flags.value("chown"),

@@ -50,20 +50,18 @@ fn stage_name(args: &[String]) -> Result<String, String> {
     }
 }
 
-pub(super) fn parse_from(req: &Req) -> Result<FromInstruction, String> {
+pub(super) fn parse_from(req: &mut Req) -> Result<FromInstruction, String> {
     let name = stage_name(&req.args)?;
     let mut flags = BFlags::new();
     flags.string_flag("platform", "");
     req.parse_flags(&mut flags)?;
-    let base_name = req.args.first().cloned().unwrap_or_default();
-    let (as_word, name_as_written) = match req.args.as_slice() {
-        [_, a, n] => (Some(a.clone()), Some(n.clone())),
-        _ => (None, None),
-    };
+    let mut args = std::mem::take(&mut req.args).into_iter();
+    let base_name = args.next().unwrap_or_default();
+    let (as_word, name_as_written) = (args.next(), args.next());
     Ok(FromInstruction {
         range: req.node.range,
-        code: req.code.clone(),
-        command: req.command.clone(),
+        code: req.take_code(),
+        command: std::mem::take(&mut req.command),
         base_name,
         comment: comment_for(&req.node.comments, &name),
         name,
@@ -96,7 +94,7 @@ fn strip_onbuild(original: &str) -> &str {
     }
 }
 
-pub(super) fn parse_onbuild(req: &Req) -> Result<OnbuildInstruction, String> {
+pub(super) fn parse_onbuild(req: &mut Req) -> Result<OnbuildInstruction, String> {
     let Some(trigger) = req.args.first() else {
         return Err(err_at_least_one("ONBUILD"));
     };
@@ -122,7 +120,7 @@ pub(super) fn parse_onbuild(req: &Req) -> Result<OnbuildInstruction, String> {
     }
     Ok(OnbuildInstruction {
         range: req.node.range,
-        code: req.code.clone(),
+        code: req.take_code(),
         expression,
     })
 }

@@ -39,7 +39,7 @@ fn nanos<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
 
 const FLAGS: [&str; 4] = ["interval", "timeout", "start-period", "start-interval"];
 
-pub(super) fn parse_healthcheck(req: &Req) -> Result<HealthcheckInstruction, String> {
+pub(super) fn parse_healthcheck(req: &mut Req) -> Result<HealthcheckInstruction, String> {
     let Some((first, args)) = req.args.split_first() else {
         return Err(err_at_least_one("HEALTHCHECK"));
     };
@@ -58,7 +58,7 @@ pub(super) fn parse_healthcheck(req: &Req) -> Result<HealthcheckInstruction, Str
     };
     Ok(HealthcheckInstruction {
         range: req.node.range,
-        code: req.code.clone(),
+        code: req.take_code(),
         health,
     })
 }

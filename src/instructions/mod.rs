@@ -145,9 +145,10 @@ impl Instruction {
     }
 }
 
-/// What every instruction parser reads from the node (BuildKit's `parseRequest`).
-pub(crate) struct Req<'a> {
-    pub node: &'a Node,
+/// What every instruction parser reads from the node (BuildKit's `parseRequest`). It owns the
+/// node so parsers can move its text into the instruction instead of copying it.
+pub(crate) struct Req {
+    pub node: Node,
     /// The keyword as written (`FROM`, `from`, `From`).
     pub command: String,
     pub args: Vec<String>,
@@ -155,24 +156,36 @@ pub(crate) struct Req<'a> {
     pub code: String,
 }
 
-impl<'a> Req<'a> {
-    fn new(node: &'a Node) -> Self {
-        let command = keyword_as_written(node);
+impl Req {
+    fn new(mut node: Node) -> Self {
+        let command = keyword_as_written(&node);
         // ONBUILD's wrapped instruction counts as its arguments, keyword first (`nodeArgs`).
         let args = match &node.nested {
             Some(inner) => {
-                let mut a = vec![keyword_as_written(inner)];
+                let mut a = Vec::with_capacity(inner.args.len() + 1);
+                a.push(keyword_as_written(inner));
                 a.extend(inner.args.iter().cloned());
                 a
             }
-            None => node.args.clone(),
+            None => std::mem::take(&mut node.args),
+        };
+        // ONBUILD still reads the untrimmed text; everything else only needs `code`.
+        let code = if node.keyword == "onbuild" {
+            node.original.trim().to_string()
+        } else {
+            trimmed_in_place(std::mem::take(&mut node.original))
         };
         Req {
             node,
             command,
             args,
-            code: node.original.trim().to_string(),
+            code,
         }
+    }
+
+    /// Moves the trimmed source text out (each parser builds one instruction from it).
+    pub fn take_code(&mut self) -> String {
+        std::mem::take(&mut self.code)
     }
 
     /// Parses the node's flags against `flags`.
@@ -184,6 +197,15 @@ impl<'a> Req<'a> {
     pub fn no_flags(&self) -> Result<(), String> {
         BFlags::new().parse(&self.node.flags)
     }
+}
+
+/// `s.trim()` reusing the string's buffer.
+fn trimmed_in_place(mut s: String) -> String {
+    let end = s.trim_end().len();
+    s.truncate(end);
+    let start = s.len() - s.trim_start().len();
+    s.drain(..start);
+    s
 }
 
 /// The keyword with its original case, taken from the source text when it is there.
@@ -203,15 +225,19 @@ fn keyword_as_written(node: &Node) -> String {
 
 /// Converts a syntax node into a typed instruction.
 pub fn parse_instruction(node: &Node) -> Result<Instruction, InstructionError> {
-    let req = Req::new(node);
-    dispatch(&req).map_err(|message| InstructionError {
-        range: node.range,
-        message,
-    })
+    instruction_from_node(node.clone())
 }
 
-fn dispatch(req: &Req) -> Result<Instruction, String> {
-    Ok(match req.node.keyword.to_lowercase().as_str() {
+/// Converts a syntax node into a typed instruction, reusing the node's text.
+pub fn instruction_from_node(node: Node) -> Result<Instruction, InstructionError> {
+    let range = node.range;
+    let mut req = Req::new(node);
+    dispatch(&mut req).map_err(|message| InstructionError { range, message })
+}
+
+fn dispatch(req: &mut Req) -> Result<Instruction, String> {
+    let keyword = lower_keyword(&req.node.keyword);
+    Ok(match keyword.as_ref() {
         "env" => Instruction::Env(simple::parse_env(req)?),
         "maintainer" => Instruction::Maintainer(simple::parse_maintainer(req)?),
         "label" => Instruction::Label(simple::parse_label(req)?),
@@ -232,6 +258,18 @@ fn dispatch(req: &Req) -> Result<Instruction, String> {
         "shell" => Instruction::Shell(simple::parse_shell(req)?),
         _ => return Err(unknown_instruction(&req.command)),
     })
+}
+
+/// The keyword lower-cased; parsed nodes already are, so this rarely allocates.
+fn lower_keyword(keyword: &str) -> std::borrow::Cow<'_, str> {
+    if keyword
+        .bytes()
+        .all(|b| b.is_ascii() && !b.is_ascii_uppercase())
+    {
+        std::borrow::Cow::Borrowed(keyword)
+    } else {
+        std::borrow::Cow::Owned(keyword.to_lowercase())
+    }
 }
 
 fn unknown_instruction(command: &str) -> String {

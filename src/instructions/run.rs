@@ -54,7 +54,7 @@ pub struct RunInstruction {
     pub flags_used: Vec<String>,
 }
 
-pub(super) fn parse_run(req: &Req) -> Result<RunInstruction, String> {
+pub(super) fn parse_run(req: &mut Req) -> Result<RunInstruction, String> {
     let mut flags = BFlags::new();
     flags
         .strings_flag("device")
@@ -80,7 +80,7 @@ pub(super) fn parse_run(req: &Req) -> Result<RunInstruction, String> {
     };
     Ok(RunInstruction {
         range: req.node.range,
-        code: req.code.clone(),
+        code: req.take_code(),
         cmd: command_line(req),
         mounts,
         mount_from,

@@ -71,107 +71,109 @@ instruction_struct!(
 );
 
 /// ENV/LABEL arguments come as (key, value, separator) triples from the parser.
-fn parse_kvps(args: &[String], command: &str) -> Result<Vec<KeyValuePair>, String> {
+fn parse_kvps(args: Vec<String>, command: &str) -> Result<Vec<KeyValuePair>, String> {
     if args.is_empty() {
         return Err(err_at_least_one(command));
     }
     if !args.len().is_multiple_of(3) {
         return Err(format!("Bad input to {command}, too many arguments"));
     }
-    args.chunks_exact(3)
-        .map(|t| match t {
-            [k, _, _] if k.is_empty() => Err(format!("{command} names can not be blank")),
-            [k, v, sep] => Ok(KeyValuePair {
-                key: k.clone(),
-                value: v.clone(),
-                no_delim: sep.is_empty(),
-            }),
-            _ => Err(format!("Bad input to {command}, too many arguments")),
-        })
-        .collect()
+    let mut out = Vec::with_capacity(args.len() / 3);
+    let mut args = args.into_iter();
+    while let (Some(key), Some(value), Some(sep)) = (args.next(), args.next(), args.next()) {
+        if key.is_empty() {
+            return Err(format!("{command} names can not be blank"));
+        }
+        out.push(KeyValuePair {
+            key,
+            value,
+            no_delim: sep.is_empty(),
+        });
+    }
+    Ok(out)
 }
 
-pub(super) fn parse_env(req: &Req) -> Result<EnvInstruction, String> {
+pub(super) fn parse_env(req: &mut Req) -> Result<EnvInstruction, String> {
     req.no_flags()?;
     Ok(EnvInstruction {
-        env: parse_kvps(&req.args, "ENV")?,
+        env: parse_kvps(std::mem::take(&mut req.args), "ENV")?,
         range: req.node.range,
-        code: req.code.clone(),
+        code: req.take_code(),
     })
 }
 
-pub(super) fn parse_label(req: &Req) -> Result<LabelInstruction, String> {
+pub(super) fn parse_label(req: &mut Req) -> Result<LabelInstruction, String> {
     req.no_flags()?;
     Ok(LabelInstruction {
-        labels: parse_kvps(&req.args, "LABEL")?,
+        labels: parse_kvps(std::mem::take(&mut req.args), "LABEL")?,
         range: req.node.range,
-        code: req.code.clone(),
+        code: req.take_code(),
     })
 }
 
 /// The single argument of MAINTAINER/WORKDIR/USER/STOPSIGNAL.
-fn exactly_one(req: &Req, command: &str) -> Result<String, String> {
-    match req.args.as_slice() {
-        [one] => Ok(one.clone()),
+fn exactly_one(req: &mut Req, command: &str) -> Result<String, String> {
+    match req.args.as_mut_slice() {
+        [one] => Ok(std::mem::take(one)),
         _ => Err(err_exactly_one(command)),
     }
 }
 
-pub(super) fn parse_maintainer(req: &Req) -> Result<MaintainerInstruction, String> {
+pub(super) fn parse_maintainer(req: &mut Req) -> Result<MaintainerInstruction, String> {
     let maintainer = exactly_one(req, "MAINTAINER")?;
     req.no_flags()?;
     Ok(MaintainerInstruction {
         maintainer,
         range: req.node.range,
-        code: req.code.clone(),
+        code: req.take_code(),
     })
 }
 
-pub(super) fn parse_workdir(req: &Req) -> Result<WorkdirInstruction, String> {
+pub(super) fn parse_workdir(req: &mut Req) -> Result<WorkdirInstruction, String> {
     let path = exactly_one(req, "WORKDIR")?;
     req.no_flags()?;
     Ok(WorkdirInstruction {
         path,
         range: req.node.range,
-        code: req.code.clone(),
+        code: req.take_code(),
     })
 }
 
-pub(super) fn parse_user(req: &Req) -> Result<UserInstruction, String> {
+pub(super) fn parse_user(req: &mut Req) -> Result<UserInstruction, String> {
     let user = exactly_one(req, "USER")?;
     req.no_flags()?;
     Ok(UserInstruction {
         user,
         range: req.node.range,
-        code: req.code.clone(),
+        code: req.take_code(),
     })
 }
 
 /// STOPSIGNAL never looks at its flags in the reference, so they are ignored here too.
-pub(super) fn parse_stopsignal(req: &Req) -> Result<StopsignalInstruction, String> {
+pub(super) fn parse_stopsignal(req: &mut Req) -> Result<StopsignalInstruction, String> {
     let signal = exactly_one(req, "STOPSIGNAL")?;
     Ok(StopsignalInstruction {
         signal,
         range: req.node.range,
-        code: req.code.clone(),
+        code: req.take_code(),
     })
 }
 
-pub(super) fn parse_expose(req: &Req) -> Result<ExposeInstruction, String> {
+pub(super) fn parse_expose(req: &mut Req) -> Result<ExposeInstruction, String> {
     if req.args.is_empty() {
         return Err(err_at_least_one("EXPOSE"));
     }
     req.no_flags()?;
-    let mut ports = req.args.clone();
+    let mut ports = std::mem::take(&mut req.args);
     ports.sort();
     Ok(ExposeInstruction {
         ports,
         range: req.node.range,
-        code: req.code.clone(),
+        code: req.take_code(),
     })
 }
 
-pub(super) fn parse_volume(req: &Req) -> Result<VolumeInstruction, String> {
+pub(super) fn parse_volume(req: &mut Req) -> Result<VolumeInstruction, String> {
     if req.args.is_empty() {
         return Err(err_at_least_one("VOLUME"));
     }
@@ -187,7 +189,7 @@ pub(super) fn parse_volume(req: &Req) -> Result<VolumeInstruction, String> {
     Ok(VolumeInstruction {
         volumes,
         range: req.node.range,
-        code: req.code.clone(),
+        code: req.take_code(),
     })
 }
 
@@ -196,29 +198,32 @@ pub(super) fn comment_for(comments: &[String], name: &str) -> String {
     if name.is_empty() {
         return String::new();
     }
-    let prefix = format!("{name} ");
     comments
         .iter()
-        .find_map(|line| line.strip_prefix(&prefix))
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
         .unwrap_or("")
         .to_string()
 }
 
 /// ARG splits `NAME=default` itself: a bare NAME declares the argument without a default.
-pub(super) fn parse_arg(req: &Req) -> Result<ArgInstruction, String> {
+pub(super) fn parse_arg(req: &mut Req) -> Result<ArgInstruction, String> {
     if req.args.is_empty() {
         return Err(err_at_least_one("ARG"));
     }
-    let args = req
-        .args
-        .iter()
-        .map(|arg| {
+    let comments = &req.node.comments;
+    let args = std::mem::take(&mut req.args)
+        .into_iter()
+        .map(|mut arg| {
             let (key, value) = match arg.split_once('=') {
                 Some(("", _)) => return Err("ARG names can not be blank".to_string()),
-                Some((k, v)) => (k.to_string(), Some(v.to_string())),
-                None => (arg.clone(), None),
+                Some((k, _)) => {
+                    let value = arg[k.len() + 1..].to_string();
+                    arg.truncate(k.len());
+                    (arg, Some(value))
+                }
+                None => (arg, None),
             };
-            let comment = comment_for(&req.node.comments, &key);
+            let comment = comment_for(comments, &key);
             Ok(ArgPair {
                 key,
                 value,
@@ -229,7 +234,7 @@ pub(super) fn parse_arg(req: &Req) -> Result<ArgInstruction, String> {
     Ok(ArgInstruction {
         args,
         range: req.node.range,
-        code: req.code.clone(),
+        code: req.take_code(),
     })
 }
 
@@ -244,26 +249,33 @@ pub(super) fn json_or_joined(args: &[String], json: bool) -> Vec<String> {
     }
 }
 
-pub(super) fn command_line(req: &Req) -> CommandLine {
-    let files = req
-        .node
-        .heredocs
-        .iter()
+/// `json_or_joined` taking the arguments by value (a lone shell-form word is moved, not copied).
+fn json_or_joined_owned(args: Vec<String>, json: bool) -> Vec<String> {
+    if json || args.len() <= 1 {
+        args
+    } else {
+        vec![args.join(" ")]
+    }
+}
+
+pub(super) fn command_line(req: &mut Req) -> CommandLine {
+    let files = std::mem::take(&mut req.node.heredocs)
+        .into_iter()
         // As the reference: the raw text; RUN chomps it only where it runs a lone heredoc.
         .map(|h| ShellInlineFile {
-            name: h.name.clone(),
-            data: h.raw_content.clone(),
+            name: h.name,
+            data: h.raw_content,
             chomp: h.chomp,
         })
         .collect();
     CommandLine {
-        cmd_line: json_or_joined(&req.args, req.node.json),
+        cmd_line: json_or_joined_owned(std::mem::take(&mut req.args), req.node.json),
         files,
         prepend_shell: !req.node.json,
     }
 }
 
-pub(super) fn parse_shell(req: &Req) -> Result<ShellInstruction, String> {
+pub(super) fn parse_shell(req: &mut Req) -> Result<ShellInstruction, String> {
     req.no_flags()?;
     let shell = json_or_joined(&req.args, req.node.json);
     if shell.is_empty() {
@@ -275,24 +287,24 @@ pub(super) fn parse_shell(req: &Req) -> Result<ShellInstruction, String> {
     Ok(ShellInstruction {
         shell,
         range: req.node.range,
-        code: req.code.clone(),
+        code: req.take_code(),
     })
 }
 
-pub(super) fn parse_cmd(req: &Req) -> Result<CmdInstruction, String> {
+pub(super) fn parse_cmd(req: &mut Req) -> Result<CmdInstruction, String> {
     req.no_flags()?;
     Ok(CmdInstruction {
         cmd: command_line(req),
         range: req.node.range,
-        code: req.code.clone(),
+        code: req.take_code(),
     })
 }
 
-pub(super) fn parse_entrypoint(req: &Req) -> Result<EntrypointInstruction, String> {
+pub(super) fn parse_entrypoint(req: &mut Req) -> Result<EntrypointInstruction, String> {
     req.no_flags()?;
     Ok(EntrypointInstruction {
         cmd: command_line(req),
         range: req.node.range,
-        code: req.code.clone(),
+        code: req.take_code(),
     })
 }

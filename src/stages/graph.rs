@@ -82,7 +82,7 @@ impl StageGraph {
         }
         let target = match target.filter(|t| !t.is_empty()) {
             None => stages.len() - 1,
-            Some(t) => *by_name.get(&t.to_ascii_lowercase()).ok_or_else(|| {
+            Some(t) => stage_named(&by_name, t).ok_or_else(|| {
                 let names: Vec<&str> = stages.iter().map(|s| s.name().unwrap_or("")).collect();
                 let message = format!("target stage {t:?} could not be found");
                 StageError::new(
@@ -146,9 +146,11 @@ impl StageGraph {
     fn check_cycles(&self) -> Result<(), StageError> {
         let n = self.stages.len();
         let mut visited = vec![false; n];
+        // A walk that finds no cycle leaves `on_path` all false and `path` empty, so both are
+        // shared by every start (one allocation, not one per stage).
+        let mut on_path = vec![false; n];
+        let mut path = Vec::new();
         for start in 0..n {
-            let mut on_path = vec![false; n];
-            let mut path = Vec::new();
             if self.cycle_from(start, &mut visited, &mut on_path, &mut path) {
                 return Err(StageError::new(
                     format!(
@@ -237,7 +239,7 @@ fn base_of(
             vec![stage.from.range],
         ));
     }
-    if let Some(&index) = earlier.get(&name.to_ascii_lowercase()) {
+    if let Some(index) = stage_named(earlier, &name) {
         return Ok(Base::Stage(index));
     }
     if name.eq_ignore_ascii_case(SCRATCH) {
@@ -274,13 +276,22 @@ fn source_named(
             .map(Source::Stage)
             .ok_or_else(|| format!("invalid stage index {index}"));
     }
-    if let Some(&i) = by_name.get(&from.to_ascii_lowercase()) {
+    if let Some(i) = stage_named(by_name, from) {
         return Ok(Source::Stage(i));
     }
     if from.eq_ignore_ascii_case(SCRATCH) {
         return Ok(Source::Scratch);
     }
     Ok(Source::Image(from.to_string()))
+}
+
+/// The stage a name refers to, case-insensitively (names are stored lower-cased).
+fn stage_named(by_name: &BTreeMap<String, usize>, name: &str) -> Option<usize> {
+    if name.bytes().any(|b| b.is_ascii_uppercase()) {
+        by_name.get(&name.to_ascii_lowercase()).copied()
+    } else {
+        by_name.get(name).copied()
+    }
 }
 
 /// Stage names (lower-cased) to indexes; a later stage wins a repeated name.
@@ -323,8 +334,8 @@ pub(super) fn dependencies_of(
             }
             Instruction::Run(run) => {
                 for from in run.mount_from.iter().filter(|f| !f.is_empty()) {
-                    let source = match by_name.get(&from.to_ascii_lowercase()) {
-                        Some(&i) => Source::Stage(i),
+                    let source = match stage_named(by_name, from) {
+                        Some(i) => Source::Stage(i),
                         None if from.eq_ignore_ascii_case(SCRATCH) => Source::Scratch,
                         None => Source::Image(from.clone()),
                     };

@@ -11,7 +11,7 @@ mod split;
 pub use graph::{Base, Dependency, DependencyKind, Source, StageGraph};
 pub use onbuild::{declared_triggers, parse_triggers};
 pub use resolve::{resolve_all, ImageResolver, ResolveError, ResolveFuture, ResolvedImage};
-pub use split::{split_stages, Stage, Stages};
+pub use split::{split_parsed, split_stages, Stage, Stages};
 
 use crate::syntax::SourceRange;
 

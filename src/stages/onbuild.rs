@@ -5,7 +5,7 @@
 
 use super::graph::{dependencies_of, names_of, Base, StageGraph};
 use super::StageError;
-use crate::instructions::{parse_instruction, Instruction};
+use crate::instructions::{instruction_from_node, Instruction};
 use crate::syntax::shell::Lexer;
 use crate::syntax::{self, SourceRange};
 
@@ -20,14 +20,13 @@ pub fn parse_triggers(
         .iter()
         .map(|expression| {
             let parsed = syntax::parse(expression).map_err(|e| located(e.to_string()))?;
-            let [node] = parsed.nodes.as_slice() else {
+            let Ok([mut node]) = <[_; 1]>::try_from(parsed.nodes) else {
                 return Err(located(
                     "onbuild trigger should be a single expression".into(),
                 ));
             };
-            let mut node = node.clone();
             node.range = at;
-            match parse_instruction(&node).map_err(|e| located(e.message))? {
+            match instruction_from_node(node).map_err(|e| located(e.message))? {
                 // The reference parses FROM into a stage, which is no command.
                 Instruction::From(_) => {
                     Err(located("*instructions.Stage is not a command type".into()))

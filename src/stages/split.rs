@@ -34,6 +34,33 @@ pub struct Stages {
 pub fn split_stages(instructions: Vec<Instruction>) -> Result<Stages, StageError> {
     let mut out = Stages::default();
     for instruction in instructions {
+        out.push(instruction)?;
+    }
+    out.finish()
+}
+
+/// `split_stages` over instructions as they are parsed, so no list of every instruction is ever
+/// held. The first parse failure wins over any stage error, as when parsing everything first.
+pub fn split_parsed<E>(
+    instructions: impl IntoIterator<Item = Result<Instruction, E>>,
+) -> Result<Result<Stages, StageError>, E> {
+    let mut out = Stages::default();
+    let mut stage_error = None;
+    for instruction in instructions {
+        let instruction = instruction?;
+        if stage_error.is_none() {
+            stage_error = out.push(instruction).err();
+        }
+    }
+    Ok(match stage_error {
+        Some(e) => Err(e),
+        None => out.finish(),
+    })
+}
+
+impl Stages {
+    fn push(&mut self, instruction: Instruction) -> Result<(), StageError> {
+        let out = self;
         match instruction {
             Instruction::From(from) => out.stages.push(Stage {
                 index: out.stages.len(),
@@ -51,12 +78,16 @@ pub fn split_stages(instructions: Vec<Instruction>) -> Result<Stages, StageError
                 }
             },
         }
+        Ok(())
     }
-    if out.stages.is_empty() {
-        return Err(StageError::new(
-            "dockerfile contains no stages to build",
-            Vec::new(),
-        ));
+
+    fn finish(self) -> Result<Stages, StageError> {
+        if self.stages.is_empty() {
+            return Err(StageError::new(
+                "dockerfile contains no stages to build",
+                Vec::new(),
+            ));
+        }
+        Ok(self)
     }
-    Ok(out)
 }

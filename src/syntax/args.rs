@@ -32,7 +32,7 @@ pub(crate) fn parse_args(
 ) -> Result<Parsed, SyntaxErrorKind> {
     match keyword {
         "add" | "copy" | "volume" => maybe_json_to_list(rest),
-        "arg" => Ok(Parsed::list(parse_words(rest, escape))),
+        "arg" => Ok(Parsed::list(owned(parse_words(rest, escape)))),
         "cmd" | "entrypoint" | "run" | "shell" => maybe_json(rest),
         "env" => name_val(rest, "ENV", escape),
         "label" => name_val(rest, "LABEL", escape),
@@ -49,6 +49,10 @@ pub(crate) fn parse_args(
     }
 }
 
+fn owned(words: Vec<&str>) -> Vec<String> {
+    words.into_iter().map(str::to_string).collect()
+}
+
 fn single_string(rest: &str) -> Parsed {
     if rest.is_empty() {
         return Parsed::default();
@@ -61,8 +65,7 @@ fn whitespace_delimited(rest: &str) -> Parsed {
     if rest.is_empty() {
         return Parsed::default();
     }
-    let words = split_whitespace(rest, -1);
-    Parsed::list(words.into_iter().map(str::to_string).collect())
+    Parsed::list(owned(split_whitespace(rest, -1)))
 }
 
 /// `parseJSON`, with `None` meaning "not JSON: fall back".
@@ -110,9 +113,9 @@ fn name_val(rest: &str, key: &'static str, escape: char) -> Result<Parsed, Synta
         ]));
     }
     let mut args = Vec::with_capacity(words.len() * 3);
-    for word in &words {
+    for word in words {
         let Some((name, value)) = word.split_once('=') else {
-            return Err(SyntaxErrorKind::MissingEquals(word.clone()));
+            return Err(SyntaxErrorKind::MissingEquals(word.to_string()));
         };
         args.extend([name.to_string(), value.to_string(), "=".to_string()]);
     }

@@ -65,6 +65,9 @@ fn whitespace_runs(s: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
 
 /// Go's `strings.ToLower`: per-character simple lowercase mapping (no context rules).
 pub(crate) fn to_lower(s: &str) -> String {
+    if s.is_ascii() {
+        return s.to_ascii_lowercase();
+    }
     s.chars()
         .map(|c| c.to_lowercase().next().unwrap_or(c))
         .collect()

@@ -1,13 +1,16 @@
 //! Splitting a logical line into keyword, `--flags` and the argument text (`split_command.go`),
 //! and the quote-aware word splitter the name/value parsers use (`parseWords`).
 
+use std::borrow::Cow;
+
 use super::gostr::{is_space, split_whitespace, trim_space};
 
 /// The keyword as written, the leading `--flags`, and the trimmed rest of the line.
 pub(crate) struct Command<'a> {
     pub(crate) keyword: &'a str,
     pub(crate) flags: Vec<String>,
-    pub(crate) args: String,
+    /// Borrowed from the line unless the flag scan had to repair split characters.
+    pub(crate) args: Cow<'a, str>,
 }
 
 /// `splitCommand`.
@@ -16,12 +19,16 @@ pub(crate) fn split_command(line: &str, escape: char) -> Command<'_> {
     let keyword = parts.first().copied().unwrap_or("");
     let (args, flags) = match parts.get(1) {
         Some(rest) => extract_builder_flags(rest, escape),
-        None => (String::new(), Vec::new()),
+        None => (Cow::Borrowed(""), Vec::new()),
+    };
+    let args = match args {
+        Cow::Borrowed(args) => Cow::Borrowed(trim_space(args)),
+        Cow::Owned(args) => Cow::Owned(trim_space(&args).to_string()),
     };
     Command {
         keyword,
         flags,
-        args: trim_space(&args).to_string(),
+        args,
     }
 }
 
@@ -37,10 +44,9 @@ enum Phase {
 /// The reference walks *bytes* here and appends each byte as a character, so non-ASCII text in a
 /// flag comes out Latin-1-decoded (`é` becomes `Ã©`) and bytes 0x85/0xA0 count as spaces. Kept for
 /// fidelity; a remainder starting inside a character is rendered with U+FFFD.
-fn extract_builder_flags(line: &str, escape: char) -> (String, Vec<String>) {
+fn extract_builder_flags(line: &str, escape: char) -> (Cow<'_, str>, Vec<String>) {
     let bytes = line.as_bytes();
-    let rest_from =
-        |pos: usize| String::from_utf8_lossy(bytes.get(pos..).unwrap_or(&[])).into_owned();
+    let rest_from = |pos: usize| String::from_utf8_lossy(bytes.get(pos..).unwrap_or(&[]));
     let is_escape = |b: u8| b as char == escape;
     let mut words = Vec::new();
     let mut phase = Phase::Spaces;
@@ -109,35 +115,37 @@ fn extract_builder_flags(line: &str, escape: char) -> (String, Vec<String>) {
     if phase != Phase::Spaces && word != "--" && (blank_ok || !word.is_empty()) {
         words.push(word);
     }
-    (String::new(), words)
+    (Cow::Borrowed(""), words)
 }
 
 /// `parseWords`: whitespace-separated words, quotes and escapes kept in the words.
-pub(crate) fn parse_words(rest: &str, escape: char) -> Vec<String> {
-    let chars: Vec<char> = rest.chars().collect();
+///
+/// Every character is kept except an escape token ending the text, so each word is a slice of
+/// `rest` and nothing is copied.
+pub(crate) fn parse_words(rest: &str, escape: char) -> Vec<&str> {
     let mut words = Vec::new();
     let mut phase = Phase::Spaces;
     let mut quote = '\0';
     let mut blank_ok = false;
-    let mut word = String::new();
-    let mut pos = 0;
-    while pos < chars.len() {
-        let mut c = chars[pos];
+    // Byte range of the word being read.
+    let (mut start, mut end) = (0, 0);
+    let mut chars = rest.char_indices().peekable();
+    while let Some((pos, c)) = chars.next() {
         if phase == Phase::Spaces {
             if is_space(c) {
-                pos += 1;
                 continue;
             }
             phase = Phase::Word;
+            (start, end) = (pos, pos);
         }
+        let at_end = chars.peek().is_none();
         if phase == Phase::Word {
             if is_space(c) {
                 phase = Phase::Spaces;
-                if blank_ok || !word.is_empty() {
-                    words.push(std::mem::take(&mut word));
+                if blank_ok || end > start {
+                    words.push(&rest[start..end]);
                 }
                 blank_ok = false;
-                pos += 1;
                 continue;
             }
             if c == '\'' || c == '"' {
@@ -145,16 +153,13 @@ pub(crate) fn parse_words(rest: &str, escape: char) -> Vec<String> {
                 blank_ok = true;
                 phase = Phase::Quote;
             } else if c == escape {
-                if pos + 1 == chars.len() {
-                    pos += 1;
+                if at_end {
                     continue;
                 }
-                word.push(c);
-                pos += 1;
-                c = chars[pos];
+                // The escaped character is kept whatever it is.
+                chars.next();
             }
-            word.push(c);
-            pos += 1;
+            end = chars.peek().map_or(rest.len(), |&(i, _)| i);
             continue;
         }
         // Inside quotes; the escape token escapes nothing inside single quotes.
@@ -162,20 +167,16 @@ pub(crate) fn parse_words(rest: &str, escape: char) -> Vec<String> {
             phase = Phase::Word;
         }
         if c == escape && quote != '\'' {
-            if pos + 1 == chars.len() {
+            if at_end {
                 phase = Phase::Word;
-                pos += 1;
                 continue;
             }
-            pos += 1;
-            word.push(c);
-            c = chars[pos];
+            chars.next();
         }
-        word.push(c);
-        pos += 1;
+        end = chars.peek().map_or(rest.len(), |&(i, _)| i);
     }
-    if phase != Phase::Spaces && (blank_ok || !word.is_empty()) {
-        words.push(word);
+    if phase != Phase::Spaces && (blank_ok || end > start) {
+        words.push(&rest[start..end]);
     }
     words
 }
@@ -214,10 +215,10 @@ mod tests {
         assert_eq!(c.flags, ["--a=Ã©"]);
         let c = split_command("RUN --only", '\\');
         assert_eq!(
-            (c.flags, c.args),
+            (c.flags, c.args.into_owned()),
             (vec!["--only".to_string()], String::new())
         );
         let c = split_command("RUN", '\\');
-        assert_eq!((c.keyword, c.args), ("RUN", String::new()));
+        assert_eq!((c.keyword, c.args.as_ref()), ("RUN", ""));
     }
 }
