@@ -7,6 +7,8 @@
 
 mod common;
 
+use common::docker::{buildx_build, docker, engine_ready, write_with_syntax};
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -31,40 +33,6 @@ struct Case {
     output_lacks: Vec<String>,
 }
 
-fn docker() -> Command {
-    let mut cmd = Command::new("docker");
-    if std::env::var_os("DOCKER_HOST").is_none() {
-        cmd.env("DOCKER_HOST", "unix:///tmp/dk/docker.sock");
-    }
-    cmd.env("BUILDX_EXPERIMENTAL", "1");
-    cmd
-}
-
-fn frontend_image() -> String {
-    std::env::var("MSTAGE_IMAGE").unwrap_or_else(|_| "mstage:dev".to_string())
-}
-
-/// The engine and the image are there, or the test cannot run.
-fn engine_ready() -> bool {
-    let ok = docker()
-        .args(["image", "inspect", &frontend_image()])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if !ok {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "CI=true but no engine with image {} (run hack/engine-up and hack/image)",
-            frontend_image()
-        );
-        eprintln!(
-            "skipping: no engine with image {} (run hack/engine-up and hack/image)",
-            frontend_image()
-        );
-    }
-    ok
-}
-
 struct Build {
     success: bool,
     output: String,
@@ -84,25 +52,15 @@ fn build(case_dir: &Path, case: &Case, work: &Path) -> Build {
             .expect("cp");
         assert!(status.success());
     }
-    let dockerfile = std::fs::read_to_string(case_dir.join("Dockerfile")).expect("Dockerfile");
-    std::fs::write(
-        ctx.join("Dockerfile"),
-        format!("# syntax={}\n{dockerfile}", frontend_image()),
-    )
-    .expect("write Dockerfile");
+    write_with_syntax(
+        &case_dir.join("Dockerfile"),
+        &ctx,
+        &common::docker::frontend_image(),
+    );
     let tag = format!("mstage-e2e-{}", std::process::id());
     let tar = work.join("rootfs.tar");
-    let mut cmd = docker();
-    cmd.args([
-        "buildx",
-        "build",
-        "--network",
-        "none",
-        "--progress",
-        "plain",
-        "-t",
-        &tag,
-    ]);
+    let mut cmd = buildx_build();
+    cmd.args(["-t", &tag]);
     if let Some(target) = &case.target {
         cmd.args(["--target", target]);
     }

@@ -24,7 +24,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;
 
-use common::docker::{docker, engine_ready, frontend_image, missing, run, succeeds};
+use common::docker::{
+    buildx_build, docker, engine_ready, frontend_image, missing, run, succeeds, write_with_syntax,
+};
 
 /// Both tests push and untag `REGISTRY/mstage`; one at a time.
 static REGISTRY_TAG: Mutex<()> = Mutex::new(());
@@ -99,24 +101,15 @@ struct Built {
 
 /// Builds the case with `# syntax=REGISTRY/mstage` into a tar and unpacks it.
 fn build_from_registry(case: &str, registry: &str, builder: Option<&str>, work: &Path) -> Built {
-    let dockerfile = std::fs::read_to_string(case_dir(case).join("Dockerfile")).expect("case");
     let ctx = work.join("ctx");
     std::fs::create_dir_all(&ctx).expect("context dir");
-    std::fs::write(
-        ctx.join("Dockerfile"),
-        format!("# syntax={registry}/mstage\n{dockerfile}"),
-    )
-    .expect("write Dockerfile");
+    write_with_syntax(
+        &case_dir(case).join("Dockerfile"),
+        &ctx,
+        &format!("{registry}/mstage"),
+    );
     let tar = work.join("out.tar");
-    let mut cmd = docker();
-    cmd.args([
-        "buildx",
-        "build",
-        "--network",
-        "none",
-        "--progress",
-        "plain",
-    ]);
+    let mut cmd = buildx_build();
     if let Some(builder) = builder {
         cmd.args(["--builder", builder]);
     }

@@ -251,6 +251,16 @@ fn image_sets_shell(
 
 /// The platform an image is resolved for: its stage's `--platform`, else the target platform.
 fn image_platform(graph: &StageGraph, image: &str, platforms: &args::Platforms) -> Platform {
+    stage_platform_of(graph, image).unwrap_or_else(|| platforms.target.clone())
+}
+
+/// The platform conversion resolves `image` for, with `opts` (the gateway prefetches with it).
+pub fn resolve_platform(graph: &StageGraph, image: &str, opts: &ConvertOptions) -> Platform {
+    image_platform(graph, image, &args::Platforms::new(opts))
+}
+
+/// The `FROM --platform` of the stage built on `image`, if one sets it.
+fn stage_platform_of(graph: &StageGraph, image: &str) -> Option<Platform> {
     graph
         .bases
         .iter()
@@ -259,5 +269,4 @@ fn image_platform(graph: &StageGraph, image: &str, platforms: &args::Platforms) 
             (stages::Base::Image(name), Some(p)) if name == image => Platform::parse(p).ok(),
             _ => None,
         })
-        .unwrap_or_else(|| platforms.target.clone())
 }

@@ -11,7 +11,7 @@ use crate::convert::names::pb_platform;
 use crate::convert::ConvertOptions;
 use crate::llb::normalize_image_ref;
 use crate::platform::Platform;
-use crate::stages::{ImageResolver, ResolveError, ResolveFuture, ResolvedImage, StageGraph};
+use crate::stages::{ImageResolver, ResolveError, ResolveFuture, ResolvedImage};
 
 type Pending = JoinHandle<Result<ResolvedImage, ResolveError>>;
 
@@ -42,7 +42,7 @@ impl BridgeResolver {
             return;
         };
         for image in graph.reachable_images() {
-            let platform = image_platform(&graph, &image, opts);
+            let platform = crate::convert::resolve_platform(&graph, &image, opts);
             let task = tokio::spawn(self.fetch(&image, &platform));
             started.insert((image, platform), task);
         }
@@ -73,24 +73,6 @@ impl BridgeResolver {
             })
         })
     }
-}
-
-/// The platform conversion resolves `image` for: its stage's `FROM --platform`, else the target
-/// platform. A guess that differs from conversion's only costs a second resolution.
-fn image_platform(graph: &StageGraph, image: &str, opts: &ConvertOptions) -> Platform {
-    graph
-        .bases
-        .iter()
-        .zip(&graph.platforms)
-        .find_map(|(base, p)| match (base, p) {
-            (crate::stages::Base::Image(name), Some(p)) if name == image => Platform::parse(p).ok(),
-            _ => None,
-        })
-        .unwrap_or_else(|| {
-            opts.target_platform
-                .clone()
-                .unwrap_or_else(|| opts.build_platform.clone())
-        })
 }
 
 impl ImageResolver for BridgeResolver {
@@ -131,7 +113,7 @@ mod tests {
             .reachable_images()
             .into_iter()
             .map(|image| {
-                let platform = image_platform(&graph, &image, &opts).to_string();
+                let platform = crate::convert::resolve_platform(&graph, &image, &opts).to_string();
                 (image, platform)
             })
             .collect()

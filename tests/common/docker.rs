@@ -1,6 +1,7 @@
 //! The local engine as the end-to-end tests reach it: the `docker` CLI, the frontend image under
 //! test, and what to do when a prerequisite is missing (skip, except under `CI=true`).
 
+use std::path::Path;
 use std::process::{Command, Output};
 
 pub fn docker() -> Command {
@@ -51,4 +52,28 @@ pub fn missing(what: &str) {
         "CI=true but {what}"
     );
     eprintln!("skipping: {what}");
+}
+
+/// `docker buildx build` as every end-to-end build runs it: no network, plain progress.
+pub fn buildx_build() -> Command {
+    let mut cmd = docker();
+    cmd.args([
+        "buildx",
+        "build",
+        "--network",
+        "none",
+        "--progress",
+        "plain",
+    ]);
+    cmd
+}
+
+/// Copies the Dockerfile at `source` into `ctx` behind a `# syntax=` line naming `frontend`.
+pub fn write_with_syntax(source: &Path, ctx: &Path, frontend: &str) {
+    let dockerfile = std::fs::read_to_string(source).expect("read Dockerfile");
+    std::fs::write(
+        ctx.join("Dockerfile"),
+        format!("# syntax={frontend}\n{dockerfile}"),
+    )
+    .expect("write Dockerfile");
 }
