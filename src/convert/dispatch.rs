@@ -8,7 +8,7 @@ use crate::instructions::{
     goconv::go_quote, ArgInstruction, CommandLine, Instruction, KeyValuePair,
 };
 use crate::llb::{self, Constraints, EnvList};
-use crate::syntax::shell::{go_quote_list, EnvGetter, Lexer};
+use crate::syntax::shell::{go_quote_list, EnvGetter};
 use crate::syntax::SourceRange;
 
 /// ARGs that configure BuildKit itself and never reach a RUN's environment.
@@ -37,8 +37,8 @@ impl Converter<'_> {
     ) -> Result {
         let range = instruction.range();
         let err = |m: String| ConvertError::at(m, range);
-        let instruction = &self.expanded(instruction, st).map_err(err)?;
-        match instruction {
+        let instruction = self.expanded(instruction, st).map_err(err)?;
+        match &*instruction {
             Instruction::Env(c) => self.env(st, &c.env),
             Instruction::Label(c) => self.label(st, &c.labels),
             Instruction::Maintainer(c) => {
@@ -94,10 +94,9 @@ impl Converter<'_> {
             Instruction::Expose(c) => {
                 let mut words = Vec::new();
                 for port in &c.ports {
-                    let env = st.state.env().clone();
                     let split = self
                         .lexer
-                        .process_words(port, &env)
+                        .process_words(port, st.state.env())
                         .map_err(|e| err(e.to_string()))?;
                     words.extend(split);
                 }
@@ -171,36 +170,6 @@ impl Converter<'_> {
         Ok(())
     }
 
-    /// The instruction with the words the reference expands before dispatch expanded with the
-    /// stage's variables (ARG expands its own values as it declares them).
-    fn expanded(
-        &self,
-        instruction: &Instruction,
-        st: &StageState,
-    ) -> std::result::Result<Instruction, String> {
-        let mut out = instruction.clone();
-        if matches!(out, Instruction::Arg(_)) {
-            return Ok(out);
-        }
-        let env = st.state.env();
-        let words = |w: &str| {
-            self.lexer
-                .process_word(w, env)
-                .map(|e| e.value)
-                .map_err(|e| e.to_string())
-        };
-        out.expand_words(&words)?;
-        // Heredoc bodies keep their quotes and use `\` whatever the escape directive says.
-        let raw = Lexer::new('\\').skip_process_quotes(true);
-        let raw_words = |w: &str| {
-            raw.process_word(w, env)
-                .map(|e| e.value)
-                .map_err(|e| e.to_string())
-        };
-        out.expand_raw(&raw_words)?;
-        Ok(out)
-    }
-
     /// WORKDIR: sets the directory and creates it (a layer) unless it is `/`.
     pub(super) fn workdir(
         &self,
@@ -259,21 +228,6 @@ impl Converter<'_> {
         }
         st.commit(format!("ARG {}", parts.join(" ")), false, false);
         Ok(())
-    }
-
-    /// An instruction's text with variables expanded where possible, for progress names.
-    /// RUN keeps quotes and unset variables as written (`raw`); other instructions do not.
-    pub(super) fn expand_for_name(&self, st: &StageState, code: &str, raw: bool) -> String {
-        self.expand_name_with(st.state.env(), code, raw)
-    }
-
-    /// [`Self::expand_for_name`] with an explicit environment.
-    pub(super) fn expand_name_with(&self, env: &llb::EnvList, code: &str, raw: bool) -> String {
-        let lexer = self.lexer.clone().raw_quotes(raw).skip_unset_env(raw);
-        lexer
-            .process_word(code, env)
-            .map(|e| e.value)
-            .unwrap_or_else(|_| code.to_string())
     }
 
     /// Constraints for an internal helper op (inline files, cache-mount setup).

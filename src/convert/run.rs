@@ -78,12 +78,7 @@ impl Converter<'_> {
         }
         let mounts = {
             let env = st.state.env();
-            let expand = |w: &str| {
-                self.lexer
-                    .process_word(w, env)
-                    .map(|e| e.value)
-                    .map_err(|e| e.to_string())
-            };
+            let expand = |w: &str| super::words::expand_word(&self.lexer, w, env);
             parse_mounts(&c.mounts, &expand).map_err(|e| err(e.message))?
         };
         let sources: Vec<Source> = self.graph.dependencies[stage]

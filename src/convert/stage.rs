@@ -59,7 +59,13 @@ pub struct Converter<'a> {
     pub source_map: Arc<SourceMap>,
     /// The build context, filtered to what the Dockerfile reads (set between passes).
     pub context: State,
-    pub stages: Vec<Option<StageState>>,
+    /// Each converted stage's filesystem, for COPY --from and RUN mounts.
+    pub stages: Vec<Option<State>>,
+    /// Each converted stage's whole state, kept only while a later stage still builds on it
+    /// (the last one takes it) or when it is the target.
+    kept: Vec<Option<StageState>>,
+    /// For each stage, the last reachable stage built on it.
+    last_child: Vec<Option<usize>>,
     /// Paths of the build context that COPY and ADD read.
     pub context_paths: BTreeSet<String>,
     /// True when the Dockerfile has one stage and no image sources (no stage names in progress);
@@ -92,6 +98,8 @@ impl<'a> Converter<'a> {
             source_map,
             context: llb::scratch(),
             stages: Vec::new(),
+            kept: Vec::new(),
+            last_child: last_children(graph),
             context_paths: BTreeSet::new(),
             single_state,
         }
@@ -106,13 +114,16 @@ impl<'a> Converter<'a> {
         let follow = follow_paths(&self.context_paths);
         if !follow.is_empty() {
             self.context = self.context_source(&follow);
-            self.stages.clear();
             self.convert_stages()?;
         }
         let target = self.graph.target;
-        let mut st = self.stages.swap_remove(target).ok_or_else(|| {
-            ConvertError::at("target stage was not converted", SourceRange::default())
-        })?;
+        let mut st = self
+            .kept
+            .get_mut(target)
+            .and_then(Option::take)
+            .ok_or_else(|| {
+                ConvertError::at("target stage was not converted", SourceRange::default())
+            })?;
         st.image.config.labels.extend(self.opts.labels.clone());
         if !self.platforms.implicit_target {
             let p = &self.platforms.target;
@@ -139,9 +150,11 @@ impl<'a> Converter<'a> {
 
     fn convert_stages(&mut self) -> Result<(), ConvertError> {
         self.context_paths.clear();
-        for index in 0..self.graph.stages.len() {
+        let count = self.graph.stages.len();
+        self.stages = vec![None; count];
+        self.kept = vec![None; count];
+        for index in 0..count {
             if !self.graph.reachable[index] {
-                self.stages.push(None);
                 continue;
             }
             let mut st = self.start_stage(index)?;
@@ -154,13 +167,16 @@ impl<'a> Converter<'a> {
                     .map_err(|e| with_range(e, instruction.range()))?;
             }
             st.steps.onbuild = false;
-            self.stages.push(Some(st));
+            self.stages[index] = Some(st.state.clone());
+            if self.last_child[index].is_some() || index == self.graph.target {
+                self.kept[index] = Some(st);
+            }
         }
         Ok(())
     }
 
     /// The stage's state before its first instruction (`dispatchState.init` and the base setup).
-    fn start_stage(&self, index: usize) -> Result<StageState, ConvertError> {
+    fn start_stage(&mut self, index: usize) -> Result<StageState, ConvertError> {
         let stage = &self.graph.stages[index];
         let steps = StepCounter {
             stage_name: if self.single_state {
@@ -174,14 +190,9 @@ impl<'a> Converter<'a> {
         };
         let mut st = match &self.graph.bases[index] {
             Base::Stage(base) => {
-                let parent = self
-                    .stages
-                    .get(*base)
-                    .and_then(Option::as_ref)
-                    .ok_or_else(|| {
-                        ConvertError::at("base stage was not converted", stage.from.range)
-                    })?;
-                let mut st = parent.clone();
+                let mut st = self.parent_state(*base, index).ok_or_else(|| {
+                    ConvertError::at("base stage was not converted", stage.from.range)
+                })?;
                 st.image.config.on_build.clear();
                 st.steps = steps;
                 st.cmd_set = false;
@@ -225,6 +236,17 @@ impl<'a> Converter<'a> {
         }
         st.state = st.state.network(self.opts.network);
         Ok(st)
+    }
+
+    /// The base stage's whole state for `child`: moved out on its last use, else copied.
+    fn parent_state(&mut self, base: usize, child: usize) -> Option<StageState> {
+        let last_use = self.last_child.get(base) == Some(&Some(child)) && base != self.graph.target;
+        let slot = self.kept.get_mut(base)?;
+        if last_use {
+            slot.take()
+        } else {
+            slot.clone()
+        }
     }
 
     fn stage_platform(&self, index: usize) -> Result<Platform, ConvertError> {
@@ -305,7 +327,7 @@ impl<'a> Converter<'a> {
                 .stages
                 .get(*i)
                 .and_then(Option::as_ref)
-                .map(|s| s.state.clone())
+                .cloned()
                 .ok_or_else(|| format!("stage {i} is not converted yet")),
             Source::Image(name) => {
                 let platform = self.platforms.target.clone();
@@ -330,14 +352,6 @@ impl<'a> Converter<'a> {
         }
     }
 
-    /// Expands a word with the stage's variables (ENV and ARG values so far).
-    pub fn expand(&self, st: &StageState, word: &str) -> Result<String, String> {
-        self.lexer
-            .process_word(word, st.state.env())
-            .map(|e| e.value)
-            .map_err(|e| e.to_string())
-    }
-
     /// Constraints every op of a step gets: its progress name, platform and source location.
     pub fn step_constraints(
         &self,
@@ -355,6 +369,21 @@ impl<'a> Converter<'a> {
         }
         c
     }
+}
+
+/// For each stage, the last reachable stage whose base it is.
+fn last_children(graph: &StageGraph) -> Vec<Option<usize>> {
+    let mut last = vec![None; graph.stages.len()];
+    for (child, base) in graph.bases.iter().enumerate() {
+        if let Base::Stage(parent) = base {
+            if graph.reachable.get(child) == Some(&true) {
+                if let Some(slot) = last.get_mut(*parent) {
+                    *slot = Some(child);
+                }
+            }
+        }
+    }
+    last
 }
 
 /// The reference's error location: the failing instruction, unless the error already has one.
