@@ -149,7 +149,7 @@ impl Converter<'_> {
         let mut message = String::from("ENV");
         for pair in pairs {
             let (key, value) = (&pair.key, &pair.value);
-            message.push_str(&format!(" {key}={value}"));
+            push_all(&mut message, &[" ", key, "=", value]);
             st.state = st.state.add_env(key, value);
             set_env(&mut st.image.config.env, key, value);
         }
@@ -160,7 +160,7 @@ impl Converter<'_> {
     fn label(&self, st: &mut StageState, pairs: &[KeyValuePair]) -> Result {
         let mut message = String::from("LABEL");
         for pair in pairs {
-            message.push_str(&format!(" {}={}", pair.key, pair.value));
+            push_all(&mut message, &[" ", &pair.key, "=", &pair.value]);
             st.image
                 .config
                 .labels
@@ -232,9 +232,16 @@ impl Converter<'_> {
 
     /// Constraints for an internal helper op (inline files, cache-mount setup).
     pub(super) fn internal_constraints(&self, st: &StageState, name: &str) -> Constraints {
-        Constraints::new()
-            .custom_name(format!("[internal] {name}"))
-            .platform(super::names::pb_platform(&st.platform))
+        let mut c = Constraints::new().custom_name(format!("[internal] {name}"));
+        c.platform = Some(st.op_platform.clone());
+        c
+    }
+}
+
+/// Appends each piece to `out`.
+pub(super) fn push_all(out: &mut String, pieces: &[&str]) {
+    for piece in pieces {
+        out.push_str(piece);
     }
 }
 

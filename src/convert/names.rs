@@ -1,6 +1,8 @@
 //! What progress output calls each op (`[builder 2/4] RUN make`), and small conversions between
 //! the Dockerfile's notions and BuildKit's.
 
+use std::fmt::Write;
+
 use crate::platform::Platform;
 use crate::proto::pb;
 
@@ -15,10 +17,18 @@ pub fn pb_platform(p: &Platform) -> pb::Platform {
 
 /// Upper-cases the instruction keyword, leaving its arguments as written (`uppercaseCmd`).
 pub fn uppercase_keyword(text: &str) -> String {
-    match text.split_once(' ') {
-        Some((keyword, rest)) => format!("{} {rest}", keyword.to_uppercase()),
-        None => text.to_uppercase(),
+    let keyword = text.split_once(' ').map_or(text, |(keyword, _)| keyword);
+    if !keyword.is_ascii() {
+        return match text.split_once(' ') {
+            Some((keyword, rest)) => format!("{} {rest}", keyword.to_uppercase()),
+            None => text.to_uppercase(),
+        };
     }
+    let mut out = text.to_string();
+    if let Some(head) = out.get_mut(..keyword.len()) {
+        head.make_ascii_uppercase();
+    }
+    out
 }
 
 /// Numbers a stage's steps for progress names (`prefixCommand`).
@@ -40,19 +50,30 @@ impl StepCounter {
             return text.to_string();
         }
         self.index += 1;
-        let width = self.total.to_string().len();
-        let mut out = String::from("[");
+        let width = decimal_digits(self.total);
+        let mut out = String::with_capacity(self.stage_name.len() + 2 * width + 14 + text.len());
+        out.push('[');
         if !self.stage_name.is_empty() {
             out.push_str(&self.stage_name);
             out.push(' ');
         }
-        out.push_str(&format!("{:>width$}/{}] ", self.index, self.total));
+        // Writing to a String cannot fail.
+        let _ = write!(out, "{:>width$}/{}] ", self.index, self.total);
         if onbuild || self.onbuild {
             out.push_str("ONBUILD ");
         }
         out.push_str(text);
         out
     }
+}
+
+fn decimal_digits(mut n: usize) -> usize {
+    let mut digits = 1;
+    while n >= 10 {
+        n /= 10;
+        digits += 1;
+    }
+    digits
 }
 
 /// A heredoc's first line for a progress name, `...` when more follow (`summarizeHeredoc`).
@@ -88,5 +109,13 @@ mod tests {
         };
         assert_eq!(single.next("COPY a b", true), "[1/2] ONBUILD COPY a b");
         assert_eq!(uppercase_keyword("run echo hi"), "RUN echo hi");
+        assert_eq!(uppercase_keyword("copy"), "COPY");
+        assert_eq!(uppercase_keyword("ſtopsignal x"), "STOPSIGNAL x");
+        let mut wide = StepCounter {
+            total: 100,
+            index: 9,
+            ..Default::default()
+        };
+        assert_eq!(wide.next("X", false), "[ 10/100] X");
     }
 }

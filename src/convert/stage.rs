@@ -12,6 +12,7 @@ use super::{ConvertError, ConvertOptions};
 use crate::instructions::Instruction;
 use crate::llb::{self, Constraints, SourceMap, State};
 use crate::platform::Platform;
+use crate::proto::pb;
 use crate::stages::{Base, ResolvedImage, Source, StageGraph};
 use crate::syntax::shell::Lexer;
 use crate::syntax::SourceRange;
@@ -26,6 +27,8 @@ pub struct StageState {
     pub state: State,
     pub image: Image,
     pub platform: Platform,
+    /// `platform` as ops carry it (normalized), made once per stage.
+    pub op_platform: pb::Platform,
     pub steps: StepCounter,
     /// ARGs declared in the stage, with their values (RUN's history shows them).
     pub build_args: Vec<(String, Option<String>)>,
@@ -34,12 +37,10 @@ pub struct StageState {
 }
 
 impl StageState {
-    pub fn commit(&mut self, created_by: String, with_layer: bool, buildkit_op: bool) {
-        let created_by = if buildkit_op {
-            format!("{created_by} # buildkit")
-        } else {
-            created_by
-        };
+    pub fn commit(&mut self, mut created_by: String, with_layer: bool, buildkit_op: bool) {
+        if buildkit_op {
+            created_by.push_str(" # buildkit");
+        }
         self.image.history.push(History {
             created_by,
             comment: HISTORY_COMMENT.into(),
@@ -206,6 +207,7 @@ impl<'a> Converter<'a> {
                     state: llb::scratch().platform(pb_platform(&platform)),
                     image: empty_image(&platform),
                     platform,
+                    op_platform: pb::Platform::default(),
                     steps,
                     build_args: Vec::new(),
                     cmd_set: false,
@@ -234,7 +236,10 @@ impl<'a> Converter<'a> {
         if !st.image.config.user.is_empty() {
             st.state = st.state.user(&st.image.config.user.clone());
         }
-        st.state = st.state.network(self.opts.network);
+        if st.state.get_network() != self.opts.network {
+            st.state = st.state.network(self.opts.network);
+        }
+        st.op_platform = llb::normalize_platform(pb_platform(&st.platform));
         Ok(st)
     }
 
@@ -312,6 +317,7 @@ impl<'a> Converter<'a> {
             state,
             image,
             platform,
+            op_platform: pb::Platform::default(),
             steps,
             build_args: Vec::new(),
             cmd_set: false,
@@ -362,8 +368,8 @@ impl<'a> Converter<'a> {
         let name = st.steps.next(text, false);
         let mut c = Constraints::new()
             .custom_name(name)
-            .platform(pb_platform(&st.platform))
             .location(&self.source_map, vec![line_range(range)]);
+        c.platform = Some(st.op_platform.clone());
         if self.opts.ignore_cache {
             c = c.ignore_cache();
         }

@@ -52,6 +52,13 @@ fn never_expanded(instruction: &Instruction) -> bool {
     )
 }
 
+/// True when the instruction's text is plain: every word parsed from it is then plain too
+/// (parsing only removes characters; JSON escapes need quotes, heredoc bodies need `<<`).
+fn plain_text(instruction: &Instruction) -> bool {
+    let code = instruction.code();
+    is_plain(code, '\\') && is_plain(code, '`')
+}
+
 impl Converter<'_> {
     /// Expands a word with the stage's variables (ENV and ARG values so far).
     pub fn expand(&self, st: &StageState, word: &str) -> Result<String, String> {
@@ -65,7 +72,7 @@ impl Converter<'_> {
         instruction: &'i Instruction,
         st: &StageState,
     ) -> Result<Cow<'i, Instruction>, String> {
-        if never_expanded(instruction) {
+        if never_expanded(instruction) || plain_text(instruction) {
             return Ok(Cow::Borrowed(instruction));
         }
         let mut out = instruction.clone();
@@ -126,6 +133,33 @@ mod tests {
             }
             assert!(!is_plain(&format!("a{escape}b"), escape));
         }
+    }
+
+    #[test]
+    fn instructions_with_plain_text_expand_to_themselves() {
+        let dockerfile =
+            "FROM a\nENV a=b c=d\nENV k v w\nLABEL x=y\nCOPY --chown=1:2 --chmod=644 a b /c/\n\
+            ADD --checksum=sha256:00 x y\nWORKDIR w\nUSER u:g\nVOLUME /v /w\nSTOPSIGNAL 9\n";
+        let parsed = crate::syntax::parse(dockerfile).expect("parses");
+        let env = EnvList::default();
+        for node in &parsed.nodes {
+            let instruction = parse_instruction(node).expect("instruction");
+            assert!(plain_text(&instruction), "{}", node.original);
+            let mut expanded = instruction.clone();
+            let lexer = Lexer::new('\\');
+            let ex = |w: &str| {
+                lexer
+                    .process_word(w, &env)
+                    .map(|e| e.value)
+                    .map_err(|e| e.to_string())
+            };
+            expanded.expand_words(&ex).expect("expands");
+            expanded.expand_raw(&ex).expect("expands");
+            assert_eq!(expanded, instruction, "{}", node.original);
+        }
+        let copy = crate::syntax::parse("COPY <<EOT /x\nhi\nEOT\n").expect("parses");
+        let copy = parse_instruction(&copy.nodes[0]).expect("instruction");
+        assert!(!plain_text(&copy));
     }
 
     #[test]
