@@ -1,8 +1,6 @@
 //! What progress output calls each op (`[builder 2/4] RUN make`), and small conversions between
 //! the Dockerfile's notions and BuildKit's.
 
-use std::fmt::Write;
-
 use crate::platform::Platform;
 use crate::proto::pb;
 
@@ -57,14 +55,35 @@ impl StepCounter {
             out.push_str(&self.stage_name);
             out.push(' ');
         }
-        // Writing to a String cannot fail.
-        let _ = write!(out, "{:>width$}/{}] ", self.index, self.total);
+        for _ in decimal_digits(self.index)..width {
+            out.push(' ');
+        }
+        push_decimal(&mut out, self.index);
+        out.push('/');
+        push_decimal(&mut out, self.total);
+        out.push_str("] ");
         if onbuild || self.onbuild {
             out.push_str("ONBUILD ");
         }
         out.push_str(text);
         out
     }
+}
+
+/// Appends `n` in decimal (what `{}` writes, without the formatting machinery).
+fn push_decimal(out: &mut String, n: usize) {
+    let mut digits = [0u8; 20];
+    let mut len = 0;
+    let mut rest = n;
+    loop {
+        digits[len] = b'0' + (rest % 10) as u8;
+        len += 1;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    out.extend(digits[..len].iter().rev().map(|&d| char::from(d)));
 }
 
 fn decimal_digits(mut n: usize) -> usize {
@@ -117,5 +136,16 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(wide.next("X", false), "[ 10/100] X");
+        let mut big = StepCounter {
+            total: usize::MAX,
+            index: usize::MAX - 1,
+            ..Default::default()
+        };
+        assert_eq!(big.next("X", false), format!("[{0}/{0}] X", usize::MAX));
+        let mut one = StepCounter {
+            total: 1,
+            ..Default::default()
+        };
+        assert_eq!(one.next("X", false), "[1/1] X");
     }
 }

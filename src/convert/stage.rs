@@ -67,6 +67,8 @@ pub struct Converter<'a> {
     kept: Vec<Option<StageState>>,
     /// For each stage, the last reachable stage built on it.
     last_child: Vec<Option<usize>>,
+    /// The target platform as ops carry it, normalized once.
+    target_op_platform: pb::Platform,
     /// Paths of the build context that COPY and ADD read.
     pub context_paths: BTreeSet<String>,
     /// True when the Dockerfile has one stage and no image sources (no stage names in progress);
@@ -90,6 +92,7 @@ impl<'a> Converter<'a> {
             opts.dockerfile_source.clone(),
         );
         let single_state = graph.stages.len() + implicit_sources(graph) == 1;
+        let target_op_platform = llb::normalize_platform(pb_platform(&platforms.target));
         Converter {
             opts,
             graph,
@@ -101,6 +104,7 @@ impl<'a> Converter<'a> {
             stages: Vec::new(),
             kept: Vec::new(),
             last_child: last_children(graph),
+            target_op_platform,
             context_paths: BTreeSet::new(),
             single_state,
         }
@@ -239,7 +243,11 @@ impl<'a> Converter<'a> {
         if st.state.get_network() != self.opts.network {
             st.state = st.state.network(self.opts.network);
         }
-        st.op_platform = llb::normalize_platform(pb_platform(&st.platform));
+        st.op_platform = if st.platform == self.platforms.target {
+            self.target_op_platform.clone()
+        } else {
+            llb::normalize_platform(pb_platform(&st.platform))
+        };
         Ok(st)
     }
 
