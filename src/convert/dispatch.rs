@@ -146,27 +146,28 @@ impl Converter<'_> {
     }
 
     fn env(&self, st: &mut StageState, pairs: &[KeyValuePair]) -> Result {
-        let mut message = String::from("ENV");
         for pair in pairs {
             let (key, value) = (&pair.key, &pair.value);
-            push_all(&mut message, &[" ", key, "=", value]);
             st.state = st.state.add_env(key, value);
             set_env(&mut st.image.config.env, key, value);
         }
-        st.commit(message, false, false);
+        if st.record {
+            st.commit(pairs_message("ENV", pairs), false, false);
+        }
         Ok(())
     }
 
     fn label(&self, st: &mut StageState, pairs: &[KeyValuePair]) -> Result {
-        let mut message = String::from("LABEL");
+        if !st.record {
+            return Ok(());
+        }
         for pair in pairs {
-            push_all(&mut message, &[" ", &pair.key, "=", &pair.value]);
             st.image
                 .config
                 .labels
                 .insert(pair.key.clone(), pair.value.clone());
         }
-        st.commit(message, false, false);
+        st.commit(pairs_message("LABEL", pairs), false, false);
         Ok(())
     }
 
@@ -236,6 +237,15 @@ impl Converter<'_> {
         c.platform = Some(st.op_platform.clone());
         c
     }
+}
+
+/// `ENV k=v ...` / `LABEL k=v ...` history text.
+fn pairs_message(keyword: &str, pairs: &[KeyValuePair]) -> String {
+    let mut message = String::from(keyword);
+    for pair in pairs {
+        push_all(&mut message, &[" ", &pair.key, "=", &pair.value]);
+    }
+    message
 }
 
 /// Appends each piece to `out`.

@@ -109,7 +109,7 @@ impl Converter<'_> {
         if self.opts.ignore_cache {
             constraints = constraints.ignore_cache();
         }
-        let history = run_command_string(&args, st);
+        let history = st.record.then(|| run_command_string(&args, st));
         let mut exec = Exec::new(args).constraints(constraints);
         if let Some(proxy) = proxy_env(&self.opts.build_args) {
             exec = exec.proxy_env(proxy);
@@ -126,7 +126,9 @@ impl Converter<'_> {
             exec = exec.secret(secret_of(secret).map_err(err)?);
         }
         st.state = st.state.run(exec).root();
-        st.commit(history, true, true);
+        if let Some(history) = history {
+            st.commit(history, true, true);
+        }
         Ok(())
     }
 

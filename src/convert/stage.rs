@@ -34,10 +34,17 @@ pub struct StageState {
     pub build_args: Vec<(String, Option<String>)>,
     /// Whether CMD was set in this stage (ENTRYPOINT then keeps it).
     pub cmd_set: bool,
+    /// Whether the image config leaves the converter (the target and the stages it is built
+    /// on); history and labels are only recorded for those.
+    pub record: bool,
 }
 
 impl StageState {
+    /// Adds a history entry (only when the image config is recorded).
     pub fn commit(&mut self, mut created_by: String, with_layer: bool, buildkit_op: bool) {
+        if !self.record {
+            return;
+        }
         if buildkit_op {
             created_by.push_str(" # buildkit");
         }
@@ -67,6 +74,8 @@ pub struct Converter<'a> {
     kept: Vec<Option<StageState>>,
     /// For each stage, the last reachable stage built on it.
     last_child: Vec<Option<usize>>,
+    /// Whether each stage's image config is part of the target's (`StageState::record`).
+    records: Vec<bool>,
     /// The target platform as ops carry it, normalized once.
     target_op_platform: pb::Platform,
     /// Paths of the build context that COPY and ADD read.
@@ -104,6 +113,7 @@ impl<'a> Converter<'a> {
             stages: Vec::new(),
             kept: Vec::new(),
             last_child: last_children(graph),
+            records: recorded_stages(graph),
             target_op_platform,
             context_paths: BTreeSet::new(),
             single_state,
@@ -215,6 +225,7 @@ impl<'a> Converter<'a> {
                     steps,
                     build_args: Vec::new(),
                     cmd_set: false,
+                    record: false,
                 }
             }
             Base::Image(name) => self.image_stage(index, name, steps)?,
@@ -243,6 +254,7 @@ impl<'a> Converter<'a> {
         if st.state.get_network() != self.opts.network {
             st.state = st.state.network(self.opts.network);
         }
+        st.record = self.records.get(index) == Some(&true);
         st.op_platform = if st.platform == self.platforms.target {
             self.target_op_platform.clone()
         } else {
@@ -329,6 +341,7 @@ impl<'a> Converter<'a> {
             steps,
             build_args: Vec::new(),
             cmd_set: false,
+            record: false,
         })
     }
 
@@ -398,6 +411,23 @@ fn last_children(graph: &StageGraph) -> Vec<Option<usize>> {
         }
     }
     last
+}
+
+/// The target and the stages it is built on, whose image configs make the target's.
+fn recorded_stages(graph: &StageGraph) -> Vec<bool> {
+    let mut records = vec![false; graph.stages.len()];
+    let mut next = Some(graph.target);
+    while let Some(stage) = next {
+        match records.get_mut(stage) {
+            Some(r) if !*r => *r = true,
+            _ => break,
+        }
+        next = match graph.bases.get(stage) {
+            Some(Base::Stage(base)) => Some(*base),
+            _ => None,
+        };
+    }
+    records
 }
 
 /// The reference's error location: the failing instruction, unless the error already has one.
