@@ -2,8 +2,8 @@
 //! inline heredoc files or URLs (BuildKit's `dispatchCopy`). `--link` copies onto scratch and
 //! merges the result, so the layer does not depend on what it lands on.
 
-use super::dispatch::DispatchResult;
-use super::names::{pb_platform, uppercase_keyword};
+use super::dispatch::{push_all, DispatchResult};
+use super::names::uppercase_keyword;
 use super::paths;
 use super::stage::{Converter, StageState};
 use super::ConvertError;
@@ -121,10 +121,10 @@ impl Converter<'_> {
         let step_name = st.steps.next(&name, false);
         let mut message = String::from(if spec.is_add { "ADD" } else { "COPY" });
         if !spec.chown.is_empty() {
-            message.push_str(&format!(" --chown={}", spec.chown));
+            push_all(&mut message, &[" --chown=", spec.chown]);
         }
         if !spec.chmod.is_empty() {
-            message.push_str(&format!(" --chmod={}", spec.chmod));
+            push_all(&mut message, &[" --chmod=", spec.chmod]);
         }
         let mut chain: Option<FileAction> = None;
         let mut push = |input: CopyInput, src: &str, opts: CopyOptions| {
@@ -134,7 +134,7 @@ impl Converter<'_> {
             });
         };
         for src in &spec.sources.source_paths {
-            message.push_str(&format!(" {src}"));
+            push_all(&mut message, &[" ", src]);
             if is_git_source(src) {
                 return Err(err(format!(
                     "{} from git ({src}) is not supported by mstage yet",
@@ -185,7 +185,7 @@ impl Converter<'_> {
             );
         }
         for content in &spec.sources.source_contents {
-            message.push_str(&format!(" <<{}", content.path));
+            push_all(&mut message, &[" <<", &content.path]);
             let inline = llb::scratch().file(
                 &llb::mkfile(
                     &content.path,
@@ -197,7 +197,7 @@ impl Converter<'_> {
             );
             push(CopyInput::from(&inline), &content.path, base_opts.clone());
         }
-        message.push_str(&format!(" {}", spec.sources.dest_path));
+        push_all(&mut message, &[" ", &spec.sources.dest_path]);
         let Some(chain) = chain else {
             return Err(err(format!("{} requires at least two arguments", message)));
         };
@@ -234,13 +234,9 @@ impl Converter<'_> {
         let group = format!("{}-{}", st.steps.stage_name, st.steps.index);
         st.steps.index -= 1;
         let link_name = st.steps.next(&format!("LINK {name}"), false);
-        let copied = llb::scratch().file(
-            chain,
-            constraints
-                .clone()
-                .platform(pb_platform(&st.platform))
-                .progress_group(&group, step_name, true),
-        );
+        let mut copy_constraints = constraints.clone().progress_group(&group, step_name, true);
+        copy_constraints.platform = Some(st.op_platform.clone());
+        let copied = llb::scratch().file(chain, copy_constraints);
         llb::merge(
             &[st.state.clone(), copied],
             constraints

@@ -8,7 +8,7 @@ use crate::instructions::{
     goconv::go_quote, ArgInstruction, CommandLine, Instruction, KeyValuePair,
 };
 use crate::llb::{self, Constraints, EnvList};
-use crate::syntax::shell::{go_quote_list, EnvGetter, Lexer};
+use crate::syntax::shell::{go_quote_list, EnvGetter};
 use crate::syntax::SourceRange;
 
 /// ARGs that configure BuildKit itself and never reach a RUN's environment.
@@ -37,11 +37,12 @@ impl Converter<'_> {
     ) -> Result {
         let range = instruction.range();
         let err = |m: String| ConvertError::at(m, range);
-        let (expanded, unmatched) = self.expanded(instruction, st).map_err(err)?;
-        let findings = self.undefined_vars(st, unmatched, range);
-        self.lint_findings.extend(findings);
-        let instruction = &expanded;
-        match instruction {
+        let (instruction, unmatched) = self.expanded(instruction, st).map_err(err)?;
+        if !unmatched.is_empty() {
+            let findings = self.undefined_vars(st, unmatched, range);
+            self.lint_findings.extend(findings);
+        }
+        match &*instruction {
             Instruction::Env(c) => self.env(st, &c.env),
             Instruction::Label(c) => self.label(st, &c.labels),
             Instruction::Maintainer(c) => {
@@ -102,10 +103,9 @@ impl Converter<'_> {
             Instruction::Expose(c) => {
                 let mut words = Vec::new();
                 for port in &c.ports {
-                    let env = st.state.env().clone();
                     let split = self
                         .lexer
-                        .process_words(port, &env)
+                        .process_words(port, st.state.env())
                         .map_err(|e| err(e.to_string()))?;
                     words.extend(split);
                 }
@@ -159,59 +159,29 @@ impl Converter<'_> {
     }
 
     fn env(&self, st: &mut StageState, pairs: &[KeyValuePair]) -> Result {
-        let mut message = String::from("ENV");
         for pair in pairs {
             let (key, value) = (&pair.key, &pair.value);
-            message.push_str(&format!(" {key}={value}"));
             st.state = st.state.add_env(key, value);
             set_env(&mut st.image.config.env, key, value);
         }
-        st.commit(message, false, false);
+        if st.record {
+            st.commit(pairs_message("ENV", pairs), false, false);
+        }
         Ok(())
     }
 
     fn label(&self, st: &mut StageState, pairs: &[KeyValuePair]) -> Result {
-        let mut message = String::from("LABEL");
+        if !st.record {
+            return Ok(());
+        }
         for pair in pairs {
-            message.push_str(&format!(" {}={}", pair.key, pair.value));
             st.image
                 .config
                 .labels
                 .insert(pair.key.clone(), pair.value.clone());
         }
-        st.commit(message, false, false);
+        st.commit(pairs_message("LABEL", pairs), false, false);
         Ok(())
-    }
-
-    /// The instruction with the words the reference expands before dispatch expanded with the
-    /// stage's variables (ARG expands its own values as it declares them).
-    /// Also returns the unset variables each expanded word read (UndefinedVar).
-    fn expanded(
-        &self,
-        instruction: &Instruction,
-        st: &StageState,
-    ) -> std::result::Result<(Instruction, Vec<String>), String> {
-        let mut out = instruction.clone();
-        if matches!(out, Instruction::Arg(_)) {
-            return Ok((out, Vec::new()));
-        }
-        let env = st.state.env();
-        let unmatched = std::cell::RefCell::new(Vec::new());
-        let words = |w: &str| {
-            let e = self.lexer.process_word(w, env).map_err(|e| e.to_string())?;
-            unmatched.borrow_mut().extend(e.unmatched);
-            Ok(e.value)
-        };
-        out.expand_words(&words)?;
-        // Heredoc bodies keep their quotes and use `\` whatever the escape directive says.
-        let raw = Lexer::new('\\').skip_process_quotes(true);
-        let raw_words = |w: &str| {
-            let e = raw.process_word(w, env).map_err(|e| e.to_string())?;
-            unmatched.borrow_mut().extend(e.unmatched);
-            Ok(e.value)
-        };
-        out.expand_raw(&raw_words)?;
-        Ok((out, unmatched.into_inner()))
     }
 
     /// UndefinedVar for the unset variables an instruction read, except the stage's declared
@@ -292,26 +262,27 @@ impl Converter<'_> {
         Ok(())
     }
 
-    /// An instruction's text with variables expanded where possible, for progress names.
-    /// RUN keeps quotes and unset variables as written (`raw`); other instructions do not.
-    pub(super) fn expand_for_name(&self, st: &StageState, code: &str, raw: bool) -> String {
-        self.expand_name_with(st.state.env(), code, raw)
-    }
-
-    /// [`Self::expand_for_name`] with an explicit environment.
-    pub(super) fn expand_name_with(&self, env: &llb::EnvList, code: &str, raw: bool) -> String {
-        let lexer = self.lexer.clone().raw_quotes(raw).skip_unset_env(raw);
-        lexer
-            .process_word(code, env)
-            .map(|e| e.value)
-            .unwrap_or_else(|_| code.to_string())
-    }
-
     /// Constraints for an internal helper op (inline files, cache-mount setup).
     pub(super) fn internal_constraints(&self, st: &StageState, name: &str) -> Constraints {
-        Constraints::new()
-            .custom_name(format!("[internal] {name}"))
-            .platform(super::names::pb_platform(&st.platform))
+        let mut c = Constraints::new().custom_name(format!("[internal] {name}"));
+        c.platform = Some(st.op_platform.clone());
+        c
+    }
+}
+
+/// `ENV k=v ...` / `LABEL k=v ...` history text.
+fn pairs_message(keyword: &str, pairs: &[KeyValuePair]) -> String {
+    let mut message = String::from(keyword);
+    for pair in pairs {
+        push_all(&mut message, &[" ", &pair.key, "=", &pair.value]);
+    }
+    message
+}
+
+/// Appends each piece to `out`.
+pub(super) fn push_all(out: &mut String, pieces: &[&str]) {
+    for piece in pieces {
+        out.push_str(piece);
     }
 }
 

@@ -12,6 +12,7 @@ pub mod names;
 pub mod paths;
 mod run;
 mod stage;
+mod words;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;

@@ -15,10 +15,18 @@ pub fn pb_platform(p: &Platform) -> pb::Platform {
 
 /// Upper-cases the instruction keyword, leaving its arguments as written (`uppercaseCmd`).
 pub fn uppercase_keyword(text: &str) -> String {
-    match text.split_once(' ') {
-        Some((keyword, rest)) => format!("{} {rest}", keyword.to_uppercase()),
-        None => text.to_uppercase(),
+    let keyword = text.split_once(' ').map_or(text, |(keyword, _)| keyword);
+    if !keyword.is_ascii() {
+        return match text.split_once(' ') {
+            Some((keyword, rest)) => format!("{} {rest}", keyword.to_uppercase()),
+            None => text.to_uppercase(),
+        };
     }
+    let mut out = text.to_string();
+    if let Some(head) = out.get_mut(..keyword.len()) {
+        head.make_ascii_uppercase();
+    }
+    out
 }
 
 /// Numbers a stage's steps for progress names (`prefixCommand`).
@@ -40,19 +48,51 @@ impl StepCounter {
             return text.to_string();
         }
         self.index += 1;
-        let width = self.total.to_string().len();
-        let mut out = String::from("[");
+        let width = decimal_digits(self.total);
+        let mut out = String::with_capacity(self.stage_name.len() + 2 * width + 14 + text.len());
+        out.push('[');
         if !self.stage_name.is_empty() {
             out.push_str(&self.stage_name);
             out.push(' ');
         }
-        out.push_str(&format!("{:>width$}/{}] ", self.index, self.total));
+        for _ in decimal_digits(self.index)..width {
+            out.push(' ');
+        }
+        push_decimal(&mut out, self.index);
+        out.push('/');
+        push_decimal(&mut out, self.total);
+        out.push_str("] ");
         if onbuild || self.onbuild {
             out.push_str("ONBUILD ");
         }
         out.push_str(text);
         out
     }
+}
+
+/// Appends `n` in decimal (what `{}` writes, without the formatting machinery).
+fn push_decimal(out: &mut String, n: usize) {
+    let mut digits = [0u8; 20];
+    let mut len = 0;
+    let mut rest = n;
+    loop {
+        digits[len] = b'0' + (rest % 10) as u8;
+        len += 1;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    out.extend(digits[..len].iter().rev().map(|&d| char::from(d)));
+}
+
+fn decimal_digits(mut n: usize) -> usize {
+    let mut digits = 1;
+    while n >= 10 {
+        n /= 10;
+        digits += 1;
+    }
+    digits
 }
 
 /// A heredoc's first line for a progress name, `...` when more follow (`summarizeHeredoc`).
@@ -88,5 +128,24 @@ mod tests {
         };
         assert_eq!(single.next("COPY a b", true), "[1/2] ONBUILD COPY a b");
         assert_eq!(uppercase_keyword("run echo hi"), "RUN echo hi");
+        assert_eq!(uppercase_keyword("copy"), "COPY");
+        assert_eq!(uppercase_keyword("ſtopsignal x"), "STOPSIGNAL x");
+        let mut wide = StepCounter {
+            total: 100,
+            index: 9,
+            ..Default::default()
+        };
+        assert_eq!(wide.next("X", false), "[ 10/100] X");
+        let mut big = StepCounter {
+            total: usize::MAX,
+            index: usize::MAX - 1,
+            ..Default::default()
+        };
+        assert_eq!(big.next("X", false), format!("[{0}/{0}] X", usize::MAX));
+        let mut one = StepCounter {
+            total: 1,
+            ..Default::default()
+        };
+        assert_eq!(one.next("X", false), "[1/1] X");
     }
 }

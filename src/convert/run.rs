@@ -1,8 +1,8 @@
 //! RUN: an exec op on the stage's filesystem with the stage's environment, plus its mounts
 //! (bind, cache, tmpfs, secret), network mode and heredocs (BuildKit's `dispatchRun`).
 
-use super::dispatch::{with_shell, DispatchResult};
-use super::names::{pb_platform, summarize_heredoc, uppercase_keyword};
+use super::dispatch::{push_all, with_shell, DispatchResult};
+use super::names::{summarize_heredoc, uppercase_keyword};
 use super::paths;
 use super::stage::{line_range, Converter, StageState};
 use super::ConvertError;
@@ -78,12 +78,7 @@ impl Converter<'_> {
         }
         let mounts = {
             let env = st.state.env();
-            let expand = |w: &str| {
-                self.lexer
-                    .process_word(w, env)
-                    .map(|e| e.value)
-                    .map_err(|e| e.to_string())
-            };
+            let expand = |w: &str| super::words::expand_word(&self.lexer, w, env);
             parse_mounts(&c.mounts, &expand).map_err(|e| err(e.message))?
         };
         let sources: Vec<Source> = self.graph.dependencies[stage]
@@ -114,7 +109,7 @@ impl Converter<'_> {
         if self.opts.ignore_cache {
             constraints = constraints.ignore_cache();
         }
-        let history = format!("RUN {}", run_command_string(&args, st));
+        let history = st.record.then(|| run_command_string(&args, st));
         let mut exec = Exec::new(args).constraints(constraints);
         if let Some(proxy) = proxy_env(&self.opts.build_args) {
             exec = exec.proxy_env(proxy);
@@ -131,7 +126,9 @@ impl Converter<'_> {
             exec = exec.secret(secret_of(secret).map_err(err)?);
         }
         st.state = st.state.run(exec).root();
-        st.commit(history, true, true);
+        if let Some(history) = history {
+            st.commit(history, true, true);
+        }
         Ok(())
     }
 
@@ -266,9 +263,12 @@ fn cache_permissions(st: &StageState, m: &Mount, from: &State) -> State {
                 ..Default::default()
             },
         ),
-        Constraints::new()
-            .custom_name("[internal] setting cache mount permissions")
-            .platform(pb_platform(&st.platform)),
+        {
+            let mut c =
+                Constraints::new().custom_name("[internal] setting cache mount permissions");
+            c.platform = Some(st.op_platform.clone());
+            c
+        },
     )
 }
 
@@ -308,25 +308,34 @@ fn secret_of(m: &Mount) -> Result<llb::Secret, String> {
     Ok(secret)
 }
 
-/// RUN's history text: the stage's ARGs (`|N K=V ...`) before the command (`runCommandString`).
+/// RUN's history text: `RUN`, the stage's ARGs (`|N K=V ...`), then the command
+/// (`runCommandString`).
 fn run_command_string(args: &[String], st: &StageState) -> String {
-    let mut build_env: Vec<(String, String)> = Vec::new();
+    let mut build_env: Vec<(&str, &str)> = Vec::new();
     for (key, value) in &st.build_args {
         let v = st
             .state
             .get_env(key)
-            .map(str::to_string)
-            .unwrap_or_else(|| value.clone().unwrap_or_default());
+            .unwrap_or_else(|| value.as_deref().unwrap_or_default());
         match build_env.iter_mut().find(|(k, _)| k == key) {
             Some(entry) => entry.1 = v,
-            None => build_env.push((key.clone(), v)),
+            None => build_env.push((key, v)),
         }
     }
-    let mut parts: Vec<String> = Vec::new();
+    // "RUN " and the parts joined with spaces.
+    let mut out = String::from("RUN ");
+    let mut sep = "";
     if !build_env.is_empty() {
-        parts.push(format!("|{}", build_env.len()));
-        parts.extend(build_env.into_iter().map(|(k, v)| format!("{k}={v}")));
+        out.push('|');
+        out.push_str(&build_env.len().to_string());
+        sep = " ";
+        for (k, v) in build_env {
+            push_all(&mut out, &[sep, k, "=", v]);
+        }
     }
-    parts.extend(args.iter().cloned());
-    parts.join(" ")
+    for arg in args {
+        push_all(&mut out, &[sep, arg]);
+        sep = " ";
+    }
+    out
 }

@@ -12,6 +12,7 @@ use super::{ConvertError, ConvertOptions};
 use crate::instructions::Instruction;
 use crate::llb::{self, Constraints, SourceMap, State};
 use crate::platform::Platform;
+use crate::proto::pb;
 use crate::stages::{Base, ResolvedImage, Source, StageGraph};
 use crate::syntax::shell::Lexer;
 use crate::syntax::SourceRange;
@@ -26,6 +27,8 @@ pub struct StageState {
     pub state: State,
     pub image: Image,
     pub platform: Platform,
+    /// `platform` as ops carry it (normalized), made once per stage.
+    pub op_platform: pb::Platform,
     pub steps: StepCounter,
     /// ARGs declared in the stage, with their values (RUN's history shows them).
     pub build_args: Vec<(String, Option<String>)>,
@@ -33,15 +36,20 @@ pub struct StageState {
     pub cmd_set: bool,
     /// Whether a WORKDIR ran in this stage or a base stage (WorkdirRelativePath).
     pub workdir_set: bool,
+    /// Whether the image config leaves the converter (the target and the stages it is built
+    /// on); history and labels are only recorded for those.
+    pub record: bool,
 }
 
 impl StageState {
-    pub fn commit(&mut self, created_by: String, with_layer: bool, buildkit_op: bool) {
-        let created_by = if buildkit_op {
-            format!("{created_by} # buildkit")
-        } else {
-            created_by
-        };
+    /// Adds a history entry (only when the image config is recorded).
+    pub fn commit(&mut self, mut created_by: String, with_layer: bool, buildkit_op: bool) {
+        if !self.record {
+            return;
+        }
+        if buildkit_op {
+            created_by.push_str(" # buildkit");
+        }
         self.image.history.push(History {
             created_by,
             comment: HISTORY_COMMENT.into(),
@@ -61,7 +69,17 @@ pub struct Converter<'a> {
     pub source_map: Arc<SourceMap>,
     /// The build context, filtered to what the Dockerfile reads (set between passes).
     pub context: State,
-    pub stages: Vec<Option<StageState>>,
+    /// Each converted stage's filesystem, for COPY --from and RUN mounts.
+    pub stages: Vec<Option<State>>,
+    /// Each converted stage's whole state, kept only while a later stage still builds on it
+    /// (the last one takes it) or when it is the target.
+    kept: Vec<Option<StageState>>,
+    /// For each stage, the last reachable stage built on it.
+    last_child: Vec<Option<usize>>,
+    /// Whether each stage's image config is part of the target's (`StageState::record`).
+    records: Vec<bool>,
+    /// The target platform as ops carry it, normalized once.
+    target_op_platform: pb::Platform,
     /// Paths of the build context that COPY and ADD read.
     pub context_paths: BTreeSet<String>,
     /// True when the Dockerfile has one stage and no image sources (no stage names in progress);
@@ -87,6 +105,7 @@ impl<'a> Converter<'a> {
             opts.dockerfile_source.clone(),
         );
         let single_state = graph.stages.len() + implicit_sources(graph) == 1;
+        let target_op_platform = llb::normalize_platform(pb_platform(&platforms.target));
         Converter {
             opts,
             graph,
@@ -96,6 +115,10 @@ impl<'a> Converter<'a> {
             source_map,
             context: llb::scratch(),
             stages: Vec::new(),
+            kept: Vec::new(),
+            last_child: last_children(graph),
+            records: recorded_stages(graph),
+            target_op_platform,
             context_paths: BTreeSet::new(),
             single_state,
             lint_findings: Vec::new(),
@@ -111,14 +134,17 @@ impl<'a> Converter<'a> {
         let follow = follow_paths(&self.context_paths);
         if !follow.is_empty() {
             self.context = self.context_source(&follow);
-            self.stages.clear();
             self.lint_findings.clear();
             self.convert_stages()?;
         }
         let target = self.graph.target;
-        let mut st = self.stages.swap_remove(target).ok_or_else(|| {
-            ConvertError::at("target stage was not converted", SourceRange::default())
-        })?;
+        let mut st = self
+            .kept
+            .get_mut(target)
+            .and_then(Option::take)
+            .ok_or_else(|| {
+                ConvertError::at("target stage was not converted", SourceRange::default())
+            })?;
         st.image.config.labels.extend(self.opts.labels.clone());
         if !self.platforms.implicit_target {
             let p = &self.platforms.target;
@@ -145,9 +171,11 @@ impl<'a> Converter<'a> {
 
     fn convert_stages(&mut self) -> Result<(), ConvertError> {
         self.context_paths.clear();
-        for index in 0..self.graph.stages.len() {
+        let count = self.graph.stages.len();
+        self.stages = vec![None; count];
+        self.kept = vec![None; count];
+        for index in 0..count {
             if !self.graph.reachable[index] {
-                self.stages.push(None);
                 continue;
             }
             let mut st = self.start_stage(index)?;
@@ -160,13 +188,16 @@ impl<'a> Converter<'a> {
                     .map_err(|e| with_range(e, instruction.range()))?;
             }
             st.steps.onbuild = false;
-            self.stages.push(Some(st));
+            self.stages[index] = Some(st.state.clone());
+            if self.last_child[index].is_some() || index == self.graph.target {
+                self.kept[index] = Some(st);
+            }
         }
         Ok(())
     }
 
     /// The stage's state before its first instruction (`dispatchState.init` and the base setup).
-    fn start_stage(&self, index: usize) -> Result<StageState, ConvertError> {
+    fn start_stage(&mut self, index: usize) -> Result<StageState, ConvertError> {
         let stage = &self.graph.stages[index];
         let steps = StepCounter {
             stage_name: if self.single_state {
@@ -180,14 +211,9 @@ impl<'a> Converter<'a> {
         };
         let mut st = match &self.graph.bases[index] {
             Base::Stage(base) => {
-                let parent = self
-                    .stages
-                    .get(*base)
-                    .and_then(Option::as_ref)
-                    .ok_or_else(|| {
-                        ConvertError::at("base stage was not converted", stage.from.range)
-                    })?;
-                let mut st = parent.clone();
+                let mut st = self.parent_state(*base, index).ok_or_else(|| {
+                    ConvertError::at("base stage was not converted", stage.from.range)
+                })?;
                 st.image.config.on_build.clear();
                 st.steps = steps;
                 st.cmd_set = false;
@@ -201,10 +227,12 @@ impl<'a> Converter<'a> {
                     state: llb::scratch().platform(pb_platform(&platform)),
                     image: empty_image(&platform),
                     platform,
+                    op_platform: pb::Platform::default(),
                     steps,
                     build_args: Vec::new(),
                     cmd_set: false,
                     workdir_set: false,
+                    record: false,
                 }
             }
             Base::Image(name) => self.image_stage(index, name, steps)?,
@@ -230,8 +258,27 @@ impl<'a> Converter<'a> {
         if !st.image.config.user.is_empty() {
             st.state = st.state.user(&st.image.config.user.clone());
         }
-        st.state = st.state.network(self.opts.network);
+        if st.state.get_network() != self.opts.network {
+            st.state = st.state.network(self.opts.network);
+        }
+        st.record = self.records.get(index) == Some(&true);
+        st.op_platform = if st.platform == self.platforms.target {
+            self.target_op_platform.clone()
+        } else {
+            llb::normalize_platform(pb_platform(&st.platform))
+        };
         Ok(st)
+    }
+
+    /// The base stage's whole state for `child`: moved out on its last use, else copied.
+    fn parent_state(&mut self, base: usize, child: usize) -> Option<StageState> {
+        let last_use = self.last_child.get(base) == Some(&Some(child)) && base != self.graph.target;
+        let slot = self.kept.get_mut(base)?;
+        if last_use {
+            slot.take()
+        } else {
+            slot.clone()
+        }
     }
 
     fn stage_platform(&self, index: usize) -> Result<Platform, ConvertError> {
@@ -297,10 +344,12 @@ impl<'a> Converter<'a> {
             state,
             image,
             platform,
+            op_platform: pb::Platform::default(),
             steps,
             build_args: Vec::new(),
             cmd_set: false,
             workdir_set: false,
+            record: false,
         })
     }
 
@@ -313,7 +362,7 @@ impl<'a> Converter<'a> {
                 .stages
                 .get(*i)
                 .and_then(Option::as_ref)
-                .map(|s| s.state.clone())
+                .cloned()
                 .ok_or_else(|| format!("stage {i} is not converted yet")),
             Source::Image(name) => {
                 let platform = self.platforms.target.clone();
@@ -338,14 +387,6 @@ impl<'a> Converter<'a> {
         }
     }
 
-    /// Expands a word with the stage's variables (ENV and ARG values so far).
-    pub fn expand(&self, st: &StageState, word: &str) -> Result<String, String> {
-        self.lexer
-            .process_word(word, st.state.env())
-            .map(|e| e.value)
-            .map_err(|e| e.to_string())
-    }
-
     /// Constraints every op of a step gets: its progress name, platform and source location.
     pub fn step_constraints(
         &self,
@@ -356,13 +397,45 @@ impl<'a> Converter<'a> {
         let name = st.steps.next(text, false);
         let mut c = Constraints::new()
             .custom_name(name)
-            .platform(pb_platform(&st.platform))
             .location(&self.source_map, vec![line_range(range)]);
+        c.platform = Some(st.op_platform.clone());
         if self.opts.ignore_cache {
             c = c.ignore_cache();
         }
         c
     }
+}
+
+/// For each stage, the last reachable stage whose base it is.
+fn last_children(graph: &StageGraph) -> Vec<Option<usize>> {
+    let mut last = vec![None; graph.stages.len()];
+    for (child, base) in graph.bases.iter().enumerate() {
+        if let Base::Stage(parent) = base {
+            if graph.reachable.get(child) == Some(&true) {
+                if let Some(slot) = last.get_mut(*parent) {
+                    *slot = Some(child);
+                }
+            }
+        }
+    }
+    last
+}
+
+/// The target and the stages it is built on, whose image configs make the target's.
+fn recorded_stages(graph: &StageGraph) -> Vec<bool> {
+    let mut records = vec![false; graph.stages.len()];
+    let mut next = Some(graph.target);
+    while let Some(stage) = next {
+        match records.get_mut(stage) {
+            Some(r) if !*r => *r = true,
+            _ => break,
+        }
+        next = match graph.bases.get(stage) {
+            Some(Base::Stage(base)) => Some(*base),
+            _ => None,
+        };
+    }
+    records
 }
 
 /// The reference's error location: the failing instruction, unless the error already has one.
