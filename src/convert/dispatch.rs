@@ -58,7 +58,7 @@ impl Converter<'_> {
             }
             Instruction::User(c) => {
                 let user = c.user.clone();
-                st.state = st.state.user(&user);
+                st.state.set_user(&user);
                 st.image.config.user = user.clone();
                 st.commit(format!("USER {user}"), false, false);
                 Ok(())
@@ -161,7 +161,7 @@ impl Converter<'_> {
     fn env(&self, st: &mut StageState, pairs: &[KeyValuePair]) -> Result {
         for pair in pairs {
             let (key, value) = (&pair.key, &pair.value);
-            st.state = st.state.add_env(key, value);
+            st.state.set_env(key, value);
             set_env(&mut st.image.config.env, key, value);
         }
         if st.record {
@@ -212,7 +212,7 @@ impl Converter<'_> {
     ) -> Result {
         let wd = paths::normalize_workdir(&st.image.config.working_dir, path);
         st.image.config.working_dir = wd.clone();
-        st.state = st.state.dir(&wd);
+        st.state.set_dir(&wd);
         let with_layer = wd != "/";
         if with_layer {
             let owner = Some(st.image.config.user.clone())
@@ -249,7 +249,7 @@ impl Converter<'_> {
             };
             if let Some(v) = &value {
                 if !NON_ENV_ARGS.contains(&pair.key.as_str()) {
-                    st.state = st.state.add_env(&pair.key, v);
+                    st.state.set_env(&pair.key, v);
                 }
             }
             st.build_args.push((pair.key.clone(), value.clone()));

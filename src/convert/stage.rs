@@ -248,19 +248,17 @@ impl<'a> Converter<'a> {
         }
         for entry in &st.image.config.env {
             let (k, v) = entry.split_once('=').unwrap_or((entry, ""));
-            st.state = st.state.add_env(k, v);
+            st.state.set_env(k, v);
         }
         if !st.image.config.working_dir.is_empty() {
             let wd = paths::normalize_workdir("/", &st.image.config.working_dir);
             st.image.config.working_dir = wd.clone();
-            st.state = st.state.dir(&wd);
+            st.state.set_dir(&wd);
         }
         if !st.image.config.user.is_empty() {
-            st.state = st.state.user(&st.image.config.user.clone());
+            st.state.set_user(&st.image.config.user);
         }
-        if st.state.get_network() != self.opts.network {
-            st.state = st.state.network(self.opts.network);
-        }
+        st.state.set_network(self.opts.network);
         st.record = self.records.get(index) == Some(&true);
         st.op_platform = if st.platform == self.platforms.target {
             self.target_op_platform.clone()

@@ -146,8 +146,11 @@ impl State {
             out: Some(out),
             meta: Arc::clone(&self.meta),
         };
-        if let Some(p) = st.out.as_ref().and_then(|o| o.platform.clone()) {
-            Arc::make_mut(&mut st.meta).platform = Some(p);
+        // Copy the settings only when the output really changes the platform.
+        if let Some(p) = st.out.as_ref().and_then(|o| o.platform.as_ref()) {
+            if st.meta.platform.as_ref() != Some(p) {
+                Arc::make_mut(&mut st.meta).platform = Some(p.clone());
+            }
         }
         st
     }
@@ -173,6 +176,29 @@ impl State {
 
     pub fn user(&self, user: &str) -> State {
         self.edit(|m| m.user = user.to_string())
+    }
+
+    /// In-place [`Self::add_env`], for a state its owner keeps updating: the settings are
+    /// copied only while another state still shares them.
+    pub fn set_env(&mut self, key: &str, value: &str) {
+        Arc::make_mut(&mut self.meta).env.add_or_replace(key, value);
+    }
+
+    /// In-place [`Self::dir`].
+    pub fn set_dir(&mut self, dir: &str) {
+        Arc::make_mut(&mut self.meta).set_dir(dir);
+    }
+
+    /// In-place [`Self::user`].
+    pub fn set_user(&mut self, user: &str) {
+        Arc::make_mut(&mut self.meta).user = user.to_string();
+    }
+
+    /// In-place [`Self::network`]; no copy when the mode is already set.
+    pub fn set_network(&mut self, mode: pb::NetMode) {
+        if self.meta.network != mode {
+            Arc::make_mut(&mut self.meta).network = mode;
+        }
     }
 
     pub fn hostname(&self, hostname: &str) -> State {
