@@ -108,13 +108,13 @@ pub async fn definition(
     Ok(convert_and_marshal(text, opts, resolver, marshal).await?.1)
 }
 
-/// The conversion (its op graph) beside the definition marshalled from it.
+/// The target's op graph beside the definition marshalled from it.
 async fn convert_and_marshal(
     text: &str,
     opts: &ConvertOptions,
     resolver: Arc<dyn ImageResolver>,
     marshal: &MarshalArgs,
-) -> Result<(convert::Converted, pb::Definition), String> {
+) -> Result<(llb::State, pb::Definition), String> {
     let file = opts.filename.clone();
     let mut opts = opts.clone();
     if !marshal.llb_caps.is_empty() {
@@ -134,8 +134,12 @@ async fn convert_and_marshal(
             .local_unique_id(marshal.local_unique_id.clone()),
         caps: opts.llb_caps.clone(),
     };
-    let def = llb::marshal(&converted.state, &marshal_opts).map_err(|e| format!("{file}: {e}"))?;
-    Ok((converted, def))
+    // Only the op graph is marshalled; the stage graph (every instruction) goes first, so the
+    // two are not in memory together with the definition.
+    let convert::Converted { state, graph, .. } = converted;
+    drop(graph);
+    let def = llb::marshal(&state, &marshal_opts).map_err(|e| format!("{file}: {e}"))?;
+    Ok((state, def))
 }
 
 pub async fn run(
@@ -147,11 +151,11 @@ pub async fn run(
     let (text, opts) = build.read()?;
     let digests = marshal.image_digests.iter().cloned().collect();
     let resolver = Arc::new(FileResolver::new(read_configs(image_config)?).with_digests(digests));
-    let (converted, def) = convert_and_marshal(&text, &opts, resolver, marshal).await?;
+    let (state, def) = convert_and_marshal(&text, &opts, resolver, marshal).await?;
     let out = render(&def, format);
     // The process ends once the output is written: freeing a large op graph piece by piece
     // costs more (a tenth of the run on big Dockerfiles) than letting the OS reclaim it.
-    std::mem::forget(converted);
+    std::mem::forget(state);
     std::mem::forget(def);
     out
 }
