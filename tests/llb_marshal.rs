@@ -217,3 +217,21 @@ fn write_definition_round_trips() {
     llb::write_definition(&def, &mut buf).expect("write");
     assert_eq!(llb::read_definition(&buf).expect("read"), def);
 }
+
+/// A chain of thousands of ops marshals without exhausting the stack: the walk is iterative
+/// (a 3,000-stage Dockerfile makes chains this long).
+#[test]
+fn long_chain_marshals() {
+    let mut st = llb::scratch();
+    for i in 0..10_000 {
+        st = st.file(
+            &llb::mkdir(&format!("/d{i}"), 0o755, Default::default()),
+            Constraints::new(),
+        );
+    }
+    let def = llb::marshal(&st, &opts()).expect("marshal");
+    assert_eq!(def.def.len(), 10_001);
+    // Dropping the chain recursively would need a deep stack of its own; the CLI leaves large
+    // graphs to the OS the same way.
+    std::mem::forget(st);
+}

@@ -71,13 +71,30 @@ impl Walk<'_> {
         })
     }
 
-    fn visit(&mut self, node: &Arc<Node>) -> Result<(), LlbError> {
-        if self.encoded.contains_key(&node_key(node)) {
-            return Ok(());
+    /// Encodes `root` and everything it depends on, inputs first (post-order, each input's
+    /// graph before the next input's). Iterative: a long chain of ops must not exhaust the stack.
+    fn visit(&mut self, root: &Arc<Node>) -> Result<(), LlbError> {
+        let mut stack: Vec<(&Arc<Node>, bool)> = vec![(root, false)];
+        while let Some((node, inputs_done)) = stack.pop() {
+            if self.encoded.contains_key(&node_key(node)) {
+                continue;
+            }
+            if inputs_done {
+                self.encode(node)?;
+                continue;
+            }
+            stack.push((node, true));
+            for input in inputs(node).into_iter().rev() {
+                if !self.encoded.contains_key(&node_key(&input.node)) {
+                    stack.push((&input.node, false));
+                }
+            }
         }
-        for input in inputs(node) {
-            self.visit(&input.node)?;
-        }
+        Ok(())
+    }
+
+    /// Encodes one node whose inputs are all encoded.
+    fn encode(&mut self, node: &Arc<Node>) -> Result<(), LlbError> {
         let (op, md) = {
             let encoded = &self.encoded;
             let mut to_input = |o: &Output| Self::input_of(encoded, o);
