@@ -147,13 +147,64 @@ fn parse_stages(
     Ok((graph, dockerfile.escape, lint))
 }
 
+/// A Dockerfile parsed into its stage graph, ready to convert; no image resolved yet.
+pub struct Parsed {
+    graph: StageGraph,
+    escape: char,
+    lint: Linter,
+}
+
+impl Parsed {
+    /// The external images the target needs first, each with the platform conversion resolves
+    /// it for (images that ONBUILD triggers make reachable come later).
+    pub fn image_requests(&self, opts: &ConvertOptions) -> Vec<(String, Platform)> {
+        image_requests(&self.graph, &args::Platforms::new(opts))
+    }
+}
+
+/// Each external image the reachable stages use, with the platform it is resolved for.
+fn image_requests(graph: &StageGraph, platforms: &args::Platforms) -> Vec<(String, Platform)> {
+    graph
+        .reachable_images()
+        .into_iter()
+        .map(|image| {
+            let platform = image_platform(graph, &image, platforms);
+            (image, platform)
+        })
+        .collect()
+}
+
+/// Parses the Dockerfile into its stage graph (the first half of [`convert`]).
+pub fn parse(text: &str, opts: &ConvertOptions) -> Result<Parsed, ConvertError> {
+    let (graph, escape, lint) = parse_stages(text, opts)?;
+    Ok(Parsed {
+        graph,
+        escape,
+        lint,
+    })
+}
+
 /// Converts a Dockerfile: stage graph, concurrent image resolution, then LLB.
 pub async fn convert(
     text: &str,
     opts: &ConvertOptions,
     resolver: Arc<dyn ImageResolver>,
 ) -> Result<Converted, ConvertError> {
-    let (mut graph, escape, mut lint) = parse_stages(text, opts)?;
+    convert_parsed(text, parse(text, opts)?, opts, resolver).await
+}
+
+/// [`convert`] for a Dockerfile [`parse`] already read; `text` is what it parsed.
+pub async fn convert_parsed(
+    text: &str,
+    parsed: Parsed,
+    opts: &ConvertOptions,
+    resolver: Arc<dyn ImageResolver>,
+) -> Result<Converted, ConvertError> {
+    let Parsed {
+        mut graph,
+        escape,
+        mut lint,
+    } = parsed;
     let platforms = args::Platforms::new(opts);
     let lexer = Lexer::new(escape);
     let resolved = resolve_images(&mut graph, &platforms, resolver, &lexer).await?;
@@ -187,13 +238,8 @@ async fn resolve_images(
 ) -> Result<Resolved, ConvertError> {
     let mut resolved = Resolved::new();
     loop {
-        let requests: Vec<_> = graph
-            .reachable_images()
+        let requests: Vec<_> = image_requests(graph, platforms)
             .into_iter()
-            .map(|image| {
-                let platform = image_platform(graph, &image, platforms);
-                (image, platform)
-            })
             .filter(|key| !resolved.contains_key(key))
             .collect();
         if !requests.is_empty() {
@@ -253,11 +299,6 @@ fn image_sets_shell(
 /// The platform an image is resolved for: its stage's `--platform`, else the target platform.
 fn image_platform(graph: &StageGraph, image: &str, platforms: &args::Platforms) -> Platform {
     stage_platform_of(graph, image).unwrap_or_else(|| platforms.target.clone())
-}
-
-/// The platform conversion resolves `image` for, with `opts` (the gateway prefetches with it).
-pub fn resolve_platform(graph: &StageGraph, image: &str, opts: &ConvertOptions) -> Platform {
-    image_platform(graph, image, &args::Platforms::new(opts))
 }
 
 /// The `FROM --platform` of the stage built on `image`, if one sets it.

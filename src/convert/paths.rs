@@ -22,14 +22,7 @@ pub fn normalize(parent: &str, p: &str, keep_slash: bool) -> String {
         p => join(&parent, p),
     };
     if keep_slash {
-        if p.ends_with('/') && !out.ends_with('/') {
-            out.push('/');
-        } else if p.ends_with("/.") {
-            if out != "/" {
-                out.push('/');
-            }
-            out.push('.');
-        }
+        crate::llb::path::keep_dir_suffix(p, &mut out);
     }
     out
 }

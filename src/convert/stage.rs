@@ -42,6 +42,22 @@ pub struct StageState {
 }
 
 impl StageState {
+    /// A stage starting from an image or scratch, before any instruction; the per-stage fields
+    /// (`op_platform`, `record`) are filled in once its base is set up.
+    fn fresh(state: State, image: Image, platform: Platform, steps: StepCounter) -> Self {
+        StageState {
+            state,
+            image,
+            platform,
+            op_platform: pb::Platform::default(),
+            steps,
+            build_args: Vec::new(),
+            cmd_set: false,
+            workdir_set: false,
+            record: false,
+        }
+    }
+
     /// Adds a history entry (only when the image config is recorded).
     pub fn commit(&mut self, mut created_by: String, with_layer: bool, buildkit_op: bool) {
         if !self.record {
@@ -223,17 +239,9 @@ impl<'a> Converter<'a> {
             }
             Base::Scratch => {
                 let platform = self.stage_platform(index)?;
-                StageState {
-                    state: llb::scratch().platform(pb_platform(&platform)),
-                    image: empty_image(&platform),
-                    platform,
-                    op_platform: pb::Platform::default(),
-                    steps,
-                    build_args: Vec::new(),
-                    cmd_set: false,
-                    workdir_set: false,
-                    record: false,
-                }
+                let state = llb::scratch().platform(pb_platform(&platform));
+                let image = empty_image(&platform);
+                StageState::fresh(state, image, platform, steps)
             }
             Base::Image(name) => self.image_stage(index, name, steps)?,
         };
@@ -338,17 +346,7 @@ impl<'a> Converter<'a> {
                 },
             )
         };
-        Ok(StageState {
-            state,
-            image,
-            platform,
-            op_platform: pb::Platform::default(),
-            steps,
-            build_args: Vec::new(),
-            cmd_set: false,
-            workdir_set: false,
-            record: false,
-        })
+        Ok(StageState::fresh(state, image, platform, steps))
     }
 
     /// The state a COPY --from or RUN --mount from= reads. An image is an unnamed stage of its

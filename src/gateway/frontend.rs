@@ -65,14 +65,22 @@ async fn build(
         bridge.clone(),
         opts.resolve_mode.clone(),
     ));
-    let (opts, dockerfile, ignore) = read_inputs(bridge, opts, &resolver).await?;
-    let text = String::from_utf8_lossy(&dockerfile.data).into_owned();
+    let Inputs {
+        opts,
+        dockerfile,
+        ignore,
+        text,
+        parsed,
+    } = read_inputs(bridge, opts, &resolver).await?;
     *source = Some(dockerfile.clone());
     let mut convert_opts = opts.convert;
     convert_opts.excludes = super::dockerignore::parse_checked(&String::from_utf8_lossy(&ignore))
         .map_err(FrontendError::Dockerignore)?;
     convert_opts.dockerfile_source = Some(dockerfile.state.clone());
-    let converted = convert::convert(&text, &convert_opts, resolver).await;
+    let converted = match parsed {
+        Ok(parsed) => convert::convert_parsed(&text, parsed, &convert_opts, resolver).await,
+        Err(e) => Err(e),
+    };
     super::warn::send(bridge, &dockerfile, &converted).await;
     let converted = converted?;
     trace::mark("converted (images resolved)");
@@ -91,28 +99,50 @@ async fn read_inputs(
     bridge: &Bridge,
     opts: BuildOptions,
     resolver: &BridgeResolver,
-) -> Result<(BuildOptions, SourceFile, Vec<u8>), FrontendError> {
+) -> Result<Inputs, FrontendError> {
     let context_ignore = tokio::spawn(read_context_dockerignore(bridge.clone(), opts.clone()));
     let (caps, dockerfile) = tokio::join!(bridge.ping(), read_dockerfile(bridge, &opts));
     let opts = caps.map(|caps| opts.with_capabilities(&caps));
-    if let (Ok(opts), Ok((dockerfile, _))) = (&opts, &dockerfile) {
-        // Base images need only the Dockerfile: their configs load while .dockerignore does.
-        // Prefetching parses the Dockerfile once more, worth it only while there is a wait.
-        if !context_ignore.is_finished() {
-            resolver.prefetch(&String::from_utf8_lossy(&dockerfile.data), &opts.convert);
+    // The Dockerfile is parsed once, as soon as it is in: base image configs then load while
+    // .dockerignore does. A parse error is kept and reported after the reads' errors.
+    let read = match (opts, dockerfile) {
+        (Err(e), _) => Err(FrontendError::from(e)),
+        (_, Err(e)) => Err(e),
+        (Ok(opts), Ok((dockerfile, own_ignore))) => {
+            let text = String::from_utf8_lossy(&dockerfile.data).into_owned();
+            let parsed = convert::parse(&text, &opts.convert);
+            if let Ok(parsed) = &parsed {
+                resolver.prefetch(parsed.image_requests(&opts.convert));
+            }
+            Ok((opts, dockerfile, own_ignore, text, parsed))
         }
-    }
+    };
     // Awaited on every path, so no read is left running when the frontend returns.
     let context_ignore = context_ignore.await;
     trace::mark("pinged, dockerfile and .dockerignore read");
-    let opts = opts?;
-    let (dockerfile, own_ignore) = dockerfile?;
+    let (opts, dockerfile, own_ignore, text, parsed) = read?;
     let ignore = match (own_ignore, context_ignore) {
         (Some(data), _) => data,
         (None, Ok(read)) => read?,
         (None, Err(join)) => return Err(FrontendError::Task(join.to_string())),
     };
-    Ok((opts, dockerfile, ignore))
+    Ok(Inputs {
+        opts,
+        dockerfile,
+        ignore,
+        text,
+        parsed,
+    })
+}
+
+/// What [`read_inputs`] gathers.
+struct Inputs {
+    opts: BuildOptions,
+    dockerfile: SourceFile,
+    ignore: Vec<u8>,
+    /// The Dockerfile as text, and its parse.
+    text: String,
+    parsed: Result<convert::Parsed, convert::ConvertError>,
 }
 
 /// The exporter metadata: the image config and the platform it was built for.

@@ -8,7 +8,6 @@ use tokio::task::JoinHandle;
 
 use super::bridge::Bridge;
 use crate::convert::names::pb_platform;
-use crate::convert::ConvertOptions;
 use crate::llb::normalize_image_ref;
 use crate::platform::Platform;
 use crate::stages::{ImageResolver, ResolveError, ResolveFuture, ResolvedImage};
@@ -32,17 +31,12 @@ impl BridgeResolver {
         }
     }
 
-    /// Starts resolving the images the Dockerfile's target needs, for the platforms conversion
-    /// will ask for. A Dockerfile that does not parse starts nothing: conversion reports it.
-    pub fn prefetch(&self, text: &str, opts: &ConvertOptions) {
-        let Ok(graph) = crate::convert::stage_graph(text, opts) else {
-            return;
-        };
+    /// Starts resolving `requests` (image, platform) before conversion asks for them.
+    pub fn prefetch(&self, requests: Vec<(String, Platform)>) {
         let Ok(mut started) = self.started.lock() else {
             return;
         };
-        for image in graph.reachable_images() {
-            let platform = crate::convert::resolve_platform(&graph, &image, opts);
+        for (image, platform) in requests {
             let task = tokio::spawn(self.fetch(&image, &platform));
             started.insert((image, platform), task);
         }
@@ -101,6 +95,7 @@ impl ImageResolver for BridgeResolver {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::convert::ConvertOptions;
 
     fn platforms_for(dockerfile: &str, target: Option<&str>) -> Vec<(String, String)> {
         let opts = ConvertOptions {
@@ -108,14 +103,11 @@ mod tests {
             target_platform: target.and_then(|t| Platform::parse(t).ok()),
             ..Default::default()
         };
-        let graph = crate::convert::stage_graph(dockerfile, &opts).expect("stage graph");
-        graph
-            .reachable_images()
+        let parsed = crate::convert::parse(dockerfile, &opts).expect("parse");
+        parsed
+            .image_requests(&opts)
             .into_iter()
-            .map(|image| {
-                let platform = crate::convert::resolve_platform(&graph, &image, &opts).to_string();
-                (image, platform)
-            })
+            .map(|(image, platform)| (image, platform.to_string()))
             .collect()
     }
 

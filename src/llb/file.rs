@@ -373,14 +373,7 @@ fn normalize_path(parent: &str, p: &str, keep_slash: bool) -> String {
         out = path::join(&["/", parent, &out]);
     }
     if keep_slash {
-        if p.ends_with('/') && !out.ends_with('/') {
-            out.push('/');
-        } else if p.ends_with("/.") {
-            if out != "/" {
-                out.push('/');
-            }
-            out.push('.');
-        }
+        path::keep_dir_suffix(p, &mut out);
     }
     out
 }

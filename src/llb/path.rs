@@ -38,6 +38,20 @@ pub fn join(elems: &[&str]) -> String {
     clean(&parts.join("/"))
 }
 
+/// Puts back the trailing "/" or "/." of `original` that cleaning `out` from it dropped: both
+/// BuildKit's `normalizePath` and the frontend's `NormalizePath` keep it, since it tells copy
+/// "into this directory".
+pub fn keep_dir_suffix(original: &str, out: &mut String) {
+    if original.ends_with('/') && !out.ends_with('/') {
+        out.push('/');
+    } else if original.ends_with("/.") {
+        if out != "/" {
+            out.push('/');
+        }
+        out.push('.');
+    }
+}
+
 pub(crate) fn is_abs(p: &str) -> bool {
     p.starts_with('/')
 }

@@ -167,15 +167,21 @@ impl State {
     }
 
     pub fn add_env(&self, key: &str, value: &str) -> State {
-        self.edit(|m| m.env.add_or_replace(key, value))
+        let mut st = self.clone();
+        st.set_env(key, value);
+        st
     }
 
     pub fn dir(&self, dir: &str) -> State {
-        self.edit(|m| m.set_dir(dir))
+        let mut st = self.clone();
+        st.set_dir(dir);
+        st
     }
 
     pub fn user(&self, user: &str) -> State {
-        self.edit(|m| m.user = user.to_string())
+        let mut st = self.clone();
+        st.set_user(user);
+        st
     }
 
     /// In-place [`Self::add_env`], for a state its owner keeps updating: the settings are
@@ -211,7 +217,9 @@ impl State {
     }
 
     pub fn network(&self, mode: pb::NetMode) -> State {
-        self.edit(|m| m.network = mode)
+        let mut st = self.clone();
+        st.set_network(mode);
+        st
     }
 
     pub fn security(&self, mode: pb::SecurityMode) -> State {

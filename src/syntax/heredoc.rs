@@ -1,8 +1,8 @@
 //! Heredoc markers (`<<EOF`, `<<-EOF`, `<<"EOF"`, `2<<EOF`) and their bodies.
 
 use super::error::SyntaxErrorKind;
-use super::heredoc_words::process_words;
 use super::node::{Heredoc, Node};
+use super::shell::{EnvList, Lexer};
 
 /// Keywords whose arguments may carry heredocs (`heredocDirectives`).
 fn allows_heredoc(keyword: &str) -> bool {
@@ -31,11 +31,11 @@ pub fn parse_heredoc(word: &str) -> Result<Option<Heredoc>, SyntaxErrorKind> {
         word: marker.rest.to_string(),
         message,
     };
-    let words = process_words(marker.rest, false, false).map_err(lex_error)?;
+    let words = lex_words(marker.rest, false, false).map_err(lex_error)?;
     let [name] = words.as_slice() else {
         return Ok(None);
     };
-    let raw = process_words(marker.rest, true, false).map_err(lex_error)?;
+    let raw = lex_words(marker.rest, true, false).map_err(lex_error)?;
     let [raw_name] = raw.as_slice() else {
         return Err(SyntaxErrorKind::HeredocInconsistent(
             marker.rest.to_string(),
@@ -53,10 +53,23 @@ pub fn parse_heredoc(word: &str) -> Result<Option<Heredoc>, SyntaxErrorKind> {
     }))
 }
 
+/// Words as the reference's parser lexes them to find heredocs: always `\` as the escape
+/// (whatever the escape directive says), no variables set and unset ones kept as written;
+/// `raw_quotes`/`raw_escapes` keep quote and escape characters in the words. Errors are the
+/// lexer's message without the `failed to process` prefix.
+fn lex_words(text: &str, raw_quotes: bool, raw_escapes: bool) -> Result<Vec<String>, String> {
+    Lexer::new('\\')
+        .raw_quotes(raw_quotes)
+        .raw_escapes(raw_escapes)
+        .skip_unset_env(true)
+        .process_words(text, &EnvList::default())
+        .map_err(|e| e.kind.to_string())
+}
+
 /// `heredocsFromLine`: every heredoc marker among the line's words, in order. A line the lexer
 /// rejects has no heredocs (the reference ignores that error).
 pub(crate) fn heredocs_from_line(line: &str) -> Result<Vec<Heredoc>, SyntaxErrorKind> {
-    let words = process_words(line, true, true).unwrap_or_default();
+    let words = lex_words(line, true, true).unwrap_or_default();
     let mut docs = Vec::new();
     for word in &words {
         if let Some(doc) = parse_heredoc(word)? {
@@ -120,6 +133,50 @@ fn match_marker(word: &str) -> Option<Marker<'_>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn words(text: &str, raw: bool) -> Vec<String> {
+        lex_words(text, raw, raw).unwrap_or_default()
+    }
+
+    #[test]
+    fn splits_and_keeps_raw_quotes() {
+        assert_eq!(words("RUN <<EOF cat", true), ["RUN", "<<EOF", "cat"]);
+        assert_eq!(words("RUN << 'E O'", true), ["RUN", "<< 'E O'"]);
+        assert_eq!(words("'E O'", false), ["E O"]);
+        assert_eq!(words("\"E\\\"F\"", false), ["E\"F"]);
+        assert_eq!(words("a\\ b", true), ["a\\ b"]);
+        assert_eq!(words("$A ${B:-x y}", true), ["$A", "${B:-x", "y}"]);
+    }
+
+    #[test]
+    fn nested_substitution_drops_word_prefix_like_reference() {
+        assert_eq!(words("ab${x:-c}d", false), ["${x:-c}d"]);
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_stack_overflow() {
+        let deep = format!("<<E {}", "${a:-".repeat(100_000));
+        assert!(lex_words(&deep, true, true).is_err());
+        let ok = format!("{}{}", "${a:-".repeat(50), "}".repeat(50));
+        assert!(lex_words(&ok, true, true).is_ok());
+    }
+
+    #[test]
+    fn errors() {
+        assert!(lex_words("'abc", false, false).is_err());
+        assert_eq!(
+            lex_words("${", false, false),
+            Err("syntax error: missing '}'".to_string())
+        );
+        assert_eq!(
+            lex_words("${a!}", false, false),
+            Err("unsupported modifier (!) in substitution".to_string())
+        );
+        assert_eq!(
+            lex_words("${a", false, false),
+            Err("unsupported modifier (\u{fffd}) in substitution".to_string())
+        );
+    }
 
     fn doc(word: &str) -> Option<(String, bool, bool, u64)> {
         parse_heredoc(word)

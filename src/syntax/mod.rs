@@ -12,7 +12,6 @@ mod dump;
 mod error;
 mod gostr;
 mod heredoc;
-mod heredoc_words;
 mod json;
 mod lines;
 mod parser;

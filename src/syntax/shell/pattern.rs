@@ -84,16 +84,21 @@ fn match_ends(tokens: &[Token], text: &[char], greedy: bool) -> Vec<Option<usize
     next
 }
 
+/// The compiled pattern, or the error naming it.
+fn compile_checked(pattern: &str) -> Result<Vec<Token>, ShellErrorKind> {
+    compile(pattern).map_err(|source| ShellErrorKind::InvalidPattern {
+        pattern: pattern.to_string(),
+        source,
+    })
+}
+
 /// `value` without the match of `pattern` at its start (`trimPrefix`).
 pub(super) fn trim_prefix(
     pattern: &str,
     value: &str,
     greedy: bool,
 ) -> Result<String, ShellErrorKind> {
-    let tokens = compile(pattern).map_err(|source| ShellErrorKind::InvalidPattern {
-        pattern: pattern.to_string(),
-        source,
-    })?;
+    let tokens = compile_checked(pattern)?;
     let text: Vec<char> = value.chars().collect();
     match match_ends(&tokens, &text, greedy)
         .first()
@@ -146,10 +151,7 @@ pub(super) fn replace(
     replacement: &str,
     all: bool,
 ) -> Result<String, ShellErrorKind> {
-    let tokens = compile(pattern).map_err(|source| ShellErrorKind::InvalidPattern {
-        pattern: pattern.to_string(),
-        source,
-    })?;
+    let tokens = compile_checked(pattern)?;
     let text: Vec<char> = value.chars().collect();
     let ends = match_ends(&tokens, &text, true);
     let leftmost = |from: usize| {
