@@ -36,8 +36,12 @@ fn gateway() -> ExitCode {
     std::process::exit(code);
 }
 
+/// The CLI reads local files and resolves images offline: no worker threads either.
 fn cli() -> ExitCode {
-    match tokio::runtime::Runtime::new() {
+    match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime.block_on(mstage::cli::main()),
         Err(err) => {
             eprintln!("mstage: starting the runtime: {err}");

@@ -1,6 +1,7 @@
 //! `mstage llb`: the Definition BuildKit would be asked to solve, without BuildKit.
 
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -105,16 +106,23 @@ pub async fn definition(
     resolver: Arc<dyn ImageResolver>,
     marshal: &MarshalArgs,
 ) -> Result<pb::Definition, String> {
-    Ok(convert_and_marshal(text, opts, resolver, marshal).await?.1)
+    let target = convert_target(text, opts, resolver, marshal).await?;
+    llb::marshal(&target.state, &target.marshal).map_err(|e| format!("{}: {e}", target.file))
 }
 
-/// The target's op graph beside the definition marshalled from it.
-async fn convert_and_marshal(
+/// The target's op graph, ready to marshal.
+struct Target {
+    file: String,
+    state: llb::State,
+    marshal: llb::MarshalOptions,
+}
+
+async fn convert_target(
     text: &str,
     opts: &ConvertOptions,
     resolver: Arc<dyn ImageResolver>,
     marshal: &MarshalArgs,
-) -> Result<(llb::State, pb::Definition), String> {
+) -> Result<Target, String> {
     let file = opts.filename.clone();
     let mut opts = opts.clone();
     if !marshal.llb_caps.is_empty() {
@@ -128,43 +136,62 @@ async fn convert_and_marshal(
         .target_platform
         .clone()
         .unwrap_or_else(|| opts.build_platform.clone());
-    let marshal_opts = llb::MarshalOptions {
+    let marshal = llb::MarshalOptions {
         constraints: Constraints::new()
             .platform(convert::names::pb_platform(&platform))
             .local_unique_id(marshal.local_unique_id.clone()),
         caps: opts.llb_caps.clone(),
     };
-    // Only the op graph is marshalled; the stage graph (every instruction) goes first, so the
-    // two are not in memory together with the definition.
+    // Only the op graph is marshalled; the stage graph (every instruction) is freed first, so
+    // the two are not in memory together with the definition.
     let convert::Converted { state, graph, .. } = converted;
     drop(graph);
-    let def = llb::marshal(&state, &marshal_opts).map_err(|e| format!("{file}: {e}"))?;
-    Ok((state, def))
+    Ok(Target {
+        file,
+        state,
+        marshal,
+    })
 }
 
+/// `mstage llb`: converts the build's Dockerfile and writes its definition to `out`.
 pub async fn run(
     build: &BuildArgs,
     image_config: Option<&Path>,
     marshal: &MarshalArgs,
     format: Format,
-) -> Result<Vec<u8>, String> {
+    out: &mut dyn Write,
+) -> Result<(), String> {
     let (text, opts) = build.read()?;
     let digests = marshal.image_digests.iter().cloned().collect();
     let resolver = Arc::new(FileResolver::new(read_configs(image_config)?).with_digests(digests));
-    let (state, def) = convert_and_marshal(&text, &opts, resolver, marshal).await?;
-    let out = render(&def, format);
+    let target = convert_target(&text, &opts, resolver, marshal).await?;
+    drop(text);
+    let file = &target.file;
+    let written = match format {
+        // Streamed: the definition is never whole in memory.
+        Format::Binary => llb::write_marshalled(&target.state, &target.marshal, &mut &mut *out)
+            .map_err(|e| format!("{file}: {e}")),
+        _ => {
+            let def =
+                llb::marshal(&target.state, &target.marshal).map_err(|e| format!("{file}: {e}"))?;
+            write_out(out, &render(&def, format)?)
+        }
+    };
     // The process ends once the output is written: freeing a large op graph piece by piece
     // costs more (a tenth of the run on big Dockerfiles) than letting the OS reclaim it.
-    std::mem::forget(state);
-    std::mem::forget(def);
-    out
+    std::mem::forget(target);
+    written
 }
 
 /// `--decode FILE`: prints a binary Definition (ours or another converter's) in `format`.
-pub fn decode(path: &Path, format: Format) -> Result<Vec<u8>, String> {
+pub fn decode(path: &Path, format: Format, out: &mut dyn Write) -> Result<(), String> {
     let data = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let def = llb::read_definition(&data).map_err(|e| format!("{}: {e}", path.display()))?;
-    render(&def, format)
+    write_out(out, &render(&def, format)?)
+}
+
+pub(super) fn write_out(out: &mut dyn Write, bytes: &[u8]) -> Result<(), String> {
+    out.write_all(bytes).map_err(|e| format!("mstage: {e}"))
 }
 
 fn render(def: &pb::Definition, format: Format) -> Result<Vec<u8>, String> {

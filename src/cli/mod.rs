@@ -104,8 +104,12 @@ impl BuildArgs {
 /// Runs the CLI; errors print as `FILE:LINE: message`.
 pub async fn main() -> ExitCode {
     let cli = Cli::parse();
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
     let result = match cli.command {
-        Command::Parse { dump, file } => parse::run(&file, dump).map(String::into_bytes),
+        Command::Parse { dump, file } => {
+            parse::run(&file, dump).and_then(|text| llb::write_out(&mut out, text.as_bytes()))
+        }
         Command::Llb {
             build,
             image_config,
@@ -120,24 +124,20 @@ pub async fn main() -> ExitCode {
                 _ => llb::Format::Binary,
             };
             match decode {
-                Some(path) => llb::decode(&path, format),
-                None => llb::run(&build, image_config.as_deref(), &marshal, format).await,
+                Some(path) => llb::decode(&path, format, &mut out),
+                None => llb::run(&build, image_config.as_deref(), &marshal, format, &mut out).await,
             }
         }
-        Command::Graph { build, format } => graph::run(&build, format).map(String::into_bytes),
+        Command::Graph { build, format } => {
+            graph::run(&build, format).and_then(|text| llb::write_out(&mut out, text.as_bytes()))
+        }
     };
+    let result = result.and_then(|()| {
+        use std::io::Write;
+        out.flush().map_err(|e| format!("mstage: {e}"))
+    });
     match result {
-        Ok(out) => {
-            use std::io::Write;
-            let mut stdout = std::io::stdout().lock();
-            match stdout.write_all(&out).and_then(|()| stdout.flush()) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("mstage: {e}");
-                    ExitCode::FAILURE
-                }
-            }
-        }
+        Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("{message}");
             ExitCode::FAILURE

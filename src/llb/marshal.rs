@@ -49,18 +49,55 @@ fn node_key(node: &Arc<Node>) -> usize {
     Arc::as_ptr(node) as usize
 }
 
-struct Walk<'o> {
+/// Where the walk puts each op's bytes, in definition order.
+trait Defs {
+    fn push(&mut self, bytes: Vec<u8>) -> Result<(), LlbError>;
+}
+
+/// Collected for an in-memory `pb::Definition`.
+impl Defs for Vec<Vec<u8>> {
+    fn push(&mut self, bytes: Vec<u8>) -> Result<(), LlbError> {
+        Vec::push(self, bytes);
+        Ok(())
+    }
+}
+
+/// Dropped, when only the digest is wanted.
+struct Discard;
+
+impl Defs for Discard {
+    fn push(&mut self, _: Vec<u8>) -> Result<(), LlbError> {
+        Ok(())
+    }
+}
+
+/// Written at once as `Definition.def` entries (field 1), so no op is held twice.
+struct DefWriter<'w, W: Write>(&'w mut W);
+
+impl<W: Write> Defs for DefWriter<'_, W> {
+    fn push(&mut self, bytes: Vec<u8>) -> Result<(), LlbError> {
+        let mut head = Vec::with_capacity(11);
+        prost::encoding::encode_key(1, prost::encoding::WireType::LengthDelimited, &mut head);
+        prost::encoding::encode_varint(bytes.len() as u64, &mut head);
+        self.0
+            .write_all(&head)
+            .and_then(|()| self.0.write_all(&bytes))
+            .map_err(|e| LlbError::Io(e.to_string()))
+    }
+}
+
+struct Walk<'o, 'd> {
     opts: &'o MarshalOptions,
     /// Digest of each node already encoded, by node identity.
     encoded: HashMap<usize, String>,
-    defs: Vec<Vec<u8>>,
+    defs: &'d mut dyn Defs,
     /// One entry per distinct op: equal ops reached through different nodes are emitted once
     /// and their metadata merged.
     metadata: BTreeMap<String, OpMetadata>,
     sources: SourceMapCollector,
 }
 
-impl Walk<'_> {
+impl Walk<'_, '_> {
     fn input_of(encoded: &HashMap<usize, String>, o: &Output) -> Result<pb::Input, LlbError> {
         let digest = encoded
             .get(&node_key(&o.node))
@@ -108,7 +145,7 @@ impl Walk<'_> {
             Entry::Occupied(mut e) => e.get_mut().merge(&md),
             Entry::Vacant(e) => {
                 e.insert(md);
-                self.defs.push(bytes);
+                self.defs.push(bytes)?;
             }
         }
         self.encoded.insert(node_key(node), digest);
@@ -145,10 +182,68 @@ fn encode_op(
     }
 }
 
+/// What a marshal walk keeps besides the op bytes.
+struct Marshalled {
+    metadata: BTreeMap<String, OpMetadata>,
+    sources: SourceMapCollector,
+}
+
 /// `State.Marshal`: the definition of `state`'s graph. Scratch gives an empty definition.
 pub fn marshal(state: &State, opts: &MarshalOptions) -> Result<pb::Definition, LlbError> {
-    let Some((mut walk, input)) = walk_state(state, opts)? else {
+    let mut defs = Vec::new();
+    let Some(m) = marshal_into(state, opts, &mut defs)? else {
         return Ok(pb::Definition::default());
+    };
+    Ok(pb::Definition {
+        def: defs,
+        metadata: m
+            .metadata
+            .into_iter()
+            .map(|(d, m)| (d, m.into_pb()))
+            .collect(),
+        source: Some(m.sources.into_pb(opts)?),
+    })
+}
+
+/// [`marshal`] then [`write_definition`], byte for byte, without holding the definition: op
+/// bytes are written as the walk makes them, metadata entries one at a time. (Protobuf fields
+/// may be written in pieces; prost writes `def`, `metadata` in key order, then `source`.)
+pub fn write_marshalled(
+    state: &State,
+    opts: &MarshalOptions,
+    out: &mut impl Write,
+) -> Result<(), LlbError> {
+    let Some(m) = marshal_into(state, opts, &mut DefWriter(out))? else {
+        return Ok(());
+    };
+    let mut buf = Vec::new();
+    for (digest, md) in m.metadata {
+        let entry = pb::Definition {
+            metadata: BTreeMap::from([(digest, md.into_pb())]),
+            ..Default::default()
+        };
+        buf.clear();
+        entry
+            .encode(&mut buf)
+            .map_err(|e| LlbError::Io(e.to_string()))?;
+        out.write_all(&buf)
+            .map_err(|e| LlbError::Io(e.to_string()))?;
+    }
+    let tail = pb::Definition {
+        source: Some(m.sources.into_pb(opts)?),
+        ..Default::default()
+    };
+    write_definition(&tail, out)
+}
+
+/// The walk plus the terminal op (whose metadata records the caps the graph needs).
+fn marshal_into(
+    state: &State,
+    opts: &MarshalOptions,
+    defs: &mut dyn Defs,
+) -> Result<Option<Marshalled>, LlbError> {
+    let Some((mut walk, input)) = walk_state(state, opts, defs)? else {
+        return Ok(None);
     };
     let terminal = pb::Op {
         inputs: vec![input],
@@ -170,18 +265,12 @@ pub fn marshal(state: &State, opts: &MarshalOptions) -> Result<pb::Definition, L
             md.add_cap(caps::META_EXPORT_CACHE);
         }
     }
-    walk.defs.push(bytes);
+    walk.defs.push(bytes)?;
     walk.metadata.insert(digest, md);
-    let source = std::mem::take(&mut walk.sources).into_pb(opts)?;
-    Ok(pb::Definition {
-        def: walk.defs,
-        metadata: walk
-            .metadata
-            .into_iter()
-            .map(|(d, m)| (d, m.into_pb()))
-            .collect(),
-        source: Some(source),
-    })
+    Ok(Some(Marshalled {
+        metadata: walk.metadata,
+        sources: walk.sources,
+    }))
 }
 
 /// The digest of the op `state` points at and its output index, without building a definition.
@@ -189,21 +278,22 @@ pub fn state_digest(
     state: &State,
     opts: &MarshalOptions,
 ) -> Result<Option<(String, i64)>, LlbError> {
-    Ok(walk_state(state, opts)?.map(|(_, input)| (input.digest, input.index)))
+    Ok(walk_state(state, opts, &mut Discard)?.map(|(_, input)| (input.digest, input.index)))
 }
 
 /// Encodes every op `state` depends on; `None` for scratch. Also gives the edge to `state`'s output.
-fn walk_state<'a>(
+fn walk_state<'a, 'd>(
     state: &State,
     opts: &'a MarshalOptions,
-) -> Result<Option<(Walk<'a>, pb::Input)>, LlbError> {
+    defs: &'d mut dyn Defs,
+) -> Result<Option<(Walk<'a, 'd>, pb::Input)>, LlbError> {
     let Some(out) = &state.out else {
         return Ok(None);
     };
     let mut walk = Walk {
         opts,
         encoded: HashMap::new(),
-        defs: Vec::new(),
+        defs,
         metadata: BTreeMap::new(),
         sources: SourceMapCollector::default(),
     };

@@ -36,7 +36,8 @@ pub use file::{
 pub use git::{git, git_with, GitOptions};
 pub use json::definition_to_json_lines;
 pub use marshal::{
-    digest_of, head, marshal, read_definition, state_digest, write_definition, MarshalOptions,
+    digest_of, head, marshal, read_definition, state_digest, write_definition, write_marshalled,
+    MarshalOptions,
 };
 pub use merge::{diff, merge};
 pub use reference::normalize_image_ref;
