@@ -1,5 +1,5 @@
 //! RUN: an exec op on the stage's filesystem with the stage's environment, plus its mounts
-//! (bind, cache, tmpfs, secret), network mode and heredocs (BuildKit's `dispatchRun`).
+//! (bind, cache, tmpfs, secret, ssh), network mode and heredocs (BuildKit's `dispatchRun`).
 
 use super::dispatch::{push_all, with_shell, DispatchResult};
 use super::names::{summarize_heredoc, uppercase_keyword};
@@ -122,8 +122,12 @@ impl Converter<'_> {
         for m in exec_mounts {
             exec = exec.mount(m);
         }
-        for secret in mounts.iter().filter(|m| m.kind == MountKind::Secret) {
-            exec = exec.secret(secret_of(secret).map_err(err)?);
+        for m in &mounts {
+            match m.kind {
+                MountKind::Secret => exec = exec.secret(secret_of(m).map_err(err)?),
+                MountKind::Ssh => exec = exec.ssh(ssh_of(m).map_err(err)?),
+                _ => {}
+            }
         }
         st.state = st.state.run(exec).root();
         if let Some(history) = history {
@@ -132,7 +136,7 @@ impl Converter<'_> {
         Ok(())
     }
 
-    /// One `--mount` as an exec mount; secrets are added separately, ssh is not supported yet.
+    /// One `--mount` as an exec mount; secrets and ssh sockets are added separately.
     fn mount(
         &mut self,
         st: &StageState,
@@ -147,23 +151,22 @@ impl Converter<'_> {
         } else {
             paths::join(&format!("/{}", st.state.get_dir()), &m.target)
         };
-        match m.kind {
-            MountKind::Secret => return Ok(None),
-            MountKind::Ssh => {
-                return Err("RUN --mount=type=ssh is not supported by mstage yet".into())
+        // Checked for every kind, ssh included, before the kind is looked at (as the reference).
+        if let Some(Source::Stage(s)) = source {
+            if *s >= stage {
+                return Err(format!(
+                    "cannot mount from stage {:?} to {:?}, stage needs to be defined before current command",
+                    m.from, m.target
+                ));
             }
-            _ => {}
+        }
+        if matches!(m.kind, MountKind::Secret | MountKind::Ssh) {
+            return Ok(None);
         }
         if target == "/" {
             return Err(format!("invalid mount target {:?}", target));
         }
         let mut from = match source {
-            Some(Source::Stage(s)) if *s >= stage => {
-                return Err(format!(
-                    "cannot mount from stage {:?} to {:?}, stage needs to be defined before current command",
-                    m.from, m.target
-                ))
-            }
             Some(source) => self.source_state(source, None)?,
             None if m.kind == MountKind::Cache => llb::scratch(),
             None => {
@@ -306,6 +309,24 @@ fn secret_of(m: &Mount) -> Result<llb::Secret, String> {
         secret.mode = m.mode.map_or(0o400, |v| u32::try_from(v).unwrap_or(0o400));
     }
     Ok(secret)
+}
+
+/// An ssh agent socket (`dispatchSSH`). The id and target go to the op as written: an empty id
+/// is the client's "default" agent, an empty target is numbered by the llb exec, and a relative
+/// target is not joined to the working dir.
+fn ssh_of(m: &Mount) -> Result<llb::SshMount, String> {
+    if !m.source.is_empty() {
+        return Err("ssh does not support source".into());
+    }
+    let id = |v: Option<u64>| u32::try_from(v.unwrap_or(0)).unwrap_or(0);
+    Ok(llb::SshMount {
+        id: m.id.clone(),
+        target: m.target.clone(),
+        uid: id(m.uid),
+        gid: id(m.gid),
+        mode: m.mode.map_or(0o600, |v| u32::try_from(v).unwrap_or(0o600)),
+        optional: !m.required,
+    })
 }
 
 /// RUN's history text: `RUN`, the stage's ARGs (`|N K=V ...`), then the command
