@@ -1,7 +1,7 @@
 //! Per-op constraints (client/llb's `Constraints`): platform, worker filters, metadata that is
 //! not part of the digest, and source-map locations.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::borrow::Cow;
 
 use crate::proto::pb;
 
@@ -12,11 +12,11 @@ use std::sync::Arc;
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct OpMetadata {
     pub ignore_cache: bool,
-    pub description: BTreeMap<String, String>,
+    pub description: Descriptions,
     /// `Some(true)` forces cache export, `Some(false)` disables it, `None` leaves the default.
     pub export_cache: Option<bool>,
     /// Caps are BuildKit's fixed names (`caps` module), so they are not copied per op.
-    pub caps: BTreeSet<&'static str>,
+    pub caps: SortedSet<&'static str>,
     pub progress_group: Option<pb::ProgressGroup>,
 }
 
@@ -24,11 +24,13 @@ impl OpMetadata {
     /// `mergeMetadata`: `other` wins where set; caps and descriptions accumulate.
     pub(crate) fn merge(&mut self, other: &OpMetadata) {
         self.ignore_cache |= other.ignore_cache;
-        self.description.extend(other.description.clone());
+        self.description.extend(&other.description);
         if other.export_cache.is_some() {
             self.export_cache = other.export_cache;
         }
-        self.caps.extend(other.caps.iter().copied());
+        for &cap in other.caps.iter() {
+            self.caps.insert(cap);
+        }
         if other.progress_group.is_some() {
             self.progress_group = other.progress_group.clone();
         }
@@ -42,15 +44,87 @@ impl OpMetadata {
     pub(crate) fn into_pb(self) -> pb::OpMetadata {
         pb::OpMetadata {
             ignore_cache: self.ignore_cache,
-            description: self.description,
+            description: self
+                .description
+                .0
+                .into_iter()
+                .map(|(k, v)| (k.into_owned(), v))
+                .collect(),
             export_cache: self.export_cache.map(|value| pb::ExportCache { value }),
             caps: self
                 .caps
+                .0
                 .into_iter()
                 .map(|c| (c.to_string(), true))
                 .collect(),
             progress_group: self.progress_group,
         }
+    }
+}
+
+/// An op's descriptions, sorted by key as pb's map is. Ops carry one or two, so a sorted Vec
+/// (with the usual static keys borrowed) instead of a map's node allocation per op.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Descriptions(Vec<(Cow<'static, str>, String)>);
+
+impl Descriptions {
+    /// Sets `key`, replacing an earlier value.
+    pub fn insert(&mut self, key: impl Into<Cow<'static, str>>, value: String) {
+        let key = key.into();
+        match self.0.binary_search_by(|(k, _)| k.as_ref().cmp(key.as_ref())) {
+            Ok(i) => self.0[i].1 = value,
+            Err(i) => self.0.insert(i, (key, value)),
+        }
+    }
+
+    /// `other`'s entries win over ours.
+    pub fn extend(&mut self, other: &Descriptions) {
+        for (k, v) in &other.0 {
+            self.insert(k.clone(), v.clone());
+        }
+    }
+
+    pub fn get(&self, key: &str) -> Option<&str> {
+        let i = self.0.binary_search_by(|(k, _)| k.as_ref().cmp(key)).ok()?;
+        Some(&self.0[i].1)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_ref(), v.as_str()))
+    }
+}
+
+/// A small ordered set without a tree node per instance.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SortedSet<T>(Vec<T>);
+
+impl<T> Default for SortedSet<T> {
+    fn default() -> Self {
+        SortedSet(Vec::new())
+    }
+}
+
+impl<T: Ord> SortedSet<T> {
+    pub fn insert(&mut self, value: T) {
+        if let Err(i) = self.0.binary_search(&value) {
+            self.0.insert(i, value);
+        }
+    }
+
+    pub fn contains(&self, value: &T) -> bool {
+        self.0.binary_search(value).is_ok()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &T> {
+        self.0.iter()
     }
 }
 
@@ -87,7 +161,11 @@ impl Constraints {
         self.description("llb.customname", name)
     }
 
-    pub fn description(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+    pub fn description(
+        mut self,
+        key: impl Into<Cow<'static, str>>,
+        value: impl Into<String>,
+    ) -> Self {
         self.metadata.description.insert(key.into(), value.into());
         self
     }
