@@ -71,7 +71,10 @@ impl Descriptions {
     /// Sets `key`, replacing an earlier value.
     pub fn insert(&mut self, key: impl Into<Cow<'static, str>>, value: String) {
         let key = key.into();
-        match self.0.binary_search_by(|(k, _)| k.as_ref().cmp(key.as_ref())) {
+        match self
+            .0
+            .binary_search_by(|(k, _)| k.as_ref().cmp(key.as_ref()))
+        {
             Ok(i) => self.0[i].1 = value,
             Err(i) => self.0.insert(i, (key, value)),
         }

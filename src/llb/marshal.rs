@@ -34,15 +34,31 @@ pub struct MarshalOptions {
 
 /// `sha256:<hex>` of `bytes`, the op digest form.
 pub fn digest_of(bytes: &[u8]) -> String {
-    let hash = Sha256::digest(bytes);
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(7 + 64);
-    out.push_str("sha256:");
-    for b in hash {
-        out.push(char::from(HEX[usize::from(b >> 4)]));
-        out.push(char::from(HEX[usize::from(b & 0xf)]));
+    OpDigest::of(bytes).to_string()
+}
+
+/// An op digest as its 32 hash bytes: the walk keeps one per op in three maps, and the text
+/// form is only needed on output. Hex keeps byte order, so maps keyed by it sort as by text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct OpDigest([u8; 32]);
+
+impl OpDigest {
+    fn of(bytes: &[u8]) -> Self {
+        OpDigest(Sha256::digest(bytes).into())
     }
-    out
+}
+
+impl std::fmt::Display for OpDigest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut out = [0u8; 7 + 64];
+        out[..7].copy_from_slice(b"sha256:");
+        for (i, b) in self.0.iter().enumerate() {
+            out[7 + 2 * i] = HEX[usize::from(b >> 4)];
+            out[8 + 2 * i] = HEX[usize::from(b & 0xf)];
+        }
+        f.write_str(std::str::from_utf8(&out).map_err(|_| std::fmt::Error)?)
+    }
 }
 
 fn node_key(node: &Arc<Node>) -> usize {
@@ -89,21 +105,21 @@ impl<W: Write> Defs for DefWriter<'_, W> {
 struct Walk<'o, 'd> {
     opts: &'o MarshalOptions,
     /// Digest of each node already encoded, by node identity.
-    encoded: HashMap<usize, String>,
+    encoded: HashMap<usize, OpDigest>,
     defs: &'d mut dyn Defs,
     /// One entry per distinct op: equal ops reached through different nodes are emitted once
     /// and their metadata merged.
-    metadata: BTreeMap<String, OpMetadata>,
+    metadata: BTreeMap<OpDigest, OpMetadata>,
     sources: SourceMapCollector,
 }
 
 impl Walk<'_, '_> {
-    fn input_of(encoded: &HashMap<usize, String>, o: &Output) -> Result<pb::Input, LlbError> {
+    fn input_of(encoded: &HashMap<usize, OpDigest>, o: &Output) -> Result<pb::Input, LlbError> {
         let digest = encoded
             .get(&node_key(&o.node))
             .ok_or_else(|| LlbError::Io("input marshalled out of order".to_string()))?;
         Ok(pb::Input {
-            digest: digest.clone(),
+            digest: digest.to_string(),
             index: o.index,
         })
     }
@@ -138,10 +154,9 @@ impl Walk<'_, '_> {
             encode_op(node, self.opts, &mut to_input)?
         };
         let bytes = wire::encode_op(&op)?;
-        let digest = digest_of(&bytes);
-        self.sources
-            .add(&digest, &node.constraints.source_locations);
-        match self.metadata.entry(digest.clone()) {
+        let digest = OpDigest::of(&bytes);
+        self.sources.add(digest, &node.constraints.source_locations);
+        match self.metadata.entry(digest) {
             Entry::Occupied(mut e) => e.get_mut().merge(&md),
             Entry::Vacant(e) => {
                 e.insert(md);
@@ -184,7 +199,7 @@ fn encode_op(
 
 /// What a marshal walk keeps besides the op bytes.
 struct Marshalled {
-    metadata: BTreeMap<String, OpMetadata>,
+    metadata: BTreeMap<OpDigest, OpMetadata>,
     sources: SourceMapCollector,
 }
 
@@ -199,7 +214,7 @@ pub fn marshal(state: &State, opts: &MarshalOptions) -> Result<pb::Definition, L
         metadata: m
             .metadata
             .into_iter()
-            .map(|(d, m)| (d, m.into_pb()))
+            .map(|(d, m)| (d.to_string(), m.into_pb()))
             .collect(),
         source: Some(m.sources.into_pb(opts)?),
     })
@@ -219,7 +234,7 @@ pub fn write_marshalled(
     let mut buf = Vec::new();
     for (digest, md) in m.metadata {
         let entry = pb::Definition {
-            metadata: BTreeMap::from([(digest, md.into_pb())]),
+            metadata: BTreeMap::from([(digest.to_string(), md.into_pb())]),
             ..Default::default()
         };
         buf.clear();
@@ -250,7 +265,7 @@ fn marshal_into(
         ..Default::default()
     };
     let bytes = wire::encode_op(&terminal)?;
-    let digest = digest_of(&bytes);
+    let digest = OpDigest::of(&bytes);
     let mut md = walk.metadata.get(&digest).cloned().unwrap_or_default();
     md.add_cap(caps::CONSTRAINTS);
     md.add_cap(caps::PLATFORM);

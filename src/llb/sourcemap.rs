@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::proto::pb;
 
-use super::marshal::{marshal, MarshalOptions};
+use super::marshal::{marshal, MarshalOptions, OpDigest};
 use super::state::State;
 use super::LlbError;
 
@@ -65,15 +65,15 @@ pub fn line_range(start: i32, end: i32) -> pb::Range {
 #[derive(Default)]
 pub(crate) struct SourceMapCollector {
     maps: Vec<Arc<SourceMap>>,
-    locations: BTreeMap<String, Vec<(usize, Vec<pb::Range>)>>,
+    locations: BTreeMap<OpDigest, Vec<(usize, Vec<pb::Range>)>>,
 }
 
 impl SourceMapCollector {
-    pub(crate) fn add(&mut self, digest: &str, locations: &[SourceLocation]) {
+    pub(crate) fn add(&mut self, digest: OpDigest, locations: &[SourceLocation]) {
         if locations.is_empty() {
             return;
         }
-        let entry = self.locations.entry(digest.to_string()).or_default();
+        let entry = self.locations.entry(digest).or_default();
         for loc in locations {
             let index = match self
                 .maps
@@ -118,7 +118,7 @@ impl SourceMapCollector {
                         ranges,
                     })
                     .collect();
-                (digest, pb::Locations { locations })
+                (digest.to_string(), pb::Locations { locations })
             })
             .collect();
         Ok(pb::Source { locations, infos })
