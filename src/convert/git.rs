@@ -173,8 +173,7 @@ pub(super) fn git_state(
     if r.keep_git_dir.is_some() {
         settings.keep_git_dir = r.keep_git_dir;
     }
-    if !settings.checksum.is_empty() && !r.checksum.is_empty() && settings.checksum != r.checksum
-    {
+    if !settings.checksum.is_empty() && !r.checksum.is_empty() && settings.checksum != r.checksum {
         return Err(format!(
             "checksum mismatch {} != {}",
             go_quote(&settings.checksum),

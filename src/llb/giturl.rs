@@ -62,7 +62,10 @@ fn parse_scp(raw: &str) -> Option<GitUrl> {
     let (host, rest) = rest.split_once(':')?;
     let user_ok = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'_';
     let host_ok = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'.';
-    if user.is_empty() || !user.bytes().all(user_ok) || host.is_empty() || !host.bytes().all(host_ok)
+    if user.is_empty()
+        || !user.bytes().all(user_ok)
+        || host.is_empty()
+        || !host.bytes().all(host_ok)
     {
         return None;
     }
@@ -198,7 +201,9 @@ fn parse_authority(authority: &str) -> Option<(Option<String>, String)> {
 /// are decoded like the rest of the host, not with net/url's laxer zone rules.
 fn parse_host(host: &str) -> Option<String> {
     let port_ok = |p: &str| {
-        p.is_empty() || p.strip_prefix(':').is_some_and(|d| d.bytes().all(|b| b.is_ascii_digit()))
+        p.is_empty()
+            || p.strip_prefix(':')
+                .is_some_and(|d| d.bytes().all(|b| b.is_ascii_digit()))
     };
     if host.starts_with('[') {
         let close = host.rfind(']')?;
@@ -298,7 +303,9 @@ fn unescape(s: &str, mode: Mode) -> Option<String> {
 }
 
 fn unhex(c: u8) -> Option<u8> {
-    char::from(c).to_digit(16).and_then(|d| u8::try_from(d).ok())
+    char::from(c)
+        .to_digit(16)
+        .and_then(|d| u8::try_from(d).ok())
 }
 
 /// `url.ParseQuery`: the values, and whether every pair parsed (a `;` or a bad escape drops
@@ -371,8 +378,14 @@ mod tests {
             parse_git_url("ftp://h/x.git"),
             Err(GitUrlError::InvalidProtocol("ftp".into()))
         );
-        assert_eq!(parse_git_url("https://h:x/y.git"), Err(GitUrlError::Invalid));
-        assert_eq!(parse_git_url("https://h/%zz.git"), Err(GitUrlError::Invalid));
+        assert_eq!(
+            parse_git_url("https://h:x/y.git"),
+            Err(GitUrlError::Invalid)
+        );
+        assert_eq!(
+            parse_git_url("https://h/%zz.git"),
+            Err(GitUrlError::Invalid)
+        );
         assert_eq!(parse_git_url("https://h^/y.git"), Err(GitUrlError::Invalid));
     }
 }
