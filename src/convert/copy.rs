@@ -3,6 +3,7 @@
 //! merges the result, so the layer does not depend on what it lands on.
 
 use super::dispatch::{push_all, DispatchResult};
+use super::git::{git_state, parse_git_ref, GitSettings, GitSource};
 use super::names::uppercase_keyword;
 use super::paths;
 use super::stage::{Converter, StageState};
@@ -26,6 +27,7 @@ struct CopySpec<'a> {
     link: bool,
     exclude_patterns: &'a [String],
     checksum: &'a str,
+    keep_git_dir: Option<bool>,
     unpack: Option<bool>,
 }
 
@@ -77,6 +79,7 @@ impl Converter<'_> {
                 link: c.link,
                 exclude_patterns: &c.exclude_patterns,
                 checksum: "",
+                keep_git_dir: None,
                 unpack: None,
             },
         )
@@ -97,6 +100,7 @@ impl Converter<'_> {
                 link: c.link,
                 exclude_patterns: &c.exclude_patterns,
                 checksum: &c.checksum,
+                keep_git_dir: c.keep_git_dir,
                 unpack: c.unpack,
             },
         )
@@ -126,6 +130,10 @@ impl Converter<'_> {
         if !spec.chmod.is_empty() {
             push_all(&mut message, &[" --chmod=", spec.chmod]);
         }
+        let mut git_settings = GitSettings {
+            keep_git_dir: spec.keep_git_dir,
+            checksum: spec.checksum.to_string(),
+        };
         let mut chain: Option<FileAction> = None;
         let mut push = |input: CopyInput, src: &str, opts: CopyOptions| {
             chain = Some(match &chain {
@@ -135,24 +143,36 @@ impl Converter<'_> {
         };
         for src in &spec.sources.source_paths {
             push_all(&mut message, &[" ", src]);
-            if is_git_source(src) {
-                return Err(err(format!(
-                    "{} from git ({src}) is not supported by mstage yet",
-                    if spec.is_add { "ADD" } else { "COPY" }
-                )));
+            match parse_git_ref(src) {
+                GitSource::Invalid(e) => return Err(err(e)),
+                GitSource::Git(r) if !r.indistinguishable_from_local => {
+                    if !spec.is_add {
+                        return Err(err("source can't be a git ref for COPY".into()));
+                    }
+                    let git = git_state(&r, &mut git_settings, &step_name).map_err(err)?;
+                    if !is_http_url(src) {
+                        // The reference records every ADD source that is not an http(s)
+                        // URL as a context path, git remotes included.
+                        self.context_paths.insert(paths::join("/", src));
+                    }
+                    push(CopyInput::from(&git), "/", base_opts.clone());
+                    continue;
+                }
+                _ => {}
             }
-            if src.starts_with("http://") || src.starts_with("https://") {
+            if is_http_url(src) {
                 if !spec.is_add {
                     return Err(err("source can't be a URL for COPY".into()));
                 }
                 let filename = url_filename(src);
-                if !spec.checksum.is_empty() {
-                    check_digest(spec.checksum).map_err(|m| err(m.into()))?;
+                let checksum = git_settings.checksum.as_str();
+                if !checksum.is_empty() {
+                    check_digest(checksum).map_err(|m| err(m.into()))?;
                 }
                 let http = llb::http_with(
                     src,
                     llb::HttpOptions {
-                        checksum: Some(spec.checksum.to_string()).filter(|c| !c.is_empty()),
+                        checksum: Some(checksum.to_string()).filter(|c| !c.is_empty()),
                         filename: Some(filename.clone()),
                         constraints: Constraints::new()
                             .custom_name(step_name.clone())
@@ -284,11 +304,7 @@ fn check_checksum(spec: &CopySpec) -> Result<(), String> {
         return Err("checksum can't be specified for COPY".into());
     }
     match spec.sources.source_paths.as_slice() {
-        [one]
-            if one.starts_with("http://") || one.starts_with("https://") || is_git_source(one) =>
-        {
-            Ok(())
-        }
+        [one] if is_http_url(one) || parse_git_ref(one).is_git() => Ok(()),
         [_] => Err("checksum requires HTTP(S) or Git sources".into()),
         _ => Err("checksum can't be specified for multiple sources".into()),
     }
@@ -323,14 +339,8 @@ fn check_digest(d: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
-fn is_git_source(src: &str) -> bool {
-    src.starts_with("git@")
-        || src.starts_with("git://")
-        || ((src.starts_with("https://") || src.starts_with("http://"))
-            && src
-                .split(['#', '?'])
-                .next()
-                .is_some_and(|u| u.ends_with(".git")))
+fn is_http_url(src: &str) -> bool {
+    src.starts_with("http://") || src.starts_with("https://")
 }
 
 /// The file name an ADD of a URL saves under (`path.Base` of the URL's path).

@@ -7,6 +7,7 @@ mod copy;
 mod dispatch;
 mod error;
 mod expose;
+mod git;
 pub mod image;
 pub mod names;
 pub mod paths;

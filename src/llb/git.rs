@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use super::caps;
 use super::constraints::Constraints;
+use super::giturl::{parse_git_url, GitUrlError};
 use super::path;
 use super::source::source_state;
 use super::state::State;
@@ -23,74 +24,10 @@ pub struct GitOptions {
     pub mount_ssh_sock: Option<String>,
     pub checksum: Option<String>,
     pub skip_submodules: bool,
+    /// `GitRef` and `GitSubDir`: set after the fragment is read, so they override it.
+    pub git_ref: Option<String>,
+    pub subdir: Option<String>,
     pub constraints: Constraints,
-}
-
-/// A parsed remote (gitutil `GitURL`): scheme, host, path and the remote without query and
-/// fragment.
-struct Remote {
-    scheme: String,
-    host: String,
-    path: String,
-    remote: String,
-}
-
-enum ParseError {
-    Unknown,
-    Invalid,
-}
-
-fn parse_url(url: &str) -> Result<Remote, ParseError> {
-    if let Some((scheme, rest)) = url.split_once("://") {
-        if !scheme.is_empty() && scheme.bytes().all(|b| b.is_ascii_alphanumeric()) {
-            let scheme = scheme.to_lowercase();
-            if !matches!(scheme.as_str(), "http" | "https" | "ssh" | "git") {
-                return Err(ParseError::Invalid);
-            }
-            let rest = rest.split('#').next().unwrap_or("");
-            let rest = rest.split('?').next().unwrap_or("");
-            let (authority, path) = match rest.find('/') {
-                Some(i) => (&rest[..i], &rest[i..]),
-                None => (rest, ""),
-            };
-            let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-            return Ok(Remote {
-                remote: format!("{scheme}://{authority}{path}"),
-                scheme,
-                host: host.to_string(),
-                path: path.to_string(),
-            });
-        }
-    }
-    parse_scp(url).ok_or(ParseError::Unknown)
-}
-
-/// `user@host:path[?query][#fragment]`.
-fn parse_scp(url: &str) -> Option<Remote> {
-    let (user, rest) = url.split_once('@')?;
-    if user.is_empty()
-        || !user
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-    {
-        return None;
-    }
-    let (host, rest) = rest.split_once(':')?;
-    if host.is_empty()
-        || !host
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
-    {
-        return None;
-    }
-    let without_fragment = rest.split('#').next().unwrap_or("");
-    let path = without_fragment.split('?').next().unwrap_or("");
-    Some(Remote {
-        scheme: "ssh".to_string(),
-        host: host.to_string(),
-        path: path.to_string(),
-        remote: format!("{user}@{host}:{path}"),
-    })
 }
 
 /// `llb.Git(url, "ref[:subdir]")` with default options.
@@ -101,19 +38,18 @@ pub fn git(url: &str, fragment: &str) -> State {
 /// `llb.Git`. URLs without a known scheme that are not scp-style get `https://` prepended.
 pub fn git_with(url: &str, fragment: &str, opts: GitOptions) -> State {
     let mut url = url.to_string();
-    let mut parsed = parse_url(&url);
-    if matches!(parsed, Err(ParseError::Unknown)) {
+    let mut parsed = parse_git_url(&url);
+    if parsed == Err(GitUrlError::UnknownProtocol) {
         url = format!("https://{url}");
-        parsed = parse_url(&url);
+        parsed = parse_git_url(&url);
     }
     let remote = parsed.ok();
     if let Some(r) = &remote {
         url = r.remote.clone();
     }
-    let (git_ref, subdir) = match fragment.split_once(':') {
-        Some((r, s)) => (r, s),
-        None => (fragment, ""),
-    };
+    let (fragment_ref, fragment_subdir) = fragment.split_once(':').unwrap_or((fragment, ""));
+    let git_ref = opts.git_ref.as_deref().unwrap_or(fragment_ref);
+    let subdir = opts.subdir.as_deref().unwrap_or(fragment_subdir);
     let id = match &remote {
         None => url.clone(),
         Some(r) => {

@@ -16,6 +16,7 @@ mod error;
 mod exec;
 mod file;
 mod git;
+pub mod giturl;
 mod json;
 mod marshal;
 mod merge;

@@ -143,8 +143,15 @@ pub fn local(name: &str) -> State {
     local_with(name, LocalOptions::default())
 }
 
+/// Go's `json.Marshal` of a string list, which escapes `<`, `>`, `&`, U+2028 and U+2029.
 fn json_list(items: &[String]) -> String {
-    serde_json::to_string(items).unwrap_or_default()
+    serde_json::to_string(items)
+        .unwrap_or_default()
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
+        .replace('\u{2028}', "\\u2028")
+        .replace('\u{2029}', "\\u2029")
 }
 
 /// `llb.Local`: a directory the client sends over the session.

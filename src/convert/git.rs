@@ -1,0 +1,259 @@
+//! ADD of a git repository (the frontend's dfgitutil `ParseGitRef` and the git branch of
+//! `dispatchCopy`). A source is a git ref when it is a git, ssh or scp-style remote, or an
+//! http(s) URL whose path ends in `.git`; its query may set `ref`, `tag`, `branch`, `subdir`,
+//! `checksum` (or `commit`), `keep-git-dir` and `submodules`.
+
+use crate::instructions::goconv::go_quote;
+use crate::llb::giturl::{parse_git_url, parse_go_url, GitUrl, QueryValues};
+use crate::llb::{self, Constraints, GitOptions, State};
+
+/// A source read as a git ref.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(super) struct GitRef {
+    pub remote: String,
+    pub git_ref: String,
+    pub checksum: String,
+    pub subdir: String,
+    /// `github.com/x/y`: a git ref only for build contexts; ADD reads it as a local path.
+    pub indistinguishable_from_local: bool,
+    pub keep_git_dir: Option<bool>,
+    pub submodules: Option<bool>,
+}
+
+/// How [`parse_git_ref`] reads a source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum GitSource {
+    NotGit,
+    Git(GitRef),
+    /// A git remote whose query is wrong: the reference's error.
+    Invalid(String),
+}
+
+impl GitSource {
+    /// `isGitSource`: a ref that parsed, including the local-looking `github.com/` form.
+    pub fn is_git(&self) -> bool {
+        matches!(self, GitSource::Git(_))
+    }
+}
+
+/// dfgitutil `ParseGitRef`.
+pub(super) fn parse_git_ref(src: &str) -> GitSource {
+    if src.starts_with("./") || src.starts_with("../") {
+        return GitSource::NotGit;
+    }
+    let indistinguishable = src.starts_with("github.com/");
+    let parsed = if indistinguishable {
+        parse_go_url(src)
+    } else {
+        parse_git_url(src).ok()
+    };
+    let Some(url) = parsed else {
+        return GitSource::NotGit;
+    };
+    if matches!(url.scheme.as_str(), "http" | "https") && !url.path.ends_with(".git") {
+        return GitSource::NotGit;
+    }
+    match git_ref_from(url, indistinguishable) {
+        Ok(r) => GitSource::Git(r),
+        Err(e) => GitSource::Invalid(e),
+    }
+}
+
+fn git_ref_from(url: GitUrl, indistinguishable: bool) -> Result<GitRef, String> {
+    let (git_ref, subdir) = url.opts.unwrap_or_default();
+    let mut r = GitRef {
+        remote: url.remote,
+        git_ref,
+        subdir,
+        indistinguishable_from_local: indistinguishable,
+        ..Default::default()
+    };
+    if let Some(query) = &url.query {
+        load_query(&mut r, query)?;
+    }
+    Ok(r)
+}
+
+/// `GitRef.loadQuery`. Keys are read in sorted order (the reference's order is Go's random map
+/// order, which only matters for which of several bad keys is reported, and for whether
+/// `checksum` or `commit` wins when both are given).
+fn load_query(r: &mut GitRef, query: &QueryValues) -> Result<(), String> {
+    let (mut tag, mut branch) = (String::new(), String::new());
+    for (k, values) in query {
+        let value = match values.as_slice() {
+            [] => None,
+            [v] if v.is_empty() => None,
+            [v] => Some(v.clone()),
+            _ => return Err(format!("query {} has multiple values", go_quote(k))),
+        };
+        let flag = |name: &str| -> Result<Option<bool>, String> {
+            match value.as_deref() {
+                None => Ok(Some(true)),
+                Some(v) => parse_go_bool(v)
+                    .map(Some)
+                    .ok_or_else(|| format!("invalid {name} value: {}", go_quote(v))),
+            }
+        };
+        match k.as_str() {
+            "submodules" => r.submodules = flag("submodules")?,
+            "keep-git-dir" => r.keep_git_dir = flag("keep-git-dir")?,
+            _ => {
+                let Some(v) = value else {
+                    return Err(format!("query {} has no value", go_quote(k)));
+                };
+                match k.as_str() {
+                    "ref" => r.git_ref = merge("ref", &r.git_ref, v)?,
+                    "tag" => tag = v,
+                    "branch" => branch = v,
+                    "subdir" => r.subdir = merge("subdir", &r.subdir, v)?,
+                    "checksum" | "commit" => r.checksum = v,
+                    _ => return Err(format!("unexpected query {}", go_quote(k))),
+                }
+            }
+        }
+    }
+    if !tag.is_empty() {
+        r.git_ref = merge("ref", &r.git_ref, with_prefix("refs/tags/", tag.clone()))?;
+    }
+    if !branch.is_empty() {
+        if !tag.is_empty() {
+            return Err("branch conflicts with tag".into());
+        }
+        r.git_ref = merge("ref", &r.git_ref, with_prefix("refs/heads/", branch))?;
+    }
+    Ok(())
+}
+
+fn merge(what: &str, current: &str, new: String) -> Result<String, String> {
+    if !current.is_empty() && current != new {
+        return Err(format!(
+            "{what} conflicts: {} vs {}",
+            go_quote(current),
+            go_quote(&new)
+        ));
+    }
+    Ok(new)
+}
+
+fn with_prefix(prefix: &str, name: String) -> String {
+    if name.starts_with(prefix) {
+        name
+    } else {
+        format!("{prefix}{name}")
+    }
+}
+
+/// `strconv.ParseBool`.
+fn parse_go_bool(v: &str) -> Option<bool> {
+    match v {
+        "1" | "t" | "T" | "true" | "TRUE" | "True" => Some(true),
+        "0" | "f" | "F" | "false" | "FALSE" | "False" => Some(false),
+        _ => None,
+    }
+}
+
+/// What the ADD instruction adds to a git ref: `--keep-git-dir` and `--checksum`. A query value
+/// found in one source carries over to the sources after it, as in the reference.
+pub(super) struct GitSettings {
+    pub keep_git_dir: Option<bool>,
+    pub checksum: String,
+}
+
+/// The git source state for one ADD source (the reference's `llb.Git(remote, "", ...)`).
+pub(super) fn git_state(
+    r: &GitRef,
+    settings: &mut GitSettings,
+    step_name: &str,
+) -> Result<State, String> {
+    if let (Some(flag), Some(query)) = (settings.keep_git_dir, r.keep_git_dir) {
+        if flag != query {
+            return Err("inconsistent keep-git-dir configuration".into());
+        }
+    }
+    if r.keep_git_dir.is_some() {
+        settings.keep_git_dir = r.keep_git_dir;
+    }
+    if !settings.checksum.is_empty() && !r.checksum.is_empty() && settings.checksum != r.checksum {
+        return Err(format!(
+            "checksum mismatch {} != {}",
+            go_quote(&settings.checksum),
+            go_quote(&r.checksum)
+        ));
+    }
+    if !r.checksum.is_empty() {
+        settings.checksum = r.checksum.clone();
+    }
+    // For ssh remotes the reference's client runs ssh-keyscan on the host now and records the
+    // result in `git.knownsshhosts` when it succeeds; mstage does no network access while
+    // converting, so that attr is absent (BuildKit then checks the host keys as git does).
+    Ok(llb::git_with(
+        &r.remote,
+        "",
+        GitOptions {
+            git_ref: Some(r.git_ref.clone()),
+            subdir: Some(r.subdir.clone()).filter(|s| !s.is_empty()),
+            keep_git_dir: settings.keep_git_dir == Some(true),
+            checksum: Some(settings.checksum.clone()).filter(|c| !c.is_empty()),
+            skip_submodules: r.submodules == Some(false),
+            constraints: Constraints::new().custom_name(step_name),
+            ..Default::default()
+        },
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn git(src: &str) -> GitRef {
+        match parse_git_ref(src) {
+            GitSource::Git(r) => r,
+            other => panic!("{src}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn which_sources_are_git() {
+        assert_eq!(parse_git_ref("https://example.com/foo"), GitSource::NotGit);
+        assert_eq!(parse_git_ref("./x.git"), GitSource::NotGit);
+        assert_eq!(parse_git_ref("dir/file"), GitSource::NotGit);
+        assert!(parse_git_ref("git://h/x").is_git());
+        assert!(parse_git_ref("ssh://git@h/x").is_git());
+        assert!(parse_git_ref("me@host:repo").is_git());
+        assert!(git("github.com/x/y").indistinguishable_from_local);
+    }
+
+    #[test]
+    fn fragment_and_query() {
+        let r = git("https://github.com/x/y.git#v1:sub");
+        assert_eq!(
+            (r.remote.as_str(), r.git_ref.as_str(), r.subdir.as_str()),
+            ("https://github.com/x/y.git", "v1", "sub")
+        );
+        let r = git("https://h/y.git?tag=v2&keep-git-dir&submodules=false&commit=abc");
+        assert_eq!(r.git_ref, "refs/tags/v2");
+        assert_eq!(r.keep_git_dir, Some(true));
+        assert_eq!(r.submodules, Some(false));
+        assert_eq!(r.checksum, "abc");
+        assert_eq!(
+            parse_git_ref("https://h/y.git?foo=1"),
+            GitSource::Invalid("unexpected query \"foo\"".into())
+        );
+        assert_eq!(
+            parse_git_ref("https://h/y.git#a?ref=b"),
+            GitSource::Git(GitRef {
+                remote: "https://h/y.git".into(),
+                git_ref: "a?ref=b".into(),
+                ..Default::default()
+            })
+        );
+        assert_eq!(
+            parse_git_ref("https://h/y.git?ref=b#a"),
+            GitSource::Invalid("ref conflicts: \"a\" vs \"b\"".into())
+        );
+        assert_eq!(
+            parse_git_ref("https://h/y.git?tag=a&branch=b"),
+            GitSource::Invalid("branch conflicts with tag".into())
+        );
+    }
+}
