@@ -28,7 +28,7 @@ pub struct StageState {
     pub image: Image,
     pub platform: Platform,
     /// `platform` as ops carry it (normalized), made once per stage.
-    pub op_platform: pb::Platform,
+    pub op_platform: Arc<pb::Platform>,
     pub steps: StepCounter,
     /// ARGs declared in the stage, with their values (RUN's history shows them).
     pub build_args: Vec<(String, Option<String>)>,
@@ -49,7 +49,7 @@ impl StageState {
             state,
             image,
             platform,
-            op_platform: pb::Platform::default(),
+            op_platform: Arc::default(),
             steps,
             build_args: Vec::new(),
             cmd_set: false,
@@ -95,7 +95,7 @@ pub struct Converter<'a> {
     /// Whether each stage's image config is part of the target's (`StageState::record`).
     records: Vec<bool>,
     /// The target platform as ops carry it, normalized once.
-    target_op_platform: pb::Platform,
+    target_op_platform: Arc<pb::Platform>,
     /// Paths of the build context that COPY and ADD read.
     pub context_paths: BTreeSet<String>,
     /// True when the Dockerfile has one stage and no image sources (no stage names in progress);
@@ -121,7 +121,7 @@ impl<'a> Converter<'a> {
             opts.dockerfile_source.clone(),
         );
         let single_state = graph.stages.len() + implicit_sources(graph) == 1;
-        let target_op_platform = llb::normalize_platform(pb_platform(&platforms.target));
+        let target_op_platform = Arc::new(llb::normalize_platform(pb_platform(&platforms.target)));
         Converter {
             opts,
             graph,
@@ -271,7 +271,7 @@ impl<'a> Converter<'a> {
         st.op_platform = if st.platform == self.platforms.target {
             self.target_op_platform.clone()
         } else {
-            llb::normalize_platform(pb_platform(&st.platform))
+            Arc::new(llb::normalize_platform(pb_platform(&st.platform)))
         };
         Ok(st)
     }

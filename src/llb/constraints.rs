@@ -134,7 +134,8 @@ impl<T: Ord> SortedSet<T> {
 /// Options that shape one op (or, in [`super::MarshalOptions`], every op).
 #[derive(Debug, Clone, Default)]
 pub struct Constraints {
-    pub platform: Option<pb::Platform>,
+    /// Shared: every op of a stage has the same platform, so it is not copied per op.
+    pub platform: Option<Arc<pb::Platform>>,
     pub worker_constraints: Vec<String>,
     pub metadata: OpMetadata,
     pub source_locations: Vec<SourceLocation>,
@@ -149,7 +150,7 @@ impl Constraints {
 
     /// The op's platform (normalized as `platforms.Normalize` does).
     pub fn platform(mut self, p: pb::Platform) -> Self {
-        self.platform = Some(normalize_platform(p));
+        self.platform = Some(Arc::new(normalize_platform(p)));
         self
     }
 
@@ -285,7 +286,7 @@ pub(crate) fn marshal_constraints(
     own_platform: Option<&pb::Platform>,
 ) -> (pb::Op, OpMetadata) {
     let platform = own_platform
-        .or(base.platform.as_ref())
+        .or(base.platform.as_deref())
         .cloned()
         .unwrap_or_else(default_platform);
     let mut filters = base.worker_constraints.clone();

@@ -485,8 +485,8 @@ impl ExecNode {
             } else {
                 let os = base
                     .platform
-                    .as_ref()
-                    .or(own.platform.as_ref())
+                    .as_deref()
+                    .or(own.platform.as_deref())
                     .map(|p| p.os.as_str())
                     .unwrap_or("linux");
                 if os != "windows" {
@@ -551,7 +551,7 @@ impl ExecNode {
         if self.meta.dir.is_empty() {
             return Err(LlbError::MissingWorkingDir);
         }
-        let platform = own.platform.as_ref().or(self.meta.platform.as_ref());
+        let platform = own.platform.as_deref().or(self.meta.platform.as_deref());
         let (mut op, mut md) = marshal_constraints(base, own, platform);
         let env = self.env(base, own, supported, &mut md);
         if self.meta.valid_exit_codes.is_some() {

@@ -469,7 +469,7 @@ impl FileNode {
         base: &Constraints,
         to_input: &mut dyn FnMut(&Output) -> Result<pb::Input, LlbError>,
     ) -> Result<(pb::Op, OpMetadata), LlbError> {
-        let (mut op, mut md) = marshal_constraints(base, own, own.platform.as_ref());
+        let (mut op, mut md) = marshal_constraints(base, own, own.platform.as_deref());
         md.add_cap(caps::FILE_BASE);
         op.platform = None;
         let mut ms = MarshalState {

@@ -58,7 +58,7 @@ pub(crate) fn marshal_merge(
     if inputs.len() < 2 {
         return Err(LlbError::MergeTooFewInputs);
     }
-    let (mut op, md) = marshal_constraints(base, own, own.platform.as_ref());
+    let (mut op, md) = marshal_constraints(base, own, own.platform.as_deref());
     op.platform = None;
     let mut merge_inputs = Vec::with_capacity(inputs.len());
     for o in inputs {
@@ -80,7 +80,7 @@ pub(crate) fn marshal_diff(
     base: &Constraints,
     to_input: &mut dyn FnMut(&Output) -> Result<pb::Input, LlbError>,
 ) -> Result<(pb::Op, OpMetadata), LlbError> {
-    let (mut op, md) = marshal_constraints(base, own, own.platform.as_ref());
+    let (mut op, md) = marshal_constraints(base, own, own.platform.as_deref());
     op.platform = None;
     let mut index = |o: Option<&Output>, inputs: &mut Vec<pb::Input>| -> Result<i64, LlbError> {
         match o {

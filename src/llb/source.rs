@@ -308,7 +308,7 @@ pub(crate) fn marshal_source(
     }
     let mut attrs = src.attrs.clone();
     let (mut op, mut md) =
-        super::constraints::marshal_constraints(base, own, own.platform.as_ref());
+        super::constraints::marshal_constraints(base, own, own.platform.as_deref());
     if src.identifier.starts_with("local://") && !attrs.contains_key("local.session") {
         let uid = own
             .local_unique_id

@@ -38,11 +38,11 @@ pub(crate) struct Output {
     pub(crate) node: Arc<Node>,
     pub(crate) index: i64,
     /// The platform a state built on this output starts with (`ensurePlatform`).
-    pub(crate) platform: Option<pb::Platform>,
+    pub(crate) platform: Option<Arc<pb::Platform>>,
 }
 
 impl Output {
-    pub(crate) fn new(node: Node, platform: Option<pb::Platform>) -> Self {
+    pub(crate) fn new(node: Node, platform: Option<Arc<pb::Platform>>) -> Self {
         Output {
             node: Arc::new(node),
             index: 0,
@@ -100,7 +100,7 @@ pub(crate) struct StateMeta {
     pub(crate) args: Vec<String>,
     pub(crate) user: String,
     pub(crate) hostname: String,
-    pub(crate) platform: Option<pb::Platform>,
+    pub(crate) platform: Option<Arc<pb::Platform>>,
     pub(crate) network: pb::NetMode,
     pub(crate) security: pb::SecurityMode,
     pub(crate) extra_hosts: Vec<pb::HostIp>,
@@ -213,7 +213,7 @@ impl State {
 
     /// The platform later execs (and the image config) use; normalized.
     pub fn platform(&self, p: pb::Platform) -> State {
-        self.edit(|m| m.platform = Some(normalize_platform(p)))
+        self.edit(|m| m.platform = Some(Arc::new(normalize_platform(p))))
     }
 
     pub fn network(&self, mode: pb::NetMode) -> State {
@@ -292,7 +292,7 @@ impl State {
     }
 
     pub fn get_platform(&self) -> Option<&pb::Platform> {
-        self.meta.platform.as_ref()
+        self.meta.platform.as_deref()
     }
 
     pub fn get_network(&self) -> pb::NetMode {
@@ -316,4 +316,16 @@ impl State {
 /// `Scratch`: the empty filesystem.
 pub fn scratch() -> State {
     State::from_output(None)
+}
+#[cfg(test)]
+mod size_probe {
+    #[test]
+    fn sizes() {
+        use super::*;
+        eprintln!("Node {} OpNode {} Constraints {} Output {} SourceNode {} FileNode {} ExecNode {} StateMeta {} Platform {} OpMetadata {} State {}",
+            std::mem::size_of::<Node>(), std::mem::size_of::<OpNode>(), std::mem::size_of::<Constraints>(),
+            std::mem::size_of::<Output>(), std::mem::size_of::<SourceNode>(), std::mem::size_of::<FileNode>(),
+            std::mem::size_of::<ExecNode>(), std::mem::size_of::<StateMeta>(), std::mem::size_of::<pb::Platform>(),
+            std::mem::size_of::<super::super::constraints::OpMetadata>(), std::mem::size_of::<State>());
+    }
 }
