@@ -305,7 +305,7 @@ pub(crate) struct ExecNode {
 
 fn apply_edit(meta: &mut StateMeta, edit: Edit) {
     match edit {
-        Edit::Env(k, v) => meta.env.add_or_replace(&k, &v),
+        Edit::Env(k, v) => Arc::make_mut(&mut meta.env).add_or_replace(&k, &v),
         Edit::Dir(d) => meta.set_dir(&d),
         Edit::User(u) => meta.user = u,
         Edit::Hostname(h) => meta.hostname = h,
@@ -475,7 +475,7 @@ impl ExecNode {
         supported: Option<&std::collections::BTreeSet<String>>,
         md: &mut OpMetadata,
     ) -> Vec<String> {
-        let mut env = self.meta.env.clone();
+        let mut env = (*self.meta.env).clone();
         if let Some(first) = self.ssh.first() {
             env.set_default("SSH_AUTH_SOCK", &first.target);
         }

@@ -95,7 +95,8 @@ impl EnvList {
 /// The run-time settings a state carries (client/llb's state values).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct StateMeta {
-    pub(crate) env: EnvList,
+    /// Shared with the exec ops that copy these settings, until a state changes it.
+    pub(crate) env: Arc<EnvList>,
     pub(crate) dir: String,
     pub(crate) args: Vec<String>,
     pub(crate) user: String,
@@ -187,7 +188,7 @@ impl State {
     /// In-place [`Self::add_env`], for a state its owner keeps updating: the settings are
     /// copied only while another state still shares them.
     pub fn set_env(&mut self, key: &str, value: &str) {
-        Arc::make_mut(&mut self.meta).env.add_or_replace(key, value);
+        Arc::make_mut(&mut Arc::make_mut(&mut self.meta).env).add_or_replace(key, value);
     }
 
     /// In-place [`Self::dir`].
