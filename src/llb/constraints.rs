@@ -46,9 +46,8 @@ impl OpMetadata {
             ignore_cache: self.ignore_cache,
             description: self
                 .description
-                .0
-                .into_iter()
-                .map(|(k, v)| (k.into_owned(), v))
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
             export_cache: self.export_cache.map(|value| pb::ExportCache { value }),
             caps: self
@@ -63,26 +62,29 @@ impl OpMetadata {
 }
 
 /// An op's descriptions, sorted by key as pb's map is. Ops carry one or two, so a sorted Vec
-/// (with the usual static keys borrowed) instead of a map's node allocation per op.
+/// (with the usual static keys borrowed) instead of a map's node allocation per op; shared, as
+/// the marshal walk copies each op's metadata.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Descriptions(Vec<(Cow<'static, str>, String)>);
+pub struct Descriptions(Arc<Vec<(Cow<'static, str>, String)>>);
 
 impl Descriptions {
     /// Sets `key`, replacing an earlier value.
     pub fn insert(&mut self, key: impl Into<Cow<'static, str>>, value: String) {
         let key = key.into();
-        match self
-            .0
-            .binary_search_by(|(k, _)| k.as_ref().cmp(key.as_ref()))
-        {
-            Ok(i) => self.0[i].1 = value,
-            Err(i) => self.0.insert(i, (key, value)),
+        let entries = Arc::make_mut(&mut self.0);
+        match entries.binary_search_by(|(k, _)| k.as_ref().cmp(key.as_ref())) {
+            Ok(i) => entries[i].1 = value,
+            Err(i) => entries.insert(i, (key, value)),
         }
     }
 
     /// `other`'s entries win over ours.
     pub fn extend(&mut self, other: &Descriptions) {
-        for (k, v) in &other.0 {
+        if self.is_empty() {
+            self.0 = Arc::clone(&other.0);
+            return;
+        }
+        for (k, v) in other.0.iter() {
             self.insert(k.clone(), v.clone());
         }
     }
