@@ -143,16 +143,12 @@ impl<'a> Converter<'a> {
 
     /// Converts the reachable stages; returns the target's state and image config. The build
     /// context's source lists the paths COPY and ADD read, known only once every stage is
-    /// converted, so a Dockerfile that reads the context is converted a second time with it.
+    /// converted: they are filled in then, before anything is marshalled.
     pub fn run(mut self) -> Result<(State, Image, Vec<crate::lint::Finding>), ConvertError> {
-        self.context = self.context_source(&[]);
+        let follow = llb::DeferredPaths::new();
+        self.context = self.context_source(follow.clone());
         self.convert_stages()?;
-        let follow = follow_paths(&self.context_paths);
-        if !follow.is_empty() {
-            self.context = self.context_source(&follow);
-            self.lint_findings.clear();
-            self.convert_stages()?;
-        }
+        follow.set(follow_paths(&self.context_paths));
         let target = self.graph.target;
         let mut st = self
             .kept
@@ -171,13 +167,13 @@ impl<'a> Converter<'a> {
         Ok((st.state, st.image, self.lint_findings))
     }
 
-    fn context_source(&self, follow: &[String]) -> State {
+    fn context_source(&self, follow: llb::DeferredPaths) -> State {
         llb::local_with(
             &self.opts.context_name,
             llb::LocalOptions {
                 session_id: Some(self.opts.session_id.clone()),
                 exclude_patterns: self.opts.excludes.clone(),
-                follow_paths: follow.to_vec(),
+                deferred_follow_paths: Some(follow),
                 shared_key_hint: Some(self.opts.context_name.clone()),
                 constraints: Constraints::new().custom_name("[internal] load build context"),
                 ..Default::default()

@@ -25,6 +25,8 @@ pub enum LlbError {
     /// BuildKit would generate a random id here; mstage keeps marshalling deterministic instead.
     #[error("local source {0:?} needs a session id or MarshalOptions local_unique_id")]
     MissingLocalUniqueId(String),
+    #[error("local source {0:?} was marshalled before its follow paths were set")]
+    FollowPathsUnset(String),
     #[error("failed to parse op: {0}")]
     Decode(String),
     #[error("{0}")]

@@ -2,6 +2,7 @@
 //! Git lives in `git.rs`.
 
 use std::collections::BTreeMap;
+use std::sync::{Arc, OnceLock};
 
 use crate::proto::pb;
 
@@ -18,6 +19,8 @@ pub(crate) struct SourceNode {
     pub(crate) attrs: BTreeMap<String, String>,
     /// A construction error client/llb defers to marshal time (e.g. a bad image reference).
     pub(crate) error: Option<LlbError>,
+    /// `local.followpaths` set after construction (see [`DeferredPaths`]).
+    pub(crate) follow_paths: Option<DeferredPaths>,
 }
 
 impl SourceNode {
@@ -35,13 +38,19 @@ pub(crate) fn source_state(
     constraints: Constraints,
     error: Option<LlbError>,
 ) -> State {
+    let source = SourceNode {
+        identifier,
+        attrs,
+        error,
+        follow_paths: None,
+    };
+    state_on(source, constraints)
+}
+
+fn state_on(source: SourceNode, constraints: Constraints) -> State {
     let platform = constraints.platform.clone();
     let node = Node {
-        op: OpNode::Source(SourceNode {
-            identifier,
-            attrs,
-            error,
-        }),
+        op: OpNode::Source(source),
         constraints,
     };
     State::from_output(Some(Output::new(node, platform)))
@@ -130,12 +139,30 @@ pub struct LocalOptions {
     pub include_patterns: Vec<String>,
     pub exclude_patterns: Vec<String>,
     pub follow_paths: Vec<String>,
+    /// Follow paths set after the source is built; marshalling before they are set fails.
+    pub deferred_follow_paths: Option<DeferredPaths>,
     pub shared_key_hint: Option<String>,
     /// Differ type and whether it is required (only then is its cap recorded).
     pub differ: Option<(DiffType, bool)>,
     /// `MetadataOnlyTransfer`: `Some(exceptions)`.
     pub metadata_only: Option<Vec<String>>,
     pub constraints: Constraints,
+}
+
+/// Follow paths known only once the ops reading the source exist: the build context's, which
+/// every stage's COPY and ADD add to (the reference builds on a mutable output for this).
+#[derive(Debug, Clone, Default)]
+pub struct DeferredPaths(Arc<OnceLock<Vec<String>>>);
+
+impl DeferredPaths {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the paths once; a second call keeps the first paths and returns false.
+    pub fn set(&self, paths: Vec<String>) -> bool {
+        self.0.set(paths).is_ok()
+    }
 }
 
 /// `llb.Local(name)` with default options.
@@ -208,7 +235,13 @@ pub fn local_with(name: &str, opts: LocalOptions) -> State {
         c.add_cap(caps::SOURCE_METADATA_TRANSFER);
     }
     c.add_cap(caps::SOURCE_LOCAL);
-    source_state(format!("local://{name}"), attrs, c, None)
+    let source = SourceNode {
+        identifier: format!("local://{name}"),
+        attrs,
+        error: None,
+        follow_paths: opts.deferred_follow_paths,
+    };
+    state_on(source, c)
 }
 
 /// Options for [`http_with`].
@@ -303,12 +336,26 @@ pub(crate) fn marshal_source(
     if let Some(e) = &src.error {
         return Err(e.clone());
     }
+    let mut attrs = src.attrs.clone();
+    let mut follow_cap = false;
+    if let Some(deferred) = &src.follow_paths {
+        let paths = deferred
+            .0
+            .get()
+            .ok_or_else(|| LlbError::FollowPathsUnset(src.identifier.clone()))?;
+        if !paths.is_empty() {
+            attrs.insert("local.followpaths".to_string(), json_list(paths));
+            follow_cap = true;
+        }
+    }
     if src.identifier.is_empty() {
         return Err(LlbError::EmptySourceIdentifier);
     }
-    let mut attrs = src.attrs.clone();
     let (mut op, mut md) =
         super::constraints::marshal_constraints(base, own, own.platform.as_deref());
+    if follow_cap {
+        md.add_cap(caps::SOURCE_LOCAL_FOLLOW_PATHS);
+    }
     if src.identifier.starts_with("local://") && !attrs.contains_key("local.session") {
         let uid = own
             .local_unique_id
