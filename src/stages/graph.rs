@@ -79,6 +79,7 @@ impl StageGraph {
             bases.push(base_of(stage, &global_args, lexer, &by_name)?);
             platforms.push(platform_of(stage, &global_args, lexer)?);
             if let Some(name) = stage.name() {
+                check_context_name(name)?;
                 by_name.insert(name.to_ascii_lowercase(), stage.index);
             }
         }
@@ -242,8 +243,10 @@ fn base_of(
             vec![stage.from.range],
         ));
     }
-    if let Some(index) = stage_named(earlier, &name) {
-        return Ok(Base::Stage(index));
+    // Unlike --from, FROM matches stage names case-sensitively (names are kept lower-cased),
+    // as the reference's `addState` does: `FROM Base` is an image even after `AS base`.
+    if let Some(index) = earlier.get(&name) {
+        return Ok(Base::Stage(*index));
     }
     if name.eq_ignore_ascii_case(SCRATCH) {
         return Ok(Base::Scratch);
@@ -285,6 +288,15 @@ fn suggest_unmatched(message: String, unmatched: &BTreeSet<String>, args: &EnvLi
         Some(m) => format!("{message} (did you mean {m}?)"),
         None => message,
     }
+}
+
+/// A stage name could name a build context, so it must parse as an image reference; the
+/// reference reports this without a line.
+fn check_context_name(name: &str) -> Result<(), StageError> {
+    let name = name.to_ascii_lowercase();
+    normalize_image_ref(&name)
+        .map(|_| ())
+        .map_err(|e| StageError::new(format!("invalid context name {name}: {e}"), Vec::new()))
 }
 
 /// Every image a stage starts from must be a valid reference, even in stages the target does
