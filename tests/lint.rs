@@ -1,6 +1,7 @@
 //! Lint rules, data driven: each `tests/lint_cases/<name>/Dockerfile` is converted offline (the
 //! `busybox` image known to the resolver) and its warnings, one `LINE: Rule: message` a line, plus
 //! `error: ...` when `# check=error=true` fails the build, must equal `<name>/expected`.
+//! An optional `<name>/build-args` holds `KEY=VALUE` lines passed as build args.
 //! `LINT_BLESS=1` rewrites the expectations (review the diff).
 
 use std::collections::BTreeMap;
@@ -18,9 +19,10 @@ fn render(warnings: &[mstage::lint::Warning]) -> String {
         .collect()
 }
 
-async fn lint(text: &str) -> Result<String, String> {
+async fn lint(text: &str, build_args: BTreeMap<String, String>) -> Result<String, String> {
     let opts = ConvertOptions {
         build_platform: Platform::parse("linux/amd64").map_err(|e| e.to_string())?,
+        build_args,
         ..Default::default()
     };
     let busybox = serde_json::json!({"architecture": "amd64", "os": "linux",
@@ -52,7 +54,13 @@ async fn lint_cases() {
     for dir in dirs {
         let text = std::fs::read_to_string(dir.join("Dockerfile")).expect("Dockerfile");
         let expected = std::fs::read_to_string(dir.join("expected")).expect("expected");
-        let got = lint(&text)
+        let build_args = std::fs::read_to_string(dir.join("build-args"))
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let got = lint(&text, build_args)
             .await
             .unwrap_or_else(|e| format!("conversion failed: {e}\n"));
         if std::env::var_os("LINT_BLESS").is_some() {

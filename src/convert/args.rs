@@ -1,6 +1,8 @@
 //! The global ARG scope: built-in platform ARGs, `--build-arg` values and the ARGs declared before
 //! the first FROM (BuildKit's `defaultArgs` and `buildMetaArgs`).
 
+use std::collections::BTreeMap;
+
 use super::{ConvertError, ConvertOptions};
 use crate::instructions::ArgInstruction;
 use crate::platform::Platform;
@@ -36,6 +38,37 @@ pub fn global_args(
     meta_args: &[ArgInstruction],
     lexer: &Lexer,
 ) -> Result<EnvList, ConvertError> {
+    global_args_with(
+        platforms,
+        opts,
+        target_stage,
+        meta_args,
+        lexer,
+        &opts.build_args,
+    )
+}
+
+/// The global ARGs as if no build arg set a meta ARG (built-ins still take theirs), which
+/// InvalidDefaultArgInFrom checks base names with.
+pub fn default_global_args(
+    platforms: &Platforms,
+    opts: &ConvertOptions,
+    target_stage: &str,
+    meta_args: &[ArgInstruction],
+    lexer: &Lexer,
+) -> Result<EnvList, ConvertError> {
+    let none = BTreeMap::new();
+    global_args_with(platforms, opts, target_stage, meta_args, lexer, &none)
+}
+
+fn global_args_with(
+    platforms: &Platforms,
+    opts: &ConvertOptions,
+    target_stage: &str,
+    meta_args: &[ArgInstruction],
+    lexer: &Lexer,
+    meta_build_args: &BTreeMap<String, String>,
+) -> Result<EnvList, ConvertError> {
     let (b, t) = (&platforms.build, &platforms.target);
     let target_stage = if target_stage.is_empty() {
         "default"
@@ -62,7 +95,7 @@ pub fn global_args(
     }
     for arg in meta_args {
         for pair in &arg.args {
-            let value = match (opts.build_args.get(&pair.key), &pair.value) {
+            let value = match (meta_build_args.get(&pair.key), &pair.value) {
                 (Some(given), _) => Some(given.clone()),
                 (None, Some(default)) => {
                     let current = EnvList::from_pairs(env.iter().cloned(), KeyCase::Unix);

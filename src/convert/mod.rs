@@ -142,6 +142,12 @@ fn parse_stages(
             .to_string(),
     };
     let platforms = args::Platforms::new(opts);
+    // Without build args a base name must still be valid; a failure here is reported later.
+    if let Ok(defaults) =
+        args::default_global_args(&platforms, opts, &target_name, &stages.meta_args, &lexer)
+    {
+        lint::stages::check_default_base_names(&stages.stages, &defaults, &lexer, &mut lint);
+    }
     let globals = args::global_args(&platforms, opts, &target_name, &stages.meta_args, &lexer)?;
     let graph = StageGraph::build(stages, globals, opts.target.as_deref(), &lexer)?;
     lint::stages::check_from(&graph, &lexer, &mut lint);
@@ -163,16 +169,29 @@ impl Parsed {
     }
 }
 
-/// Each external image the reachable stages use, with the platform it is resolved for.
+/// Each external image the reachable stages use, with the platform it is resolved for: a FROM
+/// image its stage's platform, a COPY --from or mount image the target platform.
 fn image_requests(graph: &StageGraph, platforms: &args::Platforms) -> Vec<(String, Platform)> {
-    graph
-        .reachable_images()
-        .into_iter()
-        .map(|image| {
-            let platform = image_platform(graph, &image, platforms);
-            (image, platform)
-        })
-        .collect()
+    let mut out: Vec<(String, Platform)> = Vec::new();
+    let mut add = |key: (String, Platform)| {
+        if !out.contains(&key) {
+            out.push(key);
+        }
+    };
+    for (index, reachable) in graph.reachable.iter().enumerate() {
+        if !reachable {
+            continue;
+        }
+        if let stages::Base::Image(name) = &graph.bases[index] {
+            add((name.clone(), stage_platform(graph, index, platforms)));
+        }
+        for dep in &graph.dependencies[index] {
+            if let stages::Source::Image(name) = &dep.source {
+                add((name.clone(), platforms.target.clone()));
+            }
+        }
+    }
+    out
 }
 
 /// Parses the Dockerfile into its stage graph (the first half of [`convert`]).
@@ -209,7 +228,8 @@ pub async fn convert_parsed(
     let platforms = args::Platforms::new(opts);
     let lexer = Lexer::new(escape);
     let resolved = resolve_images(&mut graph, &platforms, resolver, &lexer).await?;
-    let image_has_shell = |name: &str| image_sets_shell(&graph, name, &resolved, &platforms);
+    lint.run_all(stage::base_platform_findings(&graph, &resolved, &platforms));
+    let image_has_shell = |index: usize| image_sets_shell(&graph, index, &resolved, &platforms);
     lint::stages::check_dispatch(&graph, &image_has_shell, &mut lint);
     let converter = Converter::new(text, opts, &graph, &resolved, platforms, lexer);
     let (state, image, findings) = converter.run()?;
@@ -281,15 +301,19 @@ fn image_triggers(
         .unwrap_or_default()
 }
 
-/// Whether the resolved config of image `name` sets `Shell` (JSONArgsRecommended then stays
-/// quiet, as the reference reads the shell from the stage's config).
+/// Whether the resolved config of the image stage `index` is built on sets `Shell`
+/// (JSONArgsRecommended then stays quiet, as the reference reads the shell from the stage's
+/// config).
 fn image_sets_shell(
     graph: &StageGraph,
-    name: &str,
+    index: usize,
     resolved: &Resolved,
     platforms: &args::Platforms,
 ) -> bool {
-    let platform = image_platform(graph, name, platforms);
+    let Some(stages::Base::Image(name)) = graph.bases.get(index) else {
+        return false;
+    };
+    let platform = stage_platform(graph, index, platforms);
     resolved
         .get(&(name.to_string(), platform))
         .filter(|r| !r.config.is_empty())
@@ -297,19 +321,12 @@ fn image_sets_shell(
         .is_some_and(|image| !image.config.shell.is_empty())
 }
 
-/// The platform an image is resolved for: its stage's `--platform`, else the target platform.
-fn image_platform(graph: &StageGraph, image: &str, platforms: &args::Platforms) -> Platform {
-    stage_platform_of(graph, image).unwrap_or_else(|| platforms.target.clone())
-}
-
-/// The `FROM --platform` of the stage built on `image`, if one sets it.
-fn stage_platform_of(graph: &StageGraph, image: &str) -> Option<Platform> {
+/// The platform stage `index` asks for: its `FROM --platform`, else the target platform.
+fn stage_platform(graph: &StageGraph, index: usize, platforms: &args::Platforms) -> Platform {
     graph
-        .bases
-        .iter()
-        .zip(&graph.platforms)
-        .find_map(|(base, p)| match (base, p) {
-            (stages::Base::Image(name), Some(p)) if name == image => Platform::parse(p).ok(),
-            _ => None,
-        })
+        .platforms
+        .get(index)
+        .and_then(Option::as_deref)
+        .and_then(|p| Platform::parse(p).ok())
+        .unwrap_or_else(|| platforms.target.clone())
 }

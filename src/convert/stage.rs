@@ -10,6 +10,7 @@ use super::names::{pb_platform, StepCounter};
 use super::paths;
 use super::{ConvertError, ConvertOptions};
 use crate::instructions::Instruction;
+use crate::lint::stages::PlatformFields;
 use crate::llb::{self, Constraints, SourceMap, State};
 use crate::platform::Platform;
 use crate::proto::pb;
@@ -316,15 +317,11 @@ impl<'a> Converter<'a> {
         image.created = None;
         // The stage runs the image's triggers (`StageGraph::triggers`); they do not carry over.
         image.config.on_build.clear();
-        if self.graph.platforms[index].is_none() && self.platforms.implicit_target {
-            if let Some(p) = image_platform(&image).filter(|p| p.os == platform.os) {
-                platform = p;
-            }
+        if self.graph.platforms[index].is_none() {
+            platform = detect_platform(&image, platform, &self.platforms);
         }
         let reference = pinned_reference(name, resolved);
-        let is_scratch = resolved.is_some_and(|r| !r.config.is_empty())
-            && image.rootfs.diff_ids.is_empty()
-            && image.history.iter().all(|h| h.empty_layer);
+        let is_scratch = resolved.is_some_and(|r| !r.config.is_empty()) && is_empty_image(&image);
         let state = if is_scratch {
             llb::scratch().platform(pb_platform(&platform))
         } else {
@@ -502,12 +499,78 @@ fn pinned_reference(name: &str, resolved: Option<&ResolvedImage>) -> String {
     }
 }
 
-fn image_platform(image: &Image) -> Option<Platform> {
-    (!image.os.is_empty() && !image.architecture.is_empty()).then(|| Platform {
-        os: image.os.clone(),
-        architecture: image.architecture.clone(),
-        variant: image.variant.clone(),
-    })
+/// An image without layers is built on as scratch.
+fn is_empty_image(image: &Image) -> bool {
+    image.rootfs.diff_ids.is_empty() && image.history.iter().all(|h| h.empty_layer)
+}
+
+/// The reference's `autoDetectPlatform`, for a stage without `--platform`: with no `--platform`
+/// for the build either, an image of a build platform's OS and architecture is built for that
+/// platform; anything else keeps the requested one.
+fn detect_platform(image: &Image, requested: Platform, platforms: &Platforms) -> Platform {
+    let same = |p: &Platform| p.os == image.os && p.architecture == image.architecture;
+    if !platforms.implicit_target || same(&requested) {
+        return requested;
+    }
+    if same(&platforms.build) {
+        return platforms.build.clone();
+    }
+    requested
+}
+
+/// InvalidBaseImagePlatform for every reachable stage built on a resolved image with layers,
+/// in stage order (the reference checks them as their configs arrive).
+pub(super) fn base_platform_findings(
+    graph: &StageGraph,
+    resolved: &BTreeMap<(String, Platform), ResolvedImage>,
+    platforms: &Platforms,
+) -> Vec<crate::lint::Finding> {
+    let mut out = Vec::new();
+    for (index, stage) in graph.stages.iter().enumerate() {
+        let Base::Image(name) = &graph.bases[index] else {
+            continue;
+        };
+        if graph.reachable.get(index) != Some(&true) {
+            continue;
+        }
+        let stage_platform = graph.platforms[index].as_deref();
+        let requested = match stage_platform {
+            Some(p) => match Platform::parse(p) {
+                Ok(p) => p,
+                Err(_) => continue,
+            },
+            None => platforms.target.clone(),
+        };
+        let image = resolved
+            .get(&(name.clone(), requested.clone()))
+            .filter(|r| !r.config.is_empty())
+            .and_then(|r| Image::from_json(&r.config).ok());
+        let Some(image) = image.filter(|i| !is_empty_image(i)) else {
+            continue;
+        };
+        let expected = match stage_platform {
+            Some(_) => requested,
+            None => detect_platform(&image, requested, platforms),
+        };
+        let fields = |os, os_version, architecture, variant| PlatformFields {
+            os,
+            os_version,
+            architecture,
+            variant,
+        };
+        out.extend(crate::lint::stages::base_image_platform(
+            name,
+            fields(&expected.os, "", &expected.architecture, &expected.variant),
+            fields(
+                &image.os,
+                &image.os_version,
+                &image.architecture,
+                &image.variant,
+            ),
+            stage.from.range,
+        ));
+    }
+    out
 }
 
 fn empty_image(platform: &Platform) -> Image {

@@ -9,9 +9,10 @@ use super::parsed::written_keyword;
 use super::rules;
 use super::Linter;
 use crate::instructions::{suggest, CommandLine, Instruction};
+use crate::llb::normalize_image_ref;
 use crate::platform::Platform;
-use crate::stages::{Base, StageGraph};
-use crate::syntax::shell::{EnvGetter, Lexer};
+use crate::stages::{Base, Stage, StageGraph};
+use crate::syntax::shell::{EnvGetter, EnvList, Lexer};
 use crate::syntax::SourceRange;
 
 /// FROM-time rules for every stage: UndefinedArgInFrom, RedundantTargetPlatform and
@@ -47,6 +48,32 @@ pub fn check_from(graph: &StageGraph, lexer: &Lexer, lint: &mut Linter) {
         }
         if expanded.matched.is_empty() && expanded.unmatched.is_empty() {
             const_platform(&stage.from.name, &expanded.value, range, lint);
+        }
+    }
+}
+
+/// InvalidDefaultArgInFrom: each stage's base name, expanded with the meta ARGs' defaults only,
+/// must be a valid image reference. The first expansion failure ends the check, as in the
+/// reference.
+pub fn check_default_base_names(
+    stages: &[Stage],
+    defaults: &EnvList,
+    lexer: &Lexer,
+    lint: &mut Linter,
+) {
+    for stage in stages {
+        let Ok(name) = lexer.process_word(&stage.from.base_name, defaults) else {
+            return;
+        };
+        if normalize_image_ref(&name.value).is_err() {
+            lint.run(
+                &rules::INVALID_DEFAULT_ARG_IN_FROM,
+                vec![stage.from.range],
+                format!(
+                    "Default value for ARG {} results in empty or invalid base image name",
+                    stage.from.base_name
+                ),
+            );
         }
     }
 }
@@ -90,11 +117,12 @@ struct UsedOnce {
     healthcheck: Option<SourceRange>,
 }
 
-/// Dispatch-time rules of the reachable stages. `image_has_shell` tells whether a base image's
-/// config sets `Shell` (then shell-form CMD/ENTRYPOINT are deliberate).
+/// Dispatch-time rules of the reachable stages. `image_has_shell` tells whether the config of
+/// the image a stage (by index) is built on sets `Shell` (then shell-form CMD/ENTRYPOINT are
+/// deliberate).
 pub fn check_dispatch(
     graph: &StageGraph,
-    image_has_shell: &dyn Fn(&str) -> bool,
+    image_has_shell: &dyn Fn(usize) -> bool,
     lint: &mut Linter,
 ) {
     let mut shell_set = vec![false; graph.stages.len()];
@@ -104,7 +132,7 @@ pub fn check_dispatch(
         }
         let mut has_shell = match graph.bases.get(index) {
             Some(Base::Stage(base)) => shell_set.get(*base).copied().unwrap_or(false),
-            Some(Base::Image(name)) => image_has_shell(name),
+            Some(Base::Image(_)) => image_has_shell(index),
             _ => false,
         };
         let mut used = UsedOnce::default();
@@ -276,4 +304,73 @@ pub fn undefined_var(var: &str, options: &[&str], range: SourceRange) -> super::
         ranges: vec![range],
         message,
     }
+}
+
+/// A platform as an image config or a build request gives it (containerd's `Platform`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlatformFields<'a> {
+    pub os: &'a str,
+    pub os_version: &'a str,
+    pub architecture: &'a str,
+    pub variant: &'a str,
+}
+
+/// InvalidBaseImagePlatform: the image `name` resolved to a config whose OS or architecture
+/// is not the platform the stage asked for.
+pub fn base_image_platform(
+    name: &str,
+    expected: PlatformFields<'_>,
+    actual: PlatformFields<'_>,
+    range: SourceRange,
+) -> Option<super::Finding> {
+    if expected.os == actual.os && expected.architecture == actual.architecture {
+        return None;
+    }
+    Some(super::Finding {
+        rule: &rules::INVALID_BASE_IMAGE_PLATFORM,
+        ranges: vec![range],
+        message: format!(
+            "Base image {name} was pulled with platform {:?}, expected {:?} for current build",
+            format_normalized(actual),
+            format_normalized(expected)
+        ),
+    })
+}
+
+/// containerd's `FormatAll(Normalize(p))`: `os[(version)]/arch[/variant]`, aliases resolved.
+fn format_normalized(p: PlatformFields<'_>) -> String {
+    let os = p.os.to_lowercase();
+    if os.is_empty() {
+        return "unknown".into();
+    }
+    let os = if os == "macos" { "darwin".into() } else { os };
+    let (arch, variant) = normalize_arch(&p.architecture.to_lowercase(), &p.variant.to_lowercase());
+    let mut parts = vec![if p.os_version.is_empty() {
+        os
+    } else {
+        format!("{os}({})", p.os_version)
+    }];
+    // Go's path.Join drops empty elements.
+    parts.extend([arch, variant].into_iter().filter(|s| !s.is_empty()));
+    parts.join("/")
+}
+
+/// containerd's `normalizeArch`.
+fn normalize_arch(arch: &str, variant: &str) -> (String, String) {
+    let (arch, variant) = match (arch, variant) {
+        ("i386", _) => ("386", ""),
+        ("x86_64" | "x86-64" | "amd64", "v1") => ("amd64", ""),
+        ("x86_64" | "x86-64" | "amd64", v) => ("amd64", v),
+        ("aarch64" | "arm64", "8" | "v8" | "v8.0") => ("arm64", ""),
+        ("aarch64" | "arm64", "9" | "9.0" | "v9.0") => ("arm64", "v9"),
+        ("aarch64" | "arm64", v) => ("arm64", v),
+        ("armhf", _) => ("arm", "v7"),
+        ("armel", _) => ("arm", "v6"),
+        ("arm", "" | "7") => ("arm", "v7"),
+        ("arm", "5") => ("arm", "v5"),
+        ("arm", "6") => ("arm", "v6"),
+        ("arm", "8") => ("arm", "v8"),
+        (a, v) => (a, v),
+    };
+    (arch.to_string(), variant.to_string())
 }

@@ -1,10 +1,12 @@
 //! Stage names, bases and dependencies, the target, and what is reachable from it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::{split::Stages, Stage, StageError};
 use crate::instructions::{suggest, Instruction};
-use crate::syntax::shell::{EnvList, Lexer};
+use crate::llb::normalize_image_ref;
+use crate::platform::Platform;
+use crate::syntax::shell::{go_quote, EnvGetter, EnvList, Lexer};
 use crate::syntax::SourceRange;
 
 /// What a stage starts from, after its FROM line was expanded with the global ARGs.
@@ -77,6 +79,7 @@ impl StageGraph {
             bases.push(base_of(stage, &global_args, lexer, &by_name)?);
             platforms.push(platform_of(stage, &global_args, lexer)?);
             if let Some(name) = stage.name() {
+                check_context_name(name)?;
                 by_name.insert(name.to_ascii_lowercase(), stage.index);
             }
         }
@@ -110,6 +113,7 @@ impl StageGraph {
         };
         // As in the reference, only the instructions' own dependencies are checked for cycles.
         graph.check_cycles()?;
+        check_base_names(&graph.stages, &graph.bases)?;
         graph.reachable = graph.reachable_from(target);
         graph.add_stage_triggers(lexer)?;
         Ok(graph)
@@ -239,8 +243,10 @@ fn base_of(
             vec![stage.from.range],
         ));
     }
-    if let Some(index) = stage_named(earlier, &name) {
-        return Ok(Base::Stage(index));
+    // Unlike --from, FROM matches stage names case-sensitively (names are kept lower-cased),
+    // as the reference's `addState` does: `FROM Base` is an image even after `AS base`.
+    if let Some(index) = earlier.get(&name) {
+        return Ok(Base::Stage(*index));
     }
     if name.eq_ignore_ascii_case(SCRATCH) {
         return Ok(Base::Scratch);
@@ -253,14 +259,60 @@ fn platform_of(stage: &Stage, args: &EnvList, lexer: &Lexer) -> Result<Option<St
     if raw.is_empty() {
         return Ok(None);
     }
-    let value = expand_from_word(raw, stage, args, lexer)?;
-    if value.is_empty() {
-        return Err(StageError::new(
-            format!("empty platform value from expression {raw}"),
-            vec![stage.from.range],
-        ));
+    let error = |message: String| StageError::new(message, vec![stage.from.range]);
+    // The reference reports what the failed expansion produced, which is always empty.
+    let expanded = lexer
+        .process_word(raw, args)
+        .map_err(|e| error(format!("failed to process arguments for platform : {e}")))?;
+    if expanded.value.is_empty() {
+        let message = format!("empty platform value from expression {raw}");
+        return Err(error(suggest_unmatched(message, &expanded.unmatched, args)));
     }
-    Ok(Some(value))
+    // Every stage's platform must parse, reachable or not.
+    if let Err(e) = Platform::parse(&expanded.value) {
+        let message = suggest_unmatched(e.to_string(), &expanded.unmatched, args);
+        return Err(error(format!("failed to parse platform {raw}: {message}")));
+    }
+    Ok(Some(expanded.value))
+}
+
+/// The reference's `wrapSuggestAny`: the first unset variable with a near miss among the
+/// global ARGs (in definition order) adds its "did you mean" to `message`.
+fn suggest_unmatched(message: String, unmatched: &BTreeSet<String>, args: &EnvList) -> String {
+    let keys = args.keys();
+    let options: Vec<&str> = keys.iter().map(String::as_str).collect();
+    match unmatched
+        .iter()
+        .find_map(|var| suggest::search(var, &options, true))
+    {
+        Some(m) => format!("{message} (did you mean {m}?)"),
+        None => message,
+    }
+}
+
+/// A stage name could name a build context, so it must parse as an image reference; the
+/// reference reports this without a line.
+fn check_context_name(name: &str) -> Result<(), StageError> {
+    let name = name.to_ascii_lowercase();
+    normalize_image_ref(&name)
+        .map(|_| ())
+        .map_err(|e| StageError::new(format!("invalid context name {name}: {e}"), Vec::new()))
+}
+
+/// Every image a stage starts from must be a valid reference, even in stages the target does
+/// not need (the reference parses them all before resolving).
+fn check_base_names(stages: &[Stage], bases: &[Base]) -> Result<(), StageError> {
+    for (stage, base) in stages.iter().zip(bases) {
+        if let Base::Image(name) = base {
+            normalize_image_ref(name).map_err(|e| {
+                StageError::new(
+                    format!("failed to parse stage name {}: {e}", go_quote(name)),
+                    vec![stage.from.range],
+                )
+            })?;
+        }
+    }
+    Ok(())
 }
 
 /// What `--from` names: a stage by index or name (any stage, earlier or later), else an image.
