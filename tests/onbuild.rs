@@ -139,7 +139,13 @@ async fn check(name: &str, case: Case) {
         return;
     }
     let converted = result.unwrap_or_else(|e| panic!("{name}: {e}"));
-    let graph = &converted.graph;
+    let graph_resolver = Arc::new(CaseResolver {
+        configs: case.images.clone(),
+        asked: Mutex::new(Vec::new()),
+    });
+    let graph = &convert::resolved_graph(&case.dockerfile, &opts, graph_resolver)
+        .await
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
     if let Some(expected) = &case.reachable {
         let got: Vec<String> = (0..graph.stages.len())
             .filter(|&i| graph.reachable[i])

@@ -85,6 +85,7 @@ impl Default for ConvertOptions {
 pub struct Converted {
     pub state: State,
     pub image: Image,
+    /// The stage graph, its instructions consumed by the conversion (see [`resolved_graph`]).
     pub graph: StageGraph,
     /// Lint warnings, in the order the reference reports them.
     pub warnings: Vec<crate::lint::Warning>,
@@ -213,6 +214,21 @@ pub async fn convert(
     convert_parsed(text, parse(text, opts)?, opts, resolver).await
 }
 
+/// The stage graph once its images are resolved (their ONBUILD triggers, and what those read,
+/// added), before conversion; [`Converted::graph`] no longer holds the instructions.
+pub async fn resolved_graph(
+    text: &str,
+    opts: &ConvertOptions,
+    resolver: Arc<dyn ImageResolver>,
+) -> Result<StageGraph, ConvertError> {
+    let Parsed {
+        mut graph, escape, ..
+    } = parse(text, opts)?;
+    let platforms = args::Platforms::new(opts);
+    resolve_images(&mut graph, &platforms, resolver, &Lexer::new(escape)).await?;
+    Ok(graph)
+}
+
 /// [`convert`] for a Dockerfile [`parse`] already read; `text` is what it parsed.
 pub async fn convert_parsed(
     text: &str,
@@ -231,7 +247,7 @@ pub async fn convert_parsed(
     lint.run_all(stage::base_platform_findings(&graph, &resolved, &platforms));
     let image_has_shell = |index: usize| image_sets_shell(&graph, index, &resolved, &platforms);
     lint::stages::check_dispatch(&graph, &image_has_shell, &mut lint);
-    let converter = Converter::new(text, opts, &graph, &resolved, platforms, lexer);
+    let converter = Converter::new(text, opts, &mut graph, &resolved, platforms, lexer);
     let (state, image, findings) = converter.run()?;
     lint.run_all(findings);
     if let Some(message) = lint.error() {

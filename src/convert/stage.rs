@@ -79,7 +79,9 @@ impl StageState {
 /// What every instruction's conversion may read.
 pub struct Converter<'a> {
     pub opts: &'a ConvertOptions,
-    pub graph: &'a StageGraph,
+    /// Each stage's instructions are moved out as it is converted, so they are freed as the
+    /// op graph grows instead of all staying alive to the end.
+    pub graph: &'a mut StageGraph,
     pub resolved: &'a BTreeMap<(String, Platform), ResolvedImage>,
     pub platforms: Platforms,
     pub lexer: Lexer,
@@ -110,7 +112,7 @@ impl<'a> Converter<'a> {
     pub fn new(
         text: &str,
         opts: &'a ConvertOptions,
-        graph: &'a StageGraph,
+        graph: &'a mut StageGraph,
         resolved: &'a BTreeMap<(String, Platform), ResolvedImage>,
         platforms: Platforms,
         lexer: Lexer,
@@ -123,6 +125,8 @@ impl<'a> Converter<'a> {
         );
         let single_state = graph.stages.len() + implicit_sources(graph) == 1;
         let target_op_platform = Arc::new(llb::normalize_platform(pb_platform(&platforms.target)));
+        let last_child = last_children(graph);
+        let records = recorded_stages(graph);
         Converter {
             opts,
             graph,
@@ -133,8 +137,8 @@ impl<'a> Converter<'a> {
             context: llb::scratch(),
             stages: Vec::new(),
             kept: Vec::new(),
-            last_child: last_children(graph),
-            records: recorded_stages(graph),
+            last_child,
+            records,
             target_op_platform,
             context_paths: BTreeSet::new(),
             single_state,
@@ -195,9 +199,10 @@ impl<'a> Converter<'a> {
             // Counted once the base is set up: the reference names an image's FROM before it
             // knows the image's triggers.
             st.steps.total += self.graph.triggers[index].len();
-            for (i, (onbuild, instruction)) in self.graph.steps(index).enumerate() {
+            for (i, (onbuild, instruction)) in self.graph.take_steps(index).into_iter().enumerate()
+            {
                 st.steps.onbuild = onbuild;
-                self.dispatch(index, i, instruction, &mut st)
+                self.dispatch(index, i, &instruction, &mut st)
                     .map_err(|e| with_range(e, instruction.range()))?;
             }
             st.steps.onbuild = false;
@@ -224,9 +229,10 @@ impl<'a> Converter<'a> {
         };
         let mut st = match &self.graph.bases[index] {
             Base::Stage(base) => {
-                let mut st = self.parent_state(*base, index).ok_or_else(|| {
-                    ConvertError::at("base stage was not converted", stage.from.range)
-                })?;
+                let from = stage.from.range;
+                let mut st = self
+                    .parent_state(*base, index)
+                    .ok_or_else(|| ConvertError::at("base stage was not converted", from))?;
                 st.image.config.on_build.clear();
                 st.steps = steps;
                 st.cmd_set = false;

@@ -115,6 +115,17 @@ impl StageGraph {
             .collect()
     }
 
+    /// Moves [`Self::steps`] out of the graph: conversion reads each step once, so a big
+    /// Dockerfile's instructions are freed stage by stage instead of all living to the end.
+    pub fn take_steps(&mut self, stage: usize) -> Vec<(bool, Instruction)> {
+        let triggers = std::mem::take(&mut self.triggers[stage]);
+        let instructions = std::mem::take(&mut self.stages[stage].instructions);
+        let triggers = triggers.into_iter().map(|i| (true, i));
+        triggers
+            .chain(instructions.into_iter().map(|i| (false, i)))
+            .collect()
+    }
+
     /// The steps a stage dispatches in order: its triggers (`true`), then its instructions.
     pub fn steps(&self, stage: usize) -> impl Iterator<Item = (bool, &Instruction)> + '_ {
         let triggers = self.triggers[stage].iter().map(|i| (true, i));
