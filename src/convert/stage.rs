@@ -75,6 +75,14 @@ impl StageState {
     }
 }
 
+/// What [`Converter::run`] produces.
+pub struct Conversion {
+    pub state: State,
+    pub image: Image,
+    pub findings: Vec<crate::lint::Finding>,
+    pub outline: Option<super::outline::OutlineCapture>,
+}
+
 /// What every instruction's conversion may read.
 pub struct Converter<'a> {
     pub opts: &'a ConvertOptions,
@@ -103,6 +111,8 @@ pub struct Converter<'a> {
     single_state: bool,
     /// Lint detections that need expanded words (EXPOSE, WORKDIR), of the current pass.
     pub lint_findings: Vec<crate::lint::Finding>,
+    /// What `--print=outline` needs of each stage, recorded only when asked for.
+    pub outline: Option<super::outline::OutlineCapture>,
 }
 
 impl<'a> Converter<'a> {
@@ -138,13 +148,14 @@ impl<'a> Converter<'a> {
             context_paths: BTreeSet::new(),
             single_state,
             lint_findings: Vec::new(),
+            outline: None,
         }
     }
 
     /// Converts the reachable stages; returns the target's state and image config. The build
     /// context's source lists the paths COPY and ADD read, known only once every stage is
     /// converted, so a Dockerfile that reads the context is converted a second time with it.
-    pub fn run(mut self) -> Result<(State, Image, Vec<crate::lint::Finding>), ConvertError> {
+    pub fn run(mut self) -> Result<Conversion, ConvertError> {
         self.context = self.context_source(&[]);
         self.convert_stages()?;
         let follow = follow_paths(&self.context_paths);
@@ -168,7 +179,12 @@ impl<'a> Converter<'a> {
             st.image.architecture = p.architecture.clone();
             st.image.variant = p.variant.clone();
         }
-        Ok((st.state, st.image, self.lint_findings))
+        Ok(Conversion {
+            state: st.state,
+            image: st.image,
+            findings: self.lint_findings,
+            outline: self.outline,
+        })
     }
 
     fn context_source(&self, follow: &[String]) -> State {
@@ -188,6 +204,9 @@ impl<'a> Converter<'a> {
     fn convert_stages(&mut self) -> Result<(), ConvertError> {
         self.context_paths.clear();
         let count = self.graph.stages.len();
+        if let Some(outline) = &mut self.outline {
+            *outline = super::outline::OutlineCapture::new(count);
+        }
         self.stages = vec![None; count];
         self.kept = vec![None; count];
         for index in 0..count {
