@@ -64,8 +64,6 @@ struct ArgInfo {
     value: String,
     comment: String,
     range: SourceRange,
-    /// Position in its ARG instruction, to order ARGs of one line.
-    order: usize,
     /// Global ARGs its default expanded (they count as used when it is).
     deps: BTreeSet<String>,
 }
@@ -110,7 +108,7 @@ impl OutlineCapture {
             return;
         };
         let given = values.iter().rev().take(c.args.len()).rev();
-        for (order, (pair, (_, value))) in c.args.iter().zip(given).enumerate() {
+        for (pair, (_, value)) in c.args.iter().zip(given) {
             let inherited =
                 pair.value.is_none() && !build_args.contains_key(&pair.key) && value.is_some();
             let info = (!inherited).then(|| ArgInfo {
@@ -118,7 +116,6 @@ impl OutlineCapture {
                 value: value.clone().unwrap_or_default(),
                 comment: pair.comment.clone(),
                 range: c.range,
-                order,
                 deps: BTreeSet::new(),
             });
             capture.args.push(ArgRecord {
@@ -203,7 +200,9 @@ pub(super) fn outline(
             take_new(&mut out.ssh, &c.ssh, &mut seen_ssh);
         }
     }
-    args.sort_by_key(|a| (a.range.start_line, a.order));
+    // Stable, like the reference's sort of these short lists: ARGs of one line stay in the
+    // order the walk met them.
+    args.sort_by_key(|a| a.range.start_line);
     out.args = args
         .into_iter()
         .map(|a| OutlineArg {
@@ -287,7 +286,7 @@ impl<'a> Walk<'a> {
         let mut chain = BTreeSet::new();
         let mut next = Some(stage);
         while let Some(s) = next.filter(|s| chain.insert(*s)) {
-            used.extend(self.from_args(s));
+            used.extend(self.args_in_from_line(s));
             next = match self.graph.bases.get(s) {
                 Some(Base::Stage(base)) => Some(*base),
                 _ => None,
@@ -306,7 +305,7 @@ impl<'a> Walk<'a> {
     }
 
     /// The global ARGs a stage's FROM name and platform expand.
-    fn from_args(&self, stage: usize) -> BTreeSet<String> {
+    fn args_in_from_line(&self, stage: usize) -> BTreeSet<String> {
         let Some(stage) = self.graph.stages.get(stage) else {
             return BTreeSet::new();
         };
@@ -345,7 +344,7 @@ fn meta_arg_infos(
     }
     let mut infos: BTreeMap<String, ArgInfo> = BTreeMap::new();
     for c in &graph.meta_args {
-        for (order, pair) in c.args.iter().enumerate() {
+        for pair in &c.args {
             let mut deps = BTreeSet::new();
             let value = match (opts.build_args.get(&pair.key), &pair.value) {
                 (Some(given), _) => Some(given.clone()),
@@ -371,7 +370,6 @@ fn meta_arg_infos(
                 value: value.unwrap_or_default(),
                 comment: pair.comment.clone(),
                 range: c.range,
-                order,
                 deps,
             };
             infos.insert(pair.key.clone(), info);
