@@ -13,13 +13,16 @@ COPY --from=builder /mstage /bin/mstage
 # BuildKit starts frontends without a network when asked to; the local engine has no bridge at all.
 LABEL moby.buildkit.frontend.network.none="true"
 # The optional frontend features mstage implements, which BuildKit checks a request's
-# `frontend.caps` against before starting the frontend. None qualifies yet, so the list is empty:
+# `frontend.caps` against before starting the frontend:
+# - moby.buildkit.frontend.subrequests: `--print=outline|targets` and
+#   `frontend.subrequests.describe` (src/gateway/subrequests.rs); `--call=check` (lint) is
+#   answered with the reference's "unsupported request" error.
+# Not claimed, so BuildKit refuses such builds itself ("unsupported frontend capability") instead
+# of mstage silently building something else:
 # - moby.buildkit.frontend.inputs: context and Dockerfile handed over as LLB through the Inputs
 #   call (a forwarding frontend, bake target contexts); mstage never calls Inputs.
-# - moby.buildkit.frontend.subrequests: `--print=outline|targets|lint` (src/gateway has none).
 # - moby.buildkit.frontend.contexts: named contexts (`--build-context`, `context:NAME` options).
 # - moby.buildkit.frontend.gitquerystring: git contexts with `?ref=&subdir=` query strings.
-# With the label empty BuildKit refuses such builds itself ("unsupported frontend capability")
-# instead of mstage silently building something else. tests/image.rs holds the same list.
-LABEL moby.buildkit.frontend.caps=""
+# tests/image.rs holds the same list.
+LABEL moby.buildkit.frontend.caps="moby.buildkit.frontend.subrequests"
 ENTRYPOINT ["/bin/mstage"]

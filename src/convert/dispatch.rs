@@ -146,7 +146,13 @@ impl Converter<'_> {
                 st.image.config.shell = c.shell.clone();
                 Ok(())
             }
-            Instruction::Arg(c) => self.arg(st, c),
+            Instruction::Arg(c) => {
+                self.arg(st, c)?;
+                if let Some(outline) = &mut self.outline {
+                    outline.record_arg(stage, c, &st.build_args, &self.opts.build_args);
+                }
+                Ok(())
+            }
             Instruction::Onbuild(c) => {
                 st.image.config.on_build.push(c.expression.clone());
                 Ok(())

@@ -10,6 +10,7 @@ mod expose;
 mod git;
 pub mod image;
 pub mod names;
+pub mod outline;
 pub mod paths;
 mod run;
 mod stage;
@@ -236,6 +237,28 @@ pub async fn convert_parsed(
     opts: &ConvertOptions,
     resolver: Arc<dyn ImageResolver>,
 ) -> Result<Converted, ConvertError> {
+    Ok(convert_inner(text, parsed, opts, resolver, false).await?.0)
+}
+
+/// The target's outline (`--print=outline`): the whole conversion runs, as in the reference, so
+/// its failures and lint warnings are the build's.
+pub async fn outline_parsed(
+    text: &str,
+    parsed: Parsed,
+    opts: &ConvertOptions,
+    resolver: Arc<dyn ImageResolver>,
+) -> Result<(Converted, outline::Outline), ConvertError> {
+    let (converted, outline) = convert_inner(text, parsed, opts, resolver, true).await?;
+    Ok((converted, outline.unwrap_or_default()))
+}
+
+async fn convert_inner(
+    text: &str,
+    parsed: Parsed,
+    opts: &ConvertOptions,
+    resolver: Arc<dyn ImageResolver>,
+    want_outline: bool,
+) -> Result<(Converted, Option<outline::Outline>), ConvertError> {
     let Parsed {
         mut graph,
         escape,
@@ -247,19 +270,28 @@ pub async fn convert_parsed(
     lint.run_all(stage::base_platform_findings(&graph, &resolved, &platforms));
     let image_has_shell = |index: usize| image_sets_shell(&graph, index, &resolved, &platforms);
     lint::stages::check_dispatch(&graph, &image_has_shell, &mut lint);
-    let converter = Converter::new(text, opts, &mut graph, &resolved, platforms, lexer);
-    let (state, image, findings) = converter.run()?;
-    lint.run_all(findings);
+    let mut converter = Converter::new(text, opts, &mut graph, &resolved, platforms.clone(), lexer);
+    if want_outline {
+        converter.outline = Some(outline::OutlineCapture::default());
+    }
+    let conversion = converter.run()?;
+    lint.run_all(conversion.findings);
     if let Some(message) = lint.error() {
         let warnings = lint.warnings().to_vec();
         return Err(ConvertError::Lint { message, warnings });
     }
-    Ok(Converted {
-        state,
-        image,
+    let lexer = Lexer::new(escape);
+    let outline = match &conversion.outline {
+        Some(capture) => Some(outline::outline(&graph, capture, opts, &platforms, &lexer)?),
+        None => None,
+    };
+    let converted = Converted {
+        state: conversion.state,
+        image: conversion.image,
         graph,
         warnings: lint.warnings().to_vec(),
-    })
+    };
+    Ok((converted, outline))
 }
 
 type Resolved = BTreeMap<(String, Platform), stages::ResolvedImage>;

@@ -124,8 +124,25 @@ impl Converter<'_> {
         }
         for m in &mounts {
             match m.kind {
-                MountKind::Secret => exec = exec.secret(secret_of(m).map_err(err)?),
-                MountKind::Ssh => exec = exec.ssh(ssh_of(m).map_err(err)?),
+                MountKind::Secret => {
+                    let secret = secret_of(m).map_err(err)?;
+                    if let Some(outline) = &mut self.outline {
+                        outline.record_secret(stage, &secret.id, m.required, c.range);
+                    }
+                    exec = exec.secret(secret);
+                }
+                MountKind::Ssh => {
+                    let ssh = ssh_of(m).map_err(err)?;
+                    if let Some(outline) = &mut self.outline {
+                        let id = if ssh.id.is_empty() {
+                            "default"
+                        } else {
+                            &ssh.id
+                        };
+                        outline.record_ssh(stage, id, m.required, c.range);
+                    }
+                    exec = exec.ssh(ssh);
+                }
                 _ => {}
             }
         }

@@ -76,6 +76,14 @@ impl StageState {
     }
 }
 
+/// What [`Converter::run`] produces.
+pub struct Conversion {
+    pub state: State,
+    pub image: Image,
+    pub findings: Vec<crate::lint::Finding>,
+    pub outline: Option<super::outline::OutlineCapture>,
+}
+
 /// What every instruction's conversion may read.
 pub struct Converter<'a> {
     pub opts: &'a ConvertOptions,
@@ -106,6 +114,8 @@ pub struct Converter<'a> {
     single_state: bool,
     /// Lint detections that need expanded words (EXPOSE, WORKDIR), of the current pass.
     pub lint_findings: Vec<crate::lint::Finding>,
+    /// What `--print=outline` needs of each stage, recorded only when asked for.
+    pub outline: Option<super::outline::OutlineCapture>,
 }
 
 impl<'a> Converter<'a> {
@@ -143,13 +153,14 @@ impl<'a> Converter<'a> {
             context_paths: BTreeSet::new(),
             single_state,
             lint_findings: Vec::new(),
+            outline: None,
         }
     }
 
     /// Converts the reachable stages; returns the target's state and image config. The build
     /// context's source lists the paths COPY and ADD read, known only once every stage is
     /// converted: they are filled in then, before anything is marshalled.
-    pub fn run(mut self) -> Result<(State, Image, Vec<crate::lint::Finding>), ConvertError> {
+    pub fn run(mut self) -> Result<Conversion, ConvertError> {
         let follow = llb::DeferredPaths::new();
         self.context = self.context_source(follow.clone());
         self.convert_stages()?;
@@ -169,7 +180,12 @@ impl<'a> Converter<'a> {
             st.image.architecture = p.architecture.clone();
             st.image.variant = p.variant.clone();
         }
-        Ok((st.state, st.image, self.lint_findings))
+        Ok(Conversion {
+            state: st.state,
+            image: st.image,
+            findings: self.lint_findings,
+            outline: self.outline,
+        })
     }
 
     fn context_source(&self, follow: llb::DeferredPaths) -> State {
@@ -189,6 +205,9 @@ impl<'a> Converter<'a> {
     fn convert_stages(&mut self) -> Result<(), ConvertError> {
         self.context_paths.clear();
         let count = self.graph.stages.len();
+        if let Some(outline) = &mut self.outline {
+            *outline = super::outline::OutlineCapture::new(count);
+        }
         self.stages = vec![None; count];
         self.kept = vec![None; count];
         for index in 0..count {

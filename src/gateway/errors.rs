@@ -10,6 +10,8 @@ use crate::syntax::SourceRange;
 const CODE_UNKNOWN: i32 = 2;
 /// How BuildKit's typeurl registry names `errdefs.Source`; the value is its JSON.
 const SOURCE_TYPE_URL: &str = "github.com/moby/buildkit/errdefs.Source+json";
+/// `errdefs.Subrequest`, which tells clients the frontend does not answer a subrequest.
+const SUBREQUEST_TYPE_URL: &str = "github.com/moby/buildkit/errdefs.Subrequest+json";
 
 /// The Dockerfile as read, for error excerpts and source maps.
 #[derive(Debug, Clone)]
@@ -22,6 +24,17 @@ pub struct SourceFile {
 }
 
 pub fn status_for(err: &FrontendError, source: Option<&SourceFile>) -> Status {
+    if let FrontendError::UnsupportedRequest(name) = err {
+        let detail = Any {
+            type_url: SUBREQUEST_TYPE_URL.to_string(),
+            value: serde_json::json!({ "name": name }).to_string().into_bytes(),
+        };
+        return Status {
+            code: CODE_UNKNOWN,
+            message: err.to_string(),
+            details: vec![detail],
+        };
+    }
     let ranges = match err {
         FrontendError::Convert(e) => e.ranges(),
         _ => Vec::new(),
@@ -61,7 +74,7 @@ fn source_detail(src: &SourceFile, range: SourceRange) -> Any {
 }
 
 /// Standard base64, as Go's encoding/json writes `[]byte`.
-fn base64(data: &[u8]) -> String {
+pub(super) fn base64(data: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
     for chunk in data.chunks(3) {

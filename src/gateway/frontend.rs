@@ -9,6 +9,7 @@ use super::bridge::{Bridge, BridgeError, SolvedRef};
 use super::errors::{status_for, SourceFile};
 use super::options::{self, BuildOptions};
 use super::resolver::BridgeResolver;
+use super::subrequests::{self, Request};
 use super::trace;
 use crate::convert::{self, ConvertError};
 use crate::llb::{self, Constraints, MarshalOptions};
@@ -32,6 +33,9 @@ pub enum FrontendError {
     Dockerignore(String),
     #[error("reading .dockerignore: {0}")]
     Task(String),
+    /// A subrequest mstage does not answer (errdefs' `UnsupportedSubrequestError`).
+    #[error("unsupported request {0}")]
+    UnsupportedRequest(String),
 }
 
 /// Runs the frontend to completion: any build failure is reported to BuildKit through Return.
@@ -41,13 +45,20 @@ pub async fn run() -> Result<(), FrontendError> {
     let bridge = Bridge::new(channel);
     let raw = options::frontend_options(std::env::vars());
     let mut source = None;
-    match build(&bridge, &raw, &mut source).await {
-        Ok((solved, metadata)) => bridge.return_result(Some(solved), metadata).await?,
-        Err(err) => {
-            bridge
-                .return_error(status_for(&err, source.as_ref()))
-                .await?
-        }
+    match raw.get(subrequests::REQUEST_ID) {
+        // Like the reference, answers carry no Dockerfile excerpt when they fail.
+        Some(id) => match answer(&bridge, &raw, id).await {
+            Ok(metadata) => bridge.return_result(None, metadata).await?,
+            Err(err) => bridge.return_error(status_for(&err, None)).await?,
+        },
+        None => match build(&bridge, &raw, &mut source).await {
+            Ok((solved, metadata)) => bridge.return_result(Some(solved), metadata).await?,
+            Err(err) => {
+                bridge
+                    .return_error(status_for(&err, source.as_ref()))
+                    .await?
+            }
+        },
     }
     trace::mark("returned");
     Ok(())
@@ -60,6 +71,92 @@ async fn build(
     raw: &BTreeMap<String, String>,
     source: &mut Option<SourceFile>,
 ) -> Result<Built, FrontendError> {
+    let Prepared {
+        convert_opts,
+        dockerfile,
+        text,
+        parsed,
+        resolver,
+    } = prepare(bridge, raw).await?;
+    *source = Some(dockerfile.clone());
+    let converted = match parsed {
+        Ok(parsed) => convert::convert_parsed(&text, parsed, &convert_opts, resolver).await,
+        Err(e) => Err(e),
+    };
+    super::warn::send(bridge, &dockerfile, &converted).await;
+    let converted = converted?;
+    trace::mark("converted (images resolved)");
+    let definition = converted.definition(&convert_opts)?;
+    let solved = bridge.solve(definition).await?;
+    trace::mark("solved");
+    Ok((solved, result_metadata(&converted, &convert_opts)))
+}
+
+/// A subrequest's answer (result metadata, no result). The Dockerfile is read first, so a
+/// missing one fails before an unknown request does, as in the reference; only the outline
+/// needs more than the Dockerfile.
+async fn answer(
+    bridge: &Bridge,
+    raw: &BTreeMap<String, String>,
+    id: &str,
+) -> Result<BTreeMap<String, Vec<u8>>, FrontendError> {
+    let request = Request::from_id(id);
+    if request == Ok(Request::Outline) {
+        return answer_outline(bridge, raw).await;
+    }
+    let opts = BuildOptions::from_options(raw)?;
+    let (dockerfile, _) = read_dockerfile(bridge, &opts).await?;
+    match request.map_err(FrontendError::UnsupportedRequest)? {
+        Request::Describe => Ok(subrequests::describe()),
+        Request::Targets => {
+            let text = String::from_utf8_lossy(&dockerfile.data);
+            let targets = convert::outline::list_targets(&text)?;
+            Ok(subrequests::targets(&targets, &dockerfile.data))
+        }
+        Request::Outline => answer_outline(bridge, raw).await,
+    }
+}
+
+/// `--print=outline`: the build's conversion runs (images resolved, warnings sent), nothing
+/// is solved.
+async fn answer_outline(
+    bridge: &Bridge,
+    raw: &BTreeMap<String, String>,
+) -> Result<BTreeMap<String, Vec<u8>>, FrontendError> {
+    let Prepared {
+        convert_opts,
+        dockerfile,
+        text,
+        parsed,
+        resolver,
+    } = prepare(bridge, raw).await?;
+    let result = match parsed {
+        Ok(parsed) => convert::outline_parsed(&text, parsed, &convert_opts, resolver).await,
+        Err(e) => Err(e),
+    };
+    let (converted, outline) = match result {
+        Ok((converted, outline)) => (Ok(converted), outline),
+        Err(e) => (Err(e), Default::default()),
+    };
+    super::warn::send(bridge, &dockerfile, &converted).await;
+    converted?;
+    Ok(subrequests::outline(&outline, &dockerfile.data))
+}
+
+/// What conversion starts from: the checked options, the Dockerfile read and parsed, and the
+/// resolver already loading the images the parse named.
+struct Prepared {
+    convert_opts: convert::ConvertOptions,
+    dockerfile: SourceFile,
+    text: String,
+    parsed: Result<convert::Parsed, ConvertError>,
+    resolver: Arc<BridgeResolver>,
+}
+
+async fn prepare(
+    bridge: &Bridge,
+    raw: &BTreeMap<String, String>,
+) -> Result<Prepared, FrontendError> {
     let opts = BuildOptions::from_options(raw)?;
     let resolver = Arc::new(BridgeResolver::new(
         bridge.clone(),
@@ -72,22 +169,17 @@ async fn build(
         text,
         parsed,
     } = read_inputs(bridge, opts, &resolver).await?;
-    *source = Some(dockerfile.clone());
     let mut convert_opts = opts.convert;
     convert_opts.excludes = super::dockerignore::parse_checked(&String::from_utf8_lossy(&ignore))
         .map_err(FrontendError::Dockerignore)?;
     convert_opts.dockerfile_source = Some(dockerfile.state.clone());
-    let converted = match parsed {
-        Ok(parsed) => convert::convert_parsed(&text, parsed, &convert_opts, resolver).await,
-        Err(e) => Err(e),
-    };
-    super::warn::send(bridge, &dockerfile, &converted).await;
-    let converted = converted?;
-    trace::mark("converted (images resolved)");
-    let definition = converted.definition(&convert_opts)?;
-    let solved = bridge.solve(definition).await?;
-    trace::mark("solved");
-    Ok((solved, result_metadata(&converted, &convert_opts)))
+    Ok(Prepared {
+        convert_opts,
+        dockerfile,
+        text,
+        parsed,
+        resolver,
+    })
 }
 
 /// Ping, the Dockerfile and the ignore file that applies, with the options completed by Ping.

@@ -7,6 +7,8 @@ mod frontend;
 pub mod options;
 mod resolver;
 mod stdio;
+mod subrequests;
+mod tabwriter;
 pub mod trace;
 mod warn;
 
