@@ -92,17 +92,21 @@ struct DefWriter<'w, W: Write>(&'w mut W);
 
 impl<W: Write> Defs for DefWriter<'_, W> {
     fn push(&mut self, bytes: Vec<u8>) -> Result<(), LlbError> {
-        let mut head = Vec::with_capacity(11);
-        prost::encoding::encode_key(1, prost::encoding::WireType::LengthDelimited, &mut head);
-        prost::encoding::encode_varint(bytes.len() as u64, &mut head);
-        self.0
-            .write_all(&head)
-            .and_then(|()| self.0.write_all(&bytes))
-            .map_err(|e| LlbError::Io(e.to_string()))
+        write_bytes_field(self.0, 1, &bytes)
     }
 }
 
-struct Walk<'o, 'd> {
+/// Writes `bytes` as length-delimited field `field` of the message being written.
+fn write_bytes_field(out: &mut impl Write, field: u32, bytes: &[u8]) -> Result<(), LlbError> {
+    let mut head = Vec::with_capacity(11);
+    prost::encoding::encode_key(field, prost::encoding::WireType::LengthDelimited, &mut head);
+    prost::encoding::encode_varint(bytes.len() as u64, &mut head);
+    out.write_all(&head)
+        .and_then(|()| out.write_all(bytes))
+        .map_err(|e| LlbError::Io(e.to_string()))
+}
+
+struct Walk<'o, 'd, 'g> {
     opts: &'o MarshalOptions,
     /// Digest of each node already encoded, by node identity.
     encoded: HashMap<usize, OpDigest>,
@@ -110,10 +114,10 @@ struct Walk<'o, 'd> {
     /// One entry per distinct op: equal ops reached through different nodes are emitted once
     /// and their metadata merged.
     metadata: BTreeMap<OpDigest, OpMetadata>,
-    sources: SourceMapCollector,
+    sources: SourceMapCollector<'g>,
 }
 
-impl Walk<'_, '_> {
+impl<'g> Walk<'_, '_, 'g> {
     fn input_of(encoded: &HashMap<usize, OpDigest>, o: &Output) -> Result<pb::Input, LlbError> {
         let digest = encoded
             .get(&node_key(&o.node))
@@ -126,8 +130,8 @@ impl Walk<'_, '_> {
 
     /// Encodes `root` and everything it depends on, inputs first (post-order, each input's
     /// graph before the next input's). Iterative: a long chain of ops must not exhaust the stack.
-    fn visit(&mut self, root: &Arc<Node>) -> Result<(), LlbError> {
-        let mut stack: Vec<(&Arc<Node>, bool)> = vec![(root, false)];
+    fn visit(&mut self, root: &'g Arc<Node>) -> Result<(), LlbError> {
+        let mut stack: Vec<(&'g Arc<Node>, bool)> = vec![(root, false)];
         while let Some((node, inputs_done)) = stack.pop() {
             if self.encoded.contains_key(&node_key(node)) {
                 continue;
@@ -147,7 +151,7 @@ impl Walk<'_, '_> {
     }
 
     /// Encodes one node whose inputs are all encoded.
-    fn encode(&mut self, node: &Arc<Node>) -> Result<(), LlbError> {
+    fn encode(&mut self, node: &'g Arc<Node>) -> Result<(), LlbError> {
         let (op, md) = {
             let encoded = &self.encoded;
             let mut to_input = |o: &Output| Self::input_of(encoded, o);
@@ -198,9 +202,9 @@ fn encode_op(
 }
 
 /// What a marshal walk keeps besides the op bytes.
-struct Marshalled {
+struct Marshalled<'g> {
     metadata: BTreeMap<OpDigest, OpMetadata>,
-    sources: SourceMapCollector,
+    sources: SourceMapCollector<'g>,
 }
 
 /// `State.Marshal`: the definition of `state`'s graph. Scratch gives an empty definition.
@@ -244,19 +248,15 @@ pub fn write_marshalled(
         out.write_all(&buf)
             .map_err(|e| LlbError::Io(e.to_string()))?;
     }
-    let tail = pb::Definition {
-        source: Some(m.sources.into_pb(opts)?),
-        ..Default::default()
-    };
-    write_definition(&tail, out)
+    write_bytes_field(out, 3, &m.sources.encode(opts)?)
 }
 
 /// The walk plus the terminal op (whose metadata records the caps the graph needs).
-fn marshal_into(
-    state: &State,
+fn marshal_into<'g>(
+    state: &'g State,
     opts: &MarshalOptions,
     defs: &mut dyn Defs,
-) -> Result<Option<Marshalled>, LlbError> {
+) -> Result<Option<Marshalled<'g>>, LlbError> {
     let Some((mut walk, input)) = walk_state(state, opts, defs)? else {
         return Ok(None);
     };
@@ -297,11 +297,11 @@ pub fn state_digest(
 }
 
 /// Encodes every op `state` depends on; `None` for scratch. Also gives the edge to `state`'s output.
-fn walk_state<'a, 'd>(
-    state: &State,
+fn walk_state<'a, 'd, 'g>(
+    state: &'g State,
     opts: &'a MarshalOptions,
     defs: &'d mut dyn Defs,
-) -> Result<Option<(Walk<'a, 'd>, pb::Input)>, LlbError> {
+) -> Result<Option<(Walk<'a, 'd, 'g>, pb::Input)>, LlbError> {
     let Some(out) = &state.out else {
         return Ok(None);
     };

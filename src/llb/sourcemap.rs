@@ -4,6 +4,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use prost::Message;
+
 use crate::proto::pb;
 
 use super::marshal::{marshal, MarshalOptions, OpDigest};
@@ -61,36 +63,36 @@ pub fn line_range(start: i32, end: i32) -> pb::Range {
     }
 }
 
-/// Gathers locations during a marshal walk (`sourceMapCollector`).
+/// Gathers locations during a marshal walk (`sourceMapCollector`). Locations are borrowed from
+/// the op graph, which outlives the walk, and grouped by digest only on output.
 #[derive(Default)]
-pub(crate) struct SourceMapCollector {
+pub(crate) struct SourceMapCollector<'g> {
     maps: Vec<Arc<SourceMap>>,
-    locations: BTreeMap<OpDigest, Vec<(usize, Vec<pb::Range>)>>,
+    /// Each op's locations in walk order (an op reached twice adds its locations twice).
+    entries: Vec<(OpDigest, &'g [SourceLocation])>,
 }
 
-impl SourceMapCollector {
-    pub(crate) fn add(&mut self, digest: OpDigest, locations: &[SourceLocation]) {
+impl<'g> SourceMapCollector<'g> {
+    pub(crate) fn add(&mut self, digest: OpDigest, locations: &'g [SourceLocation]) {
         if locations.is_empty() {
             return;
         }
-        let entry = self.locations.entry(digest).or_default();
         for loc in locations {
-            let index = match self
-                .maps
-                .iter()
-                .position(|m| Arc::ptr_eq(m, &loc.source_map) || m.same_file(&loc.source_map))
-            {
-                Some(i) => i,
-                None => {
-                    self.maps.push(Arc::clone(&loc.source_map));
-                    self.maps.len() - 1
-                }
-            };
-            entry.push((index, loc.ranges.clone()));
+            if self.map_index(&loc.source_map).is_none() {
+                self.maps.push(Arc::clone(&loc.source_map));
+            }
         }
+        self.entries.push((digest, locations));
     }
 
-    pub(crate) fn into_pb(self, opts: &MarshalOptions) -> Result<pb::Source, LlbError> {
+    /// The source info index of `map`; files are numbered in the order ops first name them.
+    fn map_index(&self, map: &Arc<SourceMap>) -> Option<usize> {
+        self.maps
+            .iter()
+            .position(|m| Arc::ptr_eq(m, map) || m.same_file(map))
+    }
+
+    fn infos(&self, opts: &MarshalOptions) -> Result<Vec<pb::SourceInfo>, LlbError> {
         let mut infos = Vec::with_capacity(self.maps.len());
         for m in &self.maps {
             let definition = match &m.state {
@@ -104,23 +106,61 @@ impl SourceMapCollector {
                 language: m.language.clone(),
             });
         }
-        // Ops without locations are left out (`add` skips them): prost writes an empty
-        // Locations map value as no value at all, which Go decodes as a nil pointer (buildx
-        // then crashes reading it).
+        Ok(infos)
+    }
+
+    /// Each digest's locations, in digest order. Ops without locations are left out (`add`
+    /// skips them): prost writes an empty Locations map value as no value at all, which Go
+    /// decodes as a nil pointer (buildx then crashes reading it).
+    fn locations(&mut self) -> impl Iterator<Item = (OpDigest, pb::Locations)> + '_ {
+        // Stable: one digest's locations stay in walk order.
+        self.entries.sort_by_key(|(digest, _)| *digest);
+        let this = &*self;
+        this.entries.chunk_by(|a, b| a.0 == b.0).map(move |group| {
+            let locations = group
+                .iter()
+                .flat_map(|(_, locs)| locs.iter())
+                .map(|loc| pb::Location {
+                    source_index: this
+                        .map_index(&loc.source_map)
+                        .and_then(|i| i32::try_from(i).ok())
+                        .unwrap_or(i32::MAX),
+                    ranges: loc.ranges.clone(),
+                })
+                .collect();
+            (group[0].0, pb::Locations { locations })
+        })
+    }
+
+    pub(crate) fn into_pb(mut self, opts: &MarshalOptions) -> Result<pb::Source, LlbError> {
+        let infos = self.infos(opts)?;
         let locations = self
-            .locations
-            .into_iter()
-            .map(|(digest, locs)| {
-                let locations = locs
-                    .into_iter()
-                    .map(|(index, ranges)| pb::Location {
-                        source_index: i32::try_from(index).unwrap_or(i32::MAX),
-                        ranges,
-                    })
-                    .collect();
-                (digest.to_string(), pb::Locations { locations })
-            })
+            .locations()
+            .map(|(digest, locs)| (digest.to_string(), locs))
             .collect();
         Ok(pb::Source { locations, infos })
+    }
+
+    /// [`Self::into_pb`]'s protobuf bytes, built a location entry at a time (prost writes
+    /// `locations` in key order, then `infos`), so the whole map is never in memory.
+    pub(crate) fn encode(mut self, opts: &MarshalOptions) -> Result<Vec<u8>, LlbError> {
+        let infos = self.infos(opts)?;
+        let mut out = Vec::new();
+        for (digest, locs) in self.locations() {
+            let entry = pb::Source {
+                locations: BTreeMap::from([(digest.to_string(), locs)]),
+                infos: Vec::new(),
+            };
+            entry
+                .encode(&mut out)
+                .map_err(|e| LlbError::Io(e.to_string()))?;
+        }
+        let tail = pb::Source {
+            locations: BTreeMap::new(),
+            infos,
+        };
+        tail.encode(&mut out)
+            .map_err(|e| LlbError::Io(e.to_string()))?;
+        Ok(out)
     }
 }
