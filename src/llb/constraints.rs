@@ -17,7 +17,8 @@ pub struct OpMetadata {
     pub export_cache: Option<bool>,
     /// Caps are BuildKit's fixed names (`caps` module), so they are not copied per op.
     pub caps: SortedSet<&'static str>,
-    pub progress_group: Option<pb::ProgressGroup>,
+    /// Boxed: only `--link` copies have one, and every op carries the field.
+    pub progress_group: Option<Box<pb::ProgressGroup>>,
 }
 
 impl OpMetadata {
@@ -56,7 +57,7 @@ impl OpMetadata {
                 .into_iter()
                 .map(|c| (c.to_string(), true))
                 .collect(),
-            progress_group: self.progress_group,
+            progress_group: self.progress_group.map(|g| *g),
         }
     }
 }
@@ -187,11 +188,11 @@ impl Constraints {
     }
 
     pub fn progress_group(mut self, id: &str, name: &str, weak: bool) -> Self {
-        self.metadata.progress_group = Some(pb::ProgressGroup {
+        self.metadata.progress_group = Some(Box::new(pb::ProgressGroup {
             id: id.to_string(),
             name: name.to_string(),
             weak,
-        });
+        }));
         self
     }
 
