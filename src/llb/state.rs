@@ -318,15 +318,3 @@ impl State {
 pub fn scratch() -> State {
     State::from_output(None)
 }
-#[cfg(test)]
-mod size_probe {
-    #[test]
-    fn sizes() {
-        use super::*;
-        eprintln!("Node {} OpNode {} Constraints {} Output {} SourceNode {} FileNode {} ExecNode {} StateMeta {} Platform {} OpMetadata {} State {}",
-            std::mem::size_of::<Node>(), std::mem::size_of::<OpNode>(), std::mem::size_of::<Constraints>(),
-            std::mem::size_of::<Output>(), std::mem::size_of::<SourceNode>(), std::mem::size_of::<FileNode>(),
-            std::mem::size_of::<ExecNode>(), std::mem::size_of::<StateMeta>(), std::mem::size_of::<pb::Platform>(),
-            std::mem::size_of::<super::super::constraints::OpMetadata>(), std::mem::size_of::<State>());
-    }
-}
