@@ -248,7 +248,7 @@ pub fn write_marshalled(
         out.write_all(&buf)
             .map_err(|e| LlbError::Io(e.to_string()))?;
     }
-    write_bytes_field(out, 3, &m.sources.encode(opts)?)
+    m.sources.write_field(opts, 3, out)
 }
 
 /// The walk plus the terminal op (whose metadata records the caps the graph needs).

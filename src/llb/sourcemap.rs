@@ -4,6 +4,9 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use std::io::Write;
+
+use prost::encoding::{self, WireType};
 use prost::Message;
 
 use crate::proto::pb;
@@ -92,21 +95,25 @@ impl<'g> SourceMapCollector<'g> {
             .position(|m| Arc::ptr_eq(m, map) || m.same_file(map))
     }
 
+    /// Each file's `SourceInfo.definition`: the state that produced it, marshalled.
+    fn definitions(&self, opts: &MarshalOptions) -> Result<Vec<Option<pb::Definition>>, LlbError> {
+        self.maps
+            .iter()
+            .map(|m| m.state.as_ref().map(|st| marshal(st, opts)).transpose())
+            .collect()
+    }
+
     fn infos(&self, opts: &MarshalOptions) -> Result<Vec<pb::SourceInfo>, LlbError> {
-        let mut infos = Vec::with_capacity(self.maps.len());
-        for m in &self.maps {
-            let definition = match &m.state {
-                Some(st) => Some(marshal(st, opts)?),
-                None => None,
-            };
-            infos.push(pb::SourceInfo {
+        let definitions = self.definitions(opts)?;
+        let infos = self.maps.iter().zip(definitions);
+        Ok(infos
+            .map(|(m, definition)| pb::SourceInfo {
                 filename: m.filename.clone(),
                 data: m.data.clone(),
                 definition,
                 language: m.language.clone(),
-            });
-        }
-        Ok(infos)
+            })
+            .collect())
     }
 
     /// Each digest's locations, in digest order. Ops without locations are left out (`add`
@@ -141,26 +148,98 @@ impl<'g> SourceMapCollector<'g> {
         Ok(pb::Source { locations, infos })
     }
 
-    /// [`Self::into_pb`]'s protobuf bytes, built a location entry at a time (prost writes
-    /// `locations` in key order, then `infos`), so the whole map is never in memory.
-    pub(crate) fn encode(mut self, opts: &MarshalOptions) -> Result<Vec<u8>, LlbError> {
-        let infos = self.infos(opts)?;
-        let mut out = Vec::new();
-        for (digest, locs) in self.locations() {
-            let entry = pb::Source {
-                locations: BTreeMap::from([(digest.to_string(), locs)]),
-                infos: Vec::new(),
-            };
-            entry
-                .encode(&mut out)
-                .map_err(|e| LlbError::Io(e.to_string()))?;
+    /// Writes [`Self::into_pb`] to `out` as length-delimited field `field` of the message being
+    /// written, with prost's bytes. The length is summed in a first pass, so neither the
+    /// location map nor a copy of the source files is ever whole in memory.
+    pub(crate) fn write_field(
+        mut self,
+        opts: &MarshalOptions,
+        field: u32,
+        out: &mut impl Write,
+    ) -> Result<(), LlbError> {
+        let definitions = self.definitions(opts)?;
+        let mut entry = Vec::new();
+        let mut len = 0;
+        for (digest, locations) in self.locations() {
+            len += location_entry(digest, locations, &mut entry);
         }
-        let tail = pb::Source {
-            locations: BTreeMap::new(),
-            infos,
-        };
-        tail.encode(&mut out)
-            .map_err(|e| LlbError::Io(e.to_string()))?;
-        Ok(out)
+        for (m, definition) in self.maps.iter().zip(&definitions) {
+            let body = info_len(m, definition.as_ref());
+            len += encoding::key_len(2) + encoding::encoded_len_varint(body as u64) + body;
+        }
+        let mut head = Vec::new();
+        encoding::encode_key(field, WireType::LengthDelimited, &mut head);
+        encoding::encode_varint(len as u64, &mut head);
+        write_all(out, &head)?;
+        for (digest, locations) in self.locations() {
+            location_entry(digest, locations, &mut entry);
+            write_all(out, &entry)?;
+        }
+        for (m, definition) in self.maps.iter().zip(&definitions) {
+            write_info(out, m, definition.as_ref())?;
+        }
+        Ok(())
     }
+}
+
+/// One `Source.locations` map entry's bytes into `buf`; returns their length.
+fn location_entry(digest: OpDigest, locations: pb::Locations, buf: &mut Vec<u8>) -> usize {
+    buf.clear();
+    let entry = pb::Source {
+        locations: BTreeMap::from([(digest.to_string(), locations)]),
+        infos: Vec::new(),
+    };
+    entry.encode_raw(buf);
+    buf.len()
+}
+
+/// The length of a `SourceInfo` message's body (prost leaves empty fields out).
+fn info_len(m: &SourceMap, definition: Option<&pb::Definition>) -> usize {
+    let mut len = 0;
+    if !m.filename.is_empty() {
+        len += encoding::string::encoded_len(1, &m.filename);
+    }
+    if !m.data.is_empty() {
+        len += encoding::bytes::encoded_len(2, &m.data);
+    }
+    if let Some(d) = definition {
+        len += encoding::message::encoded_len(3, d);
+    }
+    if !m.language.is_empty() {
+        len += encoding::string::encoded_len(4, &m.language);
+    }
+    len
+}
+
+/// `Source.infos` entry (field 2) for `m`; the file's bytes are written from the map itself.
+fn write_info(
+    out: &mut impl Write,
+    m: &SourceMap,
+    definition: Option<&pb::Definition>,
+) -> Result<(), LlbError> {
+    let mut buf = Vec::new();
+    encoding::encode_key(2, WireType::LengthDelimited, &mut buf);
+    encoding::encode_varint(info_len(m, definition) as u64, &mut buf);
+    if !m.filename.is_empty() {
+        encoding::string::encode(1, &m.filename, &mut buf);
+    }
+    if !m.data.is_empty() {
+        encoding::encode_key(2, WireType::LengthDelimited, &mut buf);
+        encoding::encode_varint(m.data.len() as u64, &mut buf);
+        write_all(out, &buf)?;
+        write_all(out, &m.data)?;
+        buf.clear();
+    }
+    if let Some(d) = definition {
+        encoding::message::encode(3, d, &mut buf);
+    }
+    if !m.language.is_empty() {
+        encoding::string::encode(4, &m.language, &mut buf);
+    }
+    write_all(out, &buf)
+}
+
+fn write_all(out: &mut impl Write, bytes: &[u8]) -> Result<(), LlbError> {
+    out.write_all(bytes)
+        .map_err(|e| LlbError::Io(e.to_string()))
 }
