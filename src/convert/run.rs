@@ -302,13 +302,13 @@ fn secret_of(m: &Mount) -> Result<llb::Secret, String> {
         if m.target.is_empty() {
             return Err("one of source, target required".into());
         }
-        id = m.target.rsplit('/').next().unwrap_or("").to_string();
+        id = llb::path::base(&m.target).to_string();
     }
     let mut secret = match &m.env {
         Some(name) => llb::Secret::env(&id, name),
         None => {
             let dest = if m.target.is_empty() {
-                format!("/run/secrets/{}", id.rsplit('/').next().unwrap_or(&id))
+                format!("/run/secrets/{}", llb::path::base(&id))
             } else {
                 m.target.clone()
             };

@@ -1,6 +1,18 @@
 //! Go's `path` package semantics (Clean, Join), which BuildKit applies to every path it stores in
 //! an op; the bytes, and so the digests, depend on matching them exactly.
 
+/// `path.Base`: the last element, trailing slashes ignored; "" gives "." and all slashes "/".
+pub fn base(p: &str) -> &str {
+    if p.is_empty() {
+        return ".";
+    }
+    let trimmed = p.trim_end_matches('/');
+    if trimmed.is_empty() {
+        return "/";
+    }
+    trimmed.rsplit('/').next().unwrap_or(trimmed)
+}
+
 /// `path.Clean`: lexical shortest form; "" becomes ".".
 pub fn clean(p: &str) -> String {
     if p.is_empty() {
@@ -82,5 +94,25 @@ mod tests {
         assert_eq!(join(&["/", "a", "b/"]), "/a/b");
         assert_eq!(join(&["", ""]), "");
         assert_eq!(join(&["/x", "../y"]), "/y");
+    }
+}
+
+#[cfg(test)]
+mod base_tests {
+    use super::base;
+
+    #[test]
+    fn base_matches_go() {
+        for (input, want) in [
+            ("", "."),
+            ("/", "/"),
+            ("///", "/"),
+            ("/etc/", "etc"),
+            ("/run/secrets/token", "token"),
+            ("name", "name"),
+            ("a//b//", "b"),
+        ] {
+            assert_eq!(base(input), want, "{input:?}");
+        }
     }
 }
