@@ -190,27 +190,15 @@ fn e2e_cases() {
     if !engine_ready() {
         return;
     }
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/e2e");
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
-        .expect("tests/e2e")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.join("case.json").is_file())
-        .collect();
-    dirs.sort();
-    assert!(!dirs.is_empty(), "no cases in {}", root.display());
     let mut problems = Vec::new();
-    for dir in &dirs {
-        let name = dir
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+    for (name, dir) in &common::case_dirs("e2e") {
         let case: Case =
             serde_json::from_slice(&std::fs::read(dir.join("case.json")).expect("case.json"))
                 .unwrap_or_else(|e| panic!("{name}/case.json: {e}"));
         let work = std::env::temp_dir().join(format!("mstage-e2e-{}-{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&work);
         let result = build(dir, &case, &work);
-        let found = check(&name, &case, &result);
+        let found = check(name, &case, &result);
         eprintln!("{} {name}", if found.is_empty() { "ok  " } else { "FAIL" });
         problems.extend(found);
         let _ = std::fs::remove_dir_all(&work);

@@ -131,22 +131,10 @@ fn e2e_ssh_cases() {
         missing("ssh-agent (openssh-client) to forward to the build");
         return;
     };
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/e2e_ssh");
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
-        .expect("tests/e2e_ssh")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.join("case.json").is_file())
-        .collect();
-    dirs.sort();
-    assert!(!dirs.is_empty(), "no cases in {}", root.display());
     let mut problems = Vec::new();
-    for dir in &dirs {
-        let name = dir
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let case_work = work.join(&name);
-        let found = run_case(dir, &name, &agent, &case_work);
+    for (name, dir) in &common::case_dirs("e2e_ssh") {
+        let case_work = work.join(name);
+        let found = run_case(dir, name, &agent, &case_work);
         eprintln!("{} {name}", if found.is_empty() { "ok  " } else { "FAIL" });
         problems.extend(found);
     }

@@ -142,10 +142,7 @@ async fn convert_target(
             .local_unique_id(marshal.local_unique_id.clone()),
         caps: opts.llb_caps.clone(),
     };
-    // Only the op graph is marshalled; the stage graph (every instruction) is freed first, so
-    // the two are not in memory together with the definition.
-    let convert::Converted { state, graph, .. } = converted;
-    drop(graph);
+    let convert::Converted { state, .. } = converted;
     Ok(Target {
         file,
         state,

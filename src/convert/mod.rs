@@ -86,8 +86,6 @@ impl Default for ConvertOptions {
 pub struct Converted {
     pub state: State,
     pub image: Image,
-    /// The stage graph, its instructions consumed by the conversion (see [`resolved_graph`]).
-    pub graph: StageGraph,
     /// Lint warnings, in the order the reference reports them.
     pub warnings: Vec<crate::lint::Warning>,
 }
@@ -134,15 +132,7 @@ fn parse_stages(
     let stages = stages::split_parsed(instructions)??;
     lint::parsed::check(&dockerfile.warnings, &stages, &mut lint);
     let lexer = Lexer::new(dockerfile.escape);
-    let target_name = match opts.target.as_deref().filter(|t| !t.is_empty()) {
-        Some(t) => t.to_string(),
-        None => stages
-            .stages
-            .last()
-            .and_then(|s| s.name())
-            .unwrap_or("")
-            .to_string(),
-    };
+    let target_name = target_name(opts, &stages.stages);
     let platforms = args::Platforms::new(opts);
     // Without build args a base name must still be valid; a failure here is reported later.
     if let Ok(defaults) =
@@ -206,6 +196,18 @@ pub fn parse(text: &str, opts: &ConvertOptions) -> Result<Parsed, ConvertError> 
     })
 }
 
+/// `TARGETSTAGE`: the `--target` given, else the last stage's name ("" when unnamed).
+fn target_name(opts: &ConvertOptions, stages: &[stages::Stage]) -> String {
+    match opts.target.as_deref().filter(|t| !t.is_empty()) {
+        Some(t) => t.to_string(),
+        None => stages
+            .last()
+            .and_then(|s| s.name())
+            .unwrap_or("")
+            .to_string(),
+    }
+}
+
 /// Converts a Dockerfile: stage graph, concurrent image resolution, then LLB.
 pub async fn convert(
     text: &str,
@@ -216,7 +218,7 @@ pub async fn convert(
 }
 
 /// The stage graph once its images are resolved (their ONBUILD triggers, and what those read,
-/// added), before conversion; [`Converted::graph`] no longer holds the instructions.
+/// added), before conversion (which consumes the graph's instructions).
 pub async fn resolved_graph(
     text: &str,
     opts: &ConvertOptions,
@@ -288,7 +290,6 @@ async fn convert_inner(
     let converted = Converted {
         state: conversion.state,
         image: conversion.image,
-        graph,
         warnings: lint.warnings().to_vec(),
     };
     Ok((converted, outline))

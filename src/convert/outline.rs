@@ -327,15 +327,7 @@ fn meta_arg_infos(
     platforms: &Platforms,
     lexer: &Lexer,
 ) -> Result<BTreeMap<String, ArgInfo>, ConvertError> {
-    let target_name = match opts.target.as_deref().filter(|t| !t.is_empty()) {
-        Some(t) => t.to_string(),
-        None => graph
-            .stages
-            .last()
-            .and_then(|s| s.name())
-            .unwrap_or("")
-            .to_string(),
-    };
+    let target_name = super::target_name(opts, &graph.stages);
     let builtins = args::global_args(platforms, opts, &target_name, &[], lexer)?;
     let mut env: Vec<(String, String)> = Vec::new();
     for key in builtins.keys() {

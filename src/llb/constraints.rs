@@ -90,11 +90,6 @@ impl Descriptions {
         }
     }
 
-    pub fn get(&self, key: &str) -> Option<&str> {
-        let i = self.0.binary_search_by(|(k, _)| k.as_ref().cmp(key)).ok()?;
-        Some(&self.0[i].1)
-    }
-
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
@@ -119,10 +114,6 @@ impl<T: Ord> SortedSet<T> {
         if let Err(i) = self.0.binary_search(&value) {
             self.0.insert(i, value);
         }
-    }
-
-    pub fn contains(&self, value: &T) -> bool {
-        self.0.binary_search(value).is_ok()
     }
 
     pub fn is_empty(&self) -> bool {

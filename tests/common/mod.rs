@@ -1,6 +1,6 @@
 //! Helpers shared by the integration tests.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The conformance corpus (`../shared/conformance`, or `MSTAGE_CONFORMANCE_DIR`). Absent, a test
 /// skips with a message, except under `CI=true`, where a missing corpus is a failure.
@@ -23,6 +23,31 @@ pub fn conformance_dir() -> Option<PathBuf> {
         dir.display()
     );
     None
+}
+
+/// The case folders under `tests/<folder>` (those holding a `case.json`), sorted, with their
+/// names; a folder without cases is a failure, not a pass.
+#[allow(dead_code)]
+pub fn case_dirs(folder: &str) -> Vec<(String, PathBuf)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join(folder);
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
+        .unwrap_or_else(|e| panic!("{}: {e}", root.display()))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.join("case.json").is_file())
+        .collect();
+    dirs.sort();
+    assert!(!dirs.is_empty(), "no cases in {}", root.display());
+    dirs.into_iter()
+        .map(|dir| {
+            let name = dir
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            (name, dir)
+        })
+        .collect()
 }
 
 #[allow(dead_code)]
