@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::docker::{buildx_build, docker, engine_ready, write_with_syntax};
+use common::docker::{buildx_build, docker, engine_ready, tail, write_with_syntax};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -178,11 +178,6 @@ fn check(name: &str, case: &Case, b: &Build) -> Vec<String> {
         }
     }
     problems
-}
-
-fn tail(s: &str) -> String {
-    let lines: Vec<&str> = s.lines().collect();
-    lines[lines.len().saturating_sub(25)..].join("\n")
 }
 
 #[test]

@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::docker::{buildx_build, engine_ready, missing, write_with_syntax};
+use common::docker::{buildx_build, engine_ready, missing, tail, write_with_syntax};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -112,11 +112,6 @@ fn run_case(dir: &Path, name: &str, agent: &Agent, work: &Path) -> Vec<String> {
         }
     }
     problems
-}
-
-fn tail(s: &str) -> String {
-    let lines: Vec<&str> = s.lines().collect();
-    lines[lines.len().saturating_sub(25)..].join("\n")
 }
 
 #[test]

@@ -77,3 +77,9 @@ pub fn write_with_syntax(source: &Path, ctx: &Path, frontend: &str) {
     )
     .expect("write Dockerfile");
 }
+
+/// The last 25 lines of a build's output, enough to show its error in a failure message.
+pub fn tail(s: &str) -> String {
+    let lines: Vec<&str> = s.lines().collect();
+    lines[lines.len().saturating_sub(25)..].join("\n")
+}
