@@ -235,3 +235,43 @@ fn long_chain_marshals() {
     // graphs to the OS the same way.
     std::mem::forget(st);
 }
+
+/// `write_marshalled` streams the definition, writing metadata and source-map entries straight
+/// from mstage's types; its bytes must equal prost's encoding of the definition `marshal`
+/// builds. Every metadata field is set somewhere (an empty description value, export cache
+/// off, a progress group, ignore-cache) and locations come from two files, one of them with a
+/// non-zero source index and an op with two locations.
+#[test]
+fn streamed_definition_equals_prost_encoding() {
+    let first = SourceMap::new("Dockerfile", "Dockerfile", b"FROM a\n".to_vec(), None);
+    let second = SourceMap::new("other", "", b"x\n".to_vec(), Some(llb::image("ctx")));
+    let from = llb::image_with(
+        "busybox",
+        llb::ImageOptions {
+            constraints: Constraints::new()
+                .location(&first, vec![llb::line_range(1, 1)])
+                .description("empty", ""),
+            ..Default::default()
+        },
+    );
+    let run = from
+        .run(
+            sh("true").constraints(
+                Constraints::new()
+                    .location(&second, vec![llb::line_range(1, 2), llb::line_range(4, 4)])
+                    .location(&first, vec![llb::line_range(3, 3)])
+                    .custom_name("[1/2] RUN true")
+                    .ignore_cache()
+                    .export_cache(Some(false))
+                    .progress_group("pg", "group name", true),
+            ),
+        )
+        .root();
+    let opts = opts();
+    let mut streamed = Vec::new();
+    llb::write_marshalled(&run, &opts, &mut streamed).expect("stream");
+    let def = llb::marshal(&run, &opts).expect("marshal");
+    assert!(def.metadata.values().any(|m| m.progress_group.is_some()));
+    assert_eq!(def.source.as_ref().map(|s| s.infos.len()), Some(2));
+    assert_eq!(streamed, def.encode_to_vec());
+}

@@ -165,8 +165,9 @@ impl Parsed {
 /// image its stage's platform, a COPY --from or mount image the target platform.
 fn image_requests(graph: &StageGraph, platforms: &args::Platforms) -> Vec<(String, Platform)> {
     let mut out: Vec<(String, Platform)> = Vec::new();
+    let mut seen = BTreeSet::new();
     let mut add = |key: (String, Platform)| {
-        if !out.contains(&key) {
+        if seen.insert(key.clone()) {
             out.push(key);
         }
     };

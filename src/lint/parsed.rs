@@ -1,6 +1,8 @@
 //! Rules the reference checks while parsing (`instructions.Parse`, `validateStageNames`,
 //! `validateCommandCasing`): they see every stage, reachable or not.
 
+use std::collections::HashSet;
+
 use super::rules;
 use super::Linter;
 use crate::instructions::{FromInstruction, Instruction};
@@ -81,7 +83,7 @@ fn from_casing(from: &FromInstruction, lint: &mut Linter) {
 
 /// ReservedStageName and DuplicateStageName, at the offending FROM.
 fn stage_names(stages: &Stages, lint: &mut Linter) {
-    let mut seen: Vec<&str> = Vec::new();
+    let mut seen: HashSet<&str> = HashSet::new();
     for stage in &stages.stages {
         let Some(name) = stage.name() else { continue };
         if RESERVED_STAGE_NAMES.contains(&name) {
@@ -91,14 +93,13 @@ fn stage_names(stages: &Stages, lint: &mut Linter) {
                 format!("Stage name should not use the same name as reserved stage {name:?}"),
             );
         }
-        if seen.contains(&name) {
+        if !seen.insert(name) {
             lint.run(
                 &rules::DUPLICATE_STAGE_NAME,
                 vec![stage.from.range],
                 format!("Duplicate stage name {name:?}, stage names should be unique"),
             );
         }
-        seen.push(name);
     }
 }
 

@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use crate::proto::pb;
 
 use super::sourcemap::{SourceLocation, SourceMap};
+use super::wire;
 use std::sync::Arc;
 
 /// Metadata attached to an op by digest (`pb.OpMetadata`), outside the op bytes.
@@ -40,6 +41,53 @@ impl OpMetadata {
     /// Records that the op needs `cap`.
     pub(crate) fn add_cap(&mut self, cap: &'static str) {
         self.caps.insert(cap);
+    }
+
+    /// Length of the `pb.OpMetadata` body [`Self::encode_body`] writes.
+    pub(crate) fn body_len(&self) -> usize {
+        let description: usize = self
+            .description
+            .iter()
+            .map(|(k, v)| wire::delimited_len(2, wire::str_len(1, k) + wire::str_len(2, v)))
+            .sum();
+        let caps: usize = self
+            .caps
+            .iter()
+            .map(|c| wire::delimited_len(5, wire::str_len(1, c) + wire::bool_len(2, true)))
+            .sum();
+        wire::bool_len(1, self.ignore_cache)
+            + description
+            + self
+                .export_cache
+                .map_or(0, |v| wire::delimited_len(4, wire::bool_len(1, v)))
+            + caps
+            + self
+                .progress_group
+                .as_ref()
+                .map_or(0, |g| prost::encoding::message::encoded_len(6, &**g))
+    }
+
+    /// The bytes prost writes for [`Self::into_pb`]'s message, without building it (the
+    /// definition's metadata has an entry per op).
+    pub(crate) fn encode_body(&self, buf: &mut Vec<u8>) {
+        wire::put_bool(1, self.ignore_cache, buf);
+        for (k, v) in self.description.iter() {
+            wire::put_head(2, wire::str_len(1, k) + wire::str_len(2, v), buf);
+            wire::put_str(1, k, buf);
+            wire::put_str(2, v, buf);
+        }
+        if let Some(v) = self.export_cache {
+            wire::put_head(4, wire::bool_len(1, v), buf);
+            wire::put_bool(1, v, buf);
+        }
+        for cap in self.caps.iter() {
+            wire::put_head(5, wire::str_len(1, cap) + wire::bool_len(2, true), buf);
+            wire::put_str(1, cap, buf);
+            wire::put_bool(2, true, buf);
+        }
+        if let Some(g) = &self.progress_group {
+            prost::encoding::message::encode(6, &**g, buf);
+        }
     }
 
     pub(crate) fn into_pb(self) -> pb::OpMetadata {

@@ -48,8 +48,9 @@ impl OpDigest {
     }
 }
 
-impl std::fmt::Display for OpDigest {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl OpDigest {
+    /// The `sha256:<hex>` text, without allocating.
+    pub(crate) fn hex(&self) -> DigestText {
         const HEX: &[u8; 16] = b"0123456789abcdef";
         let mut out = [0u8; 7 + 64];
         out[..7].copy_from_slice(b"sha256:");
@@ -57,7 +58,23 @@ impl std::fmt::Display for OpDigest {
             out[7 + 2 * i] = HEX[usize::from(b >> 4)];
             out[8 + 2 * i] = HEX[usize::from(b & 0xf)];
         }
-        f.write_str(std::str::from_utf8(&out).map_err(|_| std::fmt::Error)?)
+        DigestText(out)
+    }
+}
+
+/// An op digest's text form on the stack.
+pub(crate) struct DigestText([u8; 7 + 64]);
+
+impl DigestText {
+    pub(crate) fn as_str(&self) -> &str {
+        // Only ASCII is ever written into it.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+impl std::fmt::Display for OpDigest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.hex().as_str())
     }
 }
 
@@ -236,15 +253,10 @@ pub fn write_marshalled(
         return Ok(());
     };
     let mut buf = Vec::new();
-    for (digest, md) in m.metadata {
-        let entry = pb::Definition {
-            metadata: BTreeMap::from([(digest.to_string(), md.into_pb())]),
-            ..Default::default()
-        };
+    for (digest, md) in &m.metadata {
         buf.clear();
-        entry
-            .encode(&mut buf)
-            .map_err(|e| LlbError::Io(e.to_string()))?;
+        wire::put_message_entry_head(2, digest.hex().as_str(), md.body_len(), &mut buf);
+        md.encode_body(&mut buf);
         out.write_all(&buf)
             .map_err(|e| LlbError::Io(e.to_string()))?;
     }

@@ -7,12 +7,12 @@ use std::sync::Arc;
 use std::io::Write;
 
 use prost::encoding::{self, WireType};
-use prost::Message;
 
 use crate::proto::pb;
 
 use super::marshal::{marshal, MarshalOptions, OpDigest};
 use super::state::State;
+use super::wire;
 use super::LlbError;
 
 /// A source file; ops refer to it through [`SourceLocation`]s.
@@ -119,32 +119,86 @@ impl<'g> SourceMapCollector<'g> {
     /// Each digest's locations, in digest order. Ops without locations are left out (`add`
     /// skips them): prost writes an empty Locations map value as no value at all, which Go
     /// decodes as a nil pointer (buildx then crashes reading it).
-    fn locations(&mut self) -> impl Iterator<Item = (OpDigest, pb::Locations)> + '_ {
-        // Stable: one digest's locations stay in walk order.
+    /// Call [`Self::sort`] first.
+    fn groups(&self) -> impl Iterator<Item = &[(OpDigest, &'g [SourceLocation])]> + '_ {
+        self.entries.chunk_by(|a, b| a.0 == b.0)
+    }
+
+    /// Orders entries by digest for [`Self::groups`]. Stable: one digest's locations stay in
+    /// walk order.
+    fn sort(&mut self) {
         self.entries.sort_by_key(|(digest, _)| *digest);
-        let this = &*self;
-        this.entries.chunk_by(|a, b| a.0 == b.0).map(move |group| {
-            let locations = group
-                .iter()
-                .flat_map(|(_, locs)| locs.iter())
-                .map(|loc| pb::Location {
-                    source_index: this
-                        .map_index(&loc.source_map)
-                        .and_then(|i| i32::try_from(i).ok())
-                        .unwrap_or(i32::MAX),
-                    ranges: loc.ranges.clone(),
-                })
-                .collect();
-            (group[0].0, pb::Locations { locations })
-        })
+    }
+
+    /// `Location.source_index` of `loc`.
+    fn source_index(&self, loc: &SourceLocation) -> i32 {
+        self.map_index(&loc.source_map)
+            .and_then(|i| i32::try_from(i).ok())
+            .unwrap_or(i32::MAX)
+    }
+
+    /// Length of one `pb.Location` body.
+    fn location_len(&self, loc: &SourceLocation) -> usize {
+        let index = self.source_index(loc);
+        let index = if index == 0 {
+            0
+        } else {
+            encoding::int32::encoded_len(1, &index)
+        };
+        let ranges: usize = loc
+            .ranges
+            .iter()
+            .map(|r| encoding::message::encoded_len(2, r))
+            .sum();
+        index + ranges
+    }
+
+    /// Length of the `pb.Locations` body of one digest's group.
+    fn group_len(&self, group: &[(OpDigest, &[SourceLocation])]) -> usize {
+        group
+            .iter()
+            .flat_map(|(_, locs)| locs.iter())
+            .map(|loc| wire::delimited_len(1, self.location_len(loc)))
+            .sum()
+    }
+
+    /// One `Source.locations` map entry (field 1) into `buf`, with prost's bytes.
+    fn encode_group(&self, group: &[(OpDigest, &[SourceLocation])], buf: &mut Vec<u8>) {
+        let digest = group[0].0.hex();
+        wire::put_message_entry_head(1, digest.as_str(), self.group_len(group), buf);
+        for loc in group.iter().flat_map(|(_, locs)| locs.iter()) {
+            wire::put_head(1, self.location_len(loc), buf);
+            let index = self.source_index(loc);
+            if index != 0 {
+                encoding::int32::encode(1, &index, buf);
+            }
+            for range in &loc.ranges {
+                encoding::message::encode(2, range, buf);
+            }
+        }
+    }
+
+    /// The source map as a prost message, for a definition built in memory.
+    fn locations(&mut self) -> BTreeMap<String, pb::Locations> {
+        self.sort();
+        self.groups()
+            .map(|group| {
+                let locations = group
+                    .iter()
+                    .flat_map(|(_, locs)| locs.iter())
+                    .map(|loc| pb::Location {
+                        source_index: self.source_index(loc),
+                        ranges: loc.ranges.clone(),
+                    })
+                    .collect();
+                (group[0].0.to_string(), pb::Locations { locations })
+            })
+            .collect()
     }
 
     pub(crate) fn into_pb(mut self, opts: &MarshalOptions) -> Result<pb::Source, LlbError> {
         let infos = self.infos(opts)?;
-        let locations = self
-            .locations()
-            .map(|(digest, locs)| (digest.to_string(), locs))
-            .collect();
+        let locations = self.locations();
         Ok(pb::Source { locations, infos })
     }
 
@@ -158,11 +212,15 @@ impl<'g> SourceMapCollector<'g> {
         out: &mut impl Write,
     ) -> Result<(), LlbError> {
         let definitions = self.definitions(opts)?;
-        let mut entry = Vec::new();
-        let mut len = 0;
-        for (digest, locations) in self.locations() {
-            len += location_entry(digest, locations, &mut entry);
-        }
+        self.sort();
+        let mut len: usize = self
+            .groups()
+            .map(|group| {
+                let digest = group[0].0.hex();
+                let body = wire::message_entry_body_len(digest.as_str(), self.group_len(group));
+                wire::delimited_len(1, body)
+            })
+            .sum();
         for (m, definition) in self.maps.iter().zip(&definitions) {
             let body = info_len(m, definition.as_ref());
             len += encoding::key_len(2) + encoding::encoded_len_varint(body as u64) + body;
@@ -171,8 +229,10 @@ impl<'g> SourceMapCollector<'g> {
         encoding::encode_key(field, WireType::LengthDelimited, &mut head);
         encoding::encode_varint(len as u64, &mut head);
         write_all(out, &head)?;
-        for (digest, locations) in self.locations() {
-            location_entry(digest, locations, &mut entry);
+        let mut entry = Vec::new();
+        for group in self.groups() {
+            entry.clear();
+            self.encode_group(group, &mut entry);
             write_all(out, &entry)?;
         }
         for (m, definition) in self.maps.iter().zip(&definitions) {
@@ -180,17 +240,6 @@ impl<'g> SourceMapCollector<'g> {
         }
         Ok(())
     }
-}
-
-/// One `Source.locations` map entry's bytes into `buf`; returns their length.
-fn location_entry(digest: OpDigest, locations: pb::Locations, buf: &mut Vec<u8>) -> usize {
-    buf.clear();
-    let entry = pb::Source {
-        locations: BTreeMap::from([(digest.to_string(), locations)]),
-        infos: Vec::new(),
-    };
-    entry.encode_raw(buf);
-    buf.len()
 }
 
 /// The length of a `SourceInfo` message's body (prost leaves empty fields out).

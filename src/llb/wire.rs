@@ -119,6 +119,71 @@ fn encode_string_map(tag: u32, map: &BTreeMap<String, String>, buf: &mut Vec<u8>
     }
 }
 
+/// Bytes of a length-delimited field whose body is `body` bytes long.
+pub(crate) fn delimited_len(tag: u32, body: usize) -> usize {
+    key_len(tag) + encoded_len_varint(body as u64) + body
+}
+
+/// Key and length of a length-delimited field; its body follows.
+pub(crate) fn put_head(tag: u32, body: usize, buf: &mut Vec<u8>) {
+    encode_key(tag, WireType::LengthDelimited, buf);
+    encode_varint(body as u64, buf);
+}
+
+/// A proto3 string field as prost writes it: left out when empty.
+pub(crate) fn str_len(tag: u32, s: &str) -> usize {
+    if s.is_empty() {
+        0
+    } else {
+        delimited_len(tag, s.len())
+    }
+}
+
+pub(crate) fn put_str(tag: u32, s: &str, buf: &mut Vec<u8>) {
+    if !s.is_empty() {
+        put_head(tag, s.len(), buf);
+        buf.extend_from_slice(s.as_bytes());
+    }
+}
+
+/// A proto3 bool field as prost writes it: left out when false.
+pub(crate) fn bool_len(tag: u32, b: bool) -> usize {
+    if b {
+        key_len(tag) + 1
+    } else {
+        0
+    }
+}
+
+pub(crate) fn put_bool(tag: u32, b: bool, buf: &mut Vec<u8>) {
+    if b {
+        encode_key(tag, WireType::Varint, buf);
+        buf.push(1);
+    }
+}
+
+/// Body length of a `map<string, Message>` entry: see [`put_message_entry_head`].
+pub(crate) fn message_entry_body_len(key: &str, value_len: usize) -> usize {
+    let value = if value_len == 0 {
+        0
+    } else {
+        delimited_len(2, value_len)
+    };
+    str_len(1, key) + value
+}
+
+/// Head and key of a `map<string, Message>` entry (field `tag`) whose value body is
+/// `value_len` bytes; the caller writes the body. As prost writes maps, not as Go does: an
+/// empty key or value is left out. For the Definition's metadata and source-map maps, written
+/// straight from mstage's own types instead of building prost messages per op.
+pub(crate) fn put_message_entry_head(tag: u32, key: &str, value_len: usize, buf: &mut Vec<u8>) {
+    put_head(tag, message_entry_body_len(key, value_len), buf);
+    put_str(1, key, buf);
+    if value_len > 0 {
+        put_head(2, value_len, buf);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

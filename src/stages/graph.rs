@@ -192,30 +192,6 @@ impl StageGraph {
         on_path[stage] = false;
         false
     }
-
-    /// External images the reachable stages need, in first-use order, each once.
-    pub fn reachable_images(&self) -> Vec<String> {
-        let mut out: Vec<String> = Vec::new();
-        let mut add = |name: &String| {
-            if !out.contains(name) {
-                out.push(name.clone());
-            }
-        };
-        for (i, stage_reachable) in self.reachable.iter().enumerate() {
-            if !stage_reachable {
-                continue;
-            }
-            if let Base::Image(name) = &self.bases[i] {
-                add(name);
-            }
-            for dep in &self.dependencies[i] {
-                if let Source::Image(name) = &dep.source {
-                    add(name);
-                }
-            }
-        }
-        out
-    }
 }
 
 fn expand_from_word(
