@@ -140,7 +140,7 @@ impl<'g> Walk<'_, '_, 'g> {
             .get(&node_key(&o.node))
             .ok_or_else(|| LlbError::Io("input marshalled out of order".to_string()))?;
         Ok(pb::Input {
-            digest: digest.to_string(),
+            digest: digest.hex().as_str().to_owned(),
             index: o.index,
         })
     }

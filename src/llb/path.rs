@@ -15,6 +15,14 @@ pub fn base(p: &str) -> &str {
 
 /// `path.Clean`: lexical shortest form; "" becomes ".".
 pub fn clean(p: &str) -> String {
+    if is_clean(p) {
+        return p.to_string();
+    }
+    clean_parts(p)
+}
+
+/// [`clean`]'s work, element by element.
+fn clean_parts(p: &str) -> String {
     if p.is_empty() {
         return ".".to_string();
     }
@@ -33,12 +41,29 @@ pub fn clean(p: &str) -> String {
             other => parts.push(other),
         }
     }
-    let joined = parts.join("/");
-    match (rooted, joined.is_empty()) {
-        (true, _) => format!("/{joined}"),
-        (false, true) => ".".to_string(),
-        (false, false) => joined,
+    let mut out = String::with_capacity(p.len());
+    if rooted {
+        out.push('/');
     }
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            out.push('/');
+        }
+        out.push_str(part);
+    }
+    if out.is_empty() {
+        out.push('.');
+    }
+    out
+}
+
+/// Whether [`clean`] leaves `p` as it is (most paths), checked without allocating.
+fn is_clean(p: &str) -> bool {
+    if p == "/" || p == "." {
+        return true;
+    }
+    let body = p.strip_prefix('/').unwrap_or(p);
+    !body.is_empty() && body.split('/').all(|part| !matches!(part, "" | "." | ".."))
 }
 
 /// `path.Join`: joins the non-empty elements with "/" and cleans; all empty gives "".
@@ -86,6 +111,27 @@ mod tests {
         ];
         for (input, want) in cases {
             assert_eq!(clean(input), want, "clean({input:?})");
+        }
+    }
+
+    /// The shortcut only takes paths that cleaning leaves alone: every path of up to four
+    /// elements from "", ".", "..", "a", rooted or not.
+    #[test]
+    fn clean_shortcut_agrees() {
+        let elems = ["", ".", "..", "a"];
+        let mut paths = vec![String::new()];
+        for _ in 0..4 {
+            let longer: Vec<String> = paths
+                .iter()
+                .flat_map(|p| elems.iter().map(move |e| format!("{p}/{e}")))
+                .collect();
+            paths.extend(longer);
+        }
+        for p in paths
+            .iter()
+            .flat_map(|p| [p.clone(), p.trim_start_matches('/').to_string()])
+        {
+            assert_eq!(clean(&p), clean_parts(&p), "clean({p:?})");
         }
     }
 

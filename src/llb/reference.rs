@@ -2,6 +2,8 @@
 //! `TagNameOnly` does it: `busybox` -> `docker.io/library/busybox:latest`. The grammar is matched
 //! by hand (no regex engine) component by component.
 
+use std::borrow::Cow;
+
 const DEFAULT_DOMAIN: &str = "docker.io";
 const LEGACY_DEFAULT_DOMAIN: &str = "index.docker.io";
 const OFFICIAL_REPO_PREFIX: &str = "library/";
@@ -16,17 +18,30 @@ pub fn normalize_image_ref(reference: &str) -> Result<String, String> {
     }
     let (domain, remainder) = split_docker_domain(reference);
     let remote = remainder.split(':').next().unwrap_or("");
-    if remote.to_lowercase() != remote {
+    if has_upper(remote) {
         return Err(format!(
             "invalid reference format: repository name ({remote}) must be lowercase"
         ));
     }
-    let full = format!("{domain}/{remainder}");
+    let mut full = String::with_capacity(domain.len() + remainder.len() + 1 + ":latest".len());
+    full.push_str(domain);
+    full.push('/');
+    full.push_str(&remainder);
     let parsed = parse(&full)?;
+    // Without a tag or digest the name is all of `full`.
     if parsed.tag.is_none() && parsed.digest.is_none() {
-        return Ok(format!("{}:latest", parsed.name));
+        full.push_str(":latest");
     }
     Ok(full)
+}
+
+/// Whether lowercasing would change `s` (Go's `strings.ToLower(s) != s`).
+fn has_upper(s: &str) -> bool {
+    if s.is_ascii() {
+        s.bytes().any(|b| b.is_ascii_uppercase())
+    } else {
+        s.to_lowercase() != s
+    }
 }
 
 struct Parsed<'a> {
@@ -35,27 +50,30 @@ struct Parsed<'a> {
     digest: Option<&'a str>,
 }
 
-fn split_docker_domain(name: &str) -> (String, String) {
+fn split_docker_domain(name: &str) -> (&str, Cow<'_, str>) {
     let Some((maybe_domain, maybe_remote)) = name.split_once('/') else {
         return (
-            DEFAULT_DOMAIN.to_string(),
-            format!("{OFFICIAL_REPO_PREFIX}{name}"),
+            DEFAULT_DOMAIN,
+            Cow::Owned(format!("{OFFICIAL_REPO_PREFIX}{name}")),
         );
     };
-    let (domain, mut remote) = if maybe_domain == LEGACY_DEFAULT_DOMAIN {
-        (DEFAULT_DOMAIN.to_string(), maybe_remote.to_string())
+    let (domain, remote) = if maybe_domain == LEGACY_DEFAULT_DOMAIN {
+        (DEFAULT_DOMAIN, maybe_remote)
     } else if maybe_domain == "localhost"
         || maybe_domain.contains(['.', ':'])
-        || maybe_domain.to_lowercase() != maybe_domain
+        || has_upper(maybe_domain)
     {
-        (maybe_domain.to_string(), maybe_remote.to_string())
+        (maybe_domain, maybe_remote)
     } else {
-        (DEFAULT_DOMAIN.to_string(), name.to_string())
+        (DEFAULT_DOMAIN, name)
     };
     if domain == DEFAULT_DOMAIN && !remote.contains('/') {
-        remote = format!("{OFFICIAL_REPO_PREFIX}{remote}");
+        return (
+            domain,
+            Cow::Owned(format!("{OFFICIAL_REPO_PREFIX}{remote}")),
+        );
     }
-    (domain, remote)
+    (domain, Cow::Borrowed(remote))
 }
 
 /// `reference.Parse` over `name[:tag][@digest]`.
