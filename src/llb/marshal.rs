@@ -123,7 +123,7 @@ fn write_bytes_field(out: &mut impl Write, field: u32, bytes: &[u8]) -> Result<(
         .map_err(|e| LlbError::Io(e.to_string()))
 }
 
-struct Walk<'o, 'd, 'g> {
+struct Walk<'o, 'd> {
     opts: &'o MarshalOptions,
     /// Digest of each node already encoded, by node identity.
     encoded: HashMap<usize, OpDigest>,
@@ -131,10 +131,10 @@ struct Walk<'o, 'd, 'g> {
     /// One entry per distinct op: equal ops reached through different nodes are emitted once
     /// and their metadata merged.
     metadata: BTreeMap<OpDigest, OpMetadata>,
-    sources: SourceMapCollector<'g>,
+    sources: SourceMapCollector,
 }
 
-impl<'g> Walk<'_, '_, 'g> {
+impl Walk<'_, '_> {
     fn input_of(encoded: &HashMap<usize, OpDigest>, o: &Output) -> Result<pb::Input, LlbError> {
         let digest = encoded
             .get(&node_key(&o.node))
@@ -147,7 +147,7 @@ impl<'g> Walk<'_, '_, 'g> {
 
     /// Encodes `root` and everything it depends on, inputs first (post-order, each input's
     /// graph before the next input's). Iterative: a long chain of ops must not exhaust the stack.
-    fn visit(&mut self, root: &'g Arc<Node>) -> Result<(), LlbError> {
+    fn visit<'g>(&mut self, root: &'g Arc<Node>) -> Result<(), LlbError> {
         let mut stack: Vec<(&'g Arc<Node>, bool)> = vec![(root, false)];
         while let Some((node, inputs_done)) = stack.pop() {
             if self.encoded.contains_key(&node_key(node)) {
@@ -168,7 +168,7 @@ impl<'g> Walk<'_, '_, 'g> {
     }
 
     /// Encodes one node whose inputs are all encoded.
-    fn encode(&mut self, node: &'g Arc<Node>) -> Result<(), LlbError> {
+    fn encode(&mut self, node: &Arc<Node>) -> Result<(), LlbError> {
         let (op, md) = {
             let encoded = &self.encoded;
             let mut to_input = |o: &Output| Self::input_of(encoded, o);
@@ -219,9 +219,9 @@ fn encode_op(
 }
 
 /// What a marshal walk keeps besides the op bytes.
-struct Marshalled<'g> {
+struct Marshalled {
     metadata: BTreeMap<OpDigest, OpMetadata>,
-    sources: SourceMapCollector<'g>,
+    sources: SourceMapCollector,
 }
 
 /// `State.Marshal`: the definition of `state`'s graph. Scratch gives an empty definition.
@@ -264,11 +264,11 @@ pub fn write_marshalled(
 }
 
 /// The walk plus the terminal op (whose metadata records the caps the graph needs).
-fn marshal_into<'g>(
-    state: &'g State,
+fn marshal_into(
+    state: &State,
     opts: &MarshalOptions,
     defs: &mut dyn Defs,
-) -> Result<Option<Marshalled<'g>>, LlbError> {
+) -> Result<Option<Marshalled>, LlbError> {
     let Some((mut walk, input)) = walk_state(state, opts, defs)? else {
         return Ok(None);
     };
@@ -309,11 +309,11 @@ pub fn state_digest(
 }
 
 /// Encodes every op `state` depends on; `None` for scratch. Also gives the edge to `state`'s output.
-fn walk_state<'a, 'd, 'g>(
-    state: &'g State,
+fn walk_state<'a, 'd>(
+    state: &State,
     opts: &'a MarshalOptions,
     defs: &'d mut dyn Defs,
-) -> Result<Option<(Walk<'a, 'd, 'g>, pb::Input)>, LlbError> {
+) -> Result<Option<(Walk<'a, 'd>, pb::Input)>, LlbError> {
     let Some(out) = &state.out else {
         return Ok(None);
     };

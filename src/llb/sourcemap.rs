@@ -2,11 +2,13 @@
 //! BuildKit can point errors at Dockerfile lines.
 
 use std::collections::BTreeMap;
+use std::ops::Range;
 use std::sync::Arc;
 
 use std::io::Write;
 
 use prost::encoding::{self, WireType};
+use prost::Message;
 
 use crate::proto::pb;
 
@@ -66,26 +68,49 @@ pub fn line_range(start: i32, end: i32) -> pb::Range {
     }
 }
 
-/// Gathers locations during a marshal walk (`sourceMapCollector`). Locations are borrowed from
-/// the op graph, which outlives the walk, and grouped by digest only on output.
+/// Gathers locations during a marshal walk (`sourceMapCollector`). Each op's locations are
+/// encoded as they are added, while the op is in cache, into one buffer; on output they are
+/// grouped by digest with no further look at the op graph.
 #[derive(Default)]
-pub(crate) struct SourceMapCollector<'g> {
+pub(crate) struct SourceMapCollector {
     maps: Vec<Arc<SourceMap>>,
-    /// Each op's locations in walk order (an op reached twice adds its locations twice).
-    entries: Vec<(OpDigest, &'g [SourceLocation])>,
+    /// `Locations.locations` fields (field 1, one per location) of every op, in walk order.
+    encoded: Vec<u8>,
+    /// Each op's slice of `encoded`, in walk order (an op reached twice adds its locations
+    /// twice), sorted by digest before output.
+    entries: Vec<(OpDigest, Range<usize>)>,
 }
 
-impl<'g> SourceMapCollector<'g> {
-    pub(crate) fn add(&mut self, digest: OpDigest, locations: &'g [SourceLocation]) {
+impl SourceMapCollector {
+    pub(crate) fn add(&mut self, digest: OpDigest, locations: &[SourceLocation]) {
         if locations.is_empty() {
             return;
         }
+        let start = self.encoded.len();
         for loc in locations {
-            if self.map_index(&loc.source_map).is_none() {
-                self.maps.push(Arc::clone(&loc.source_map));
+            let index = match self.map_index(&loc.source_map) {
+                Some(i) => i,
+                None => {
+                    self.maps.push(Arc::clone(&loc.source_map));
+                    self.maps.len() - 1
+                }
+            };
+            let location = pb::Location {
+                source_index: i32::try_from(index).unwrap_or(i32::MAX),
+                ranges: Vec::new(),
+            };
+            let ranges: usize = loc
+                .ranges
+                .iter()
+                .map(|r| encoding::message::encoded_len(2, r))
+                .sum();
+            wire::put_head(1, location.encoded_len() + ranges, &mut self.encoded);
+            location.encode_raw(&mut self.encoded);
+            for range in &loc.ranges {
+                encoding::message::encode(2, range, &mut self.encoded);
             }
         }
-        self.entries.push((digest, locations));
+        self.entries.push((digest, start..self.encoded.len()));
     }
 
     /// The source info index of `map`; files are numbered in the order ops first name them.
@@ -93,6 +118,60 @@ impl<'g> SourceMapCollector<'g> {
         self.maps
             .iter()
             .position(|m| Arc::ptr_eq(m, map) || m.same_file(map))
+    }
+
+    /// Orders entries by digest for [`Self::groups`]. Stable: one digest's locations stay in
+    /// walk order.
+    fn sort(&mut self) {
+        self.entries.sort_by_key(|(digest, _)| *digest);
+    }
+
+    /// Each digest's entries, in digest order (call [`Self::sort`] first). Ops without
+    /// locations are left out (`add` skips them): prost writes an empty Locations map value as
+    /// no value at all, which Go decodes as a nil pointer (buildx then crashes reading it).
+    fn groups(&self) -> impl Iterator<Item = &[(OpDigest, Range<usize>)]> + '_ {
+        self.entries.chunk_by(|a, b| a.0 == b.0)
+    }
+
+    /// The `pb.Locations` body of one digest's group, in pieces.
+    fn group_bytes<'a>(
+        &'a self,
+        group: &'a [(OpDigest, Range<usize>)],
+    ) -> impl Iterator<Item = &'a [u8]> {
+        group.iter().map(|(_, range)| &self.encoded[range.clone()])
+    }
+
+    fn group_len(group: &[(OpDigest, Range<usize>)]) -> usize {
+        group.iter().map(|(_, range)| range.len()).sum()
+    }
+
+    /// One `Source.locations` map entry (field 1), as prost writes it.
+    fn write_group(
+        &self,
+        group: &[(OpDigest, Range<usize>)],
+        out: &mut impl Write,
+    ) -> Result<(), LlbError> {
+        let mut head = Vec::with_capacity(96);
+        let digest = group[0].0.hex();
+        wire::put_message_entry_head(1, digest.as_str(), Self::group_len(group), &mut head);
+        write_all(out, &head)?;
+        for bytes in self.group_bytes(group) {
+            write_all(out, bytes)?;
+        }
+        Ok(())
+    }
+
+    /// The source map as a prost message, for a definition built in memory.
+    fn locations(&mut self) -> Result<BTreeMap<String, pb::Locations>, LlbError> {
+        self.sort();
+        self.groups()
+            .map(|group| {
+                let bytes: Vec<u8> = self.group_bytes(group).flatten().copied().collect();
+                let locations = pb::Locations::decode(bytes.as_slice())
+                    .map_err(|e| LlbError::Decode(e.to_string()))?;
+                Ok((group[0].0.to_string(), locations))
+            })
+            .collect()
     }
 
     /// Each file's `SourceInfo.definition`: the state that produced it, marshalled.
@@ -116,89 +195,9 @@ impl<'g> SourceMapCollector<'g> {
             .collect())
     }
 
-    /// Each digest's locations, in digest order. Ops without locations are left out (`add`
-    /// skips them): prost writes an empty Locations map value as no value at all, which Go
-    /// decodes as a nil pointer (buildx then crashes reading it).
-    /// Call [`Self::sort`] first.
-    fn groups(&self) -> impl Iterator<Item = &[(OpDigest, &'g [SourceLocation])]> + '_ {
-        self.entries.chunk_by(|a, b| a.0 == b.0)
-    }
-
-    /// Orders entries by digest for [`Self::groups`]. Stable: one digest's locations stay in
-    /// walk order.
-    fn sort(&mut self) {
-        self.entries.sort_by_key(|(digest, _)| *digest);
-    }
-
-    /// `Location.source_index` of `loc`.
-    fn source_index(&self, loc: &SourceLocation) -> i32 {
-        self.map_index(&loc.source_map)
-            .and_then(|i| i32::try_from(i).ok())
-            .unwrap_or(i32::MAX)
-    }
-
-    /// Length of one `pb.Location` body.
-    fn location_len(&self, loc: &SourceLocation) -> usize {
-        let index = self.source_index(loc);
-        let index = if index == 0 {
-            0
-        } else {
-            encoding::int32::encoded_len(1, &index)
-        };
-        let ranges: usize = loc
-            .ranges
-            .iter()
-            .map(|r| encoding::message::encoded_len(2, r))
-            .sum();
-        index + ranges
-    }
-
-    /// Length of the `pb.Locations` body of one digest's group.
-    fn group_len(&self, group: &[(OpDigest, &[SourceLocation])]) -> usize {
-        group
-            .iter()
-            .flat_map(|(_, locs)| locs.iter())
-            .map(|loc| wire::delimited_len(1, self.location_len(loc)))
-            .sum()
-    }
-
-    /// One `Source.locations` map entry (field 1) into `buf`, with prost's bytes.
-    fn encode_group(&self, group: &[(OpDigest, &[SourceLocation])], buf: &mut Vec<u8>) {
-        let digest = group[0].0.hex();
-        wire::put_message_entry_head(1, digest.as_str(), self.group_len(group), buf);
-        for loc in group.iter().flat_map(|(_, locs)| locs.iter()) {
-            wire::put_head(1, self.location_len(loc), buf);
-            let index = self.source_index(loc);
-            if index != 0 {
-                encoding::int32::encode(1, &index, buf);
-            }
-            for range in &loc.ranges {
-                encoding::message::encode(2, range, buf);
-            }
-        }
-    }
-
-    /// The source map as a prost message, for a definition built in memory.
-    fn locations(&mut self) -> BTreeMap<String, pb::Locations> {
-        self.sort();
-        self.groups()
-            .map(|group| {
-                let locations = group
-                    .iter()
-                    .flat_map(|(_, locs)| locs.iter())
-                    .map(|loc| pb::Location {
-                        source_index: self.source_index(loc),
-                        ranges: loc.ranges.clone(),
-                    })
-                    .collect();
-                (group[0].0.to_string(), pb::Locations { locations })
-            })
-            .collect()
-    }
-
     pub(crate) fn into_pb(mut self, opts: &MarshalOptions) -> Result<pb::Source, LlbError> {
         let infos = self.infos(opts)?;
-        let locations = self.locations();
+        let locations = self.locations()?;
         Ok(pb::Source { locations, infos })
     }
 
@@ -217,7 +216,7 @@ impl<'g> SourceMapCollector<'g> {
             .groups()
             .map(|group| {
                 let digest = group[0].0.hex();
-                let body = wire::message_entry_body_len(digest.as_str(), self.group_len(group));
+                let body = wire::message_entry_body_len(digest.as_str(), Self::group_len(group));
                 wire::delimited_len(1, body)
             })
             .sum();
@@ -229,11 +228,8 @@ impl<'g> SourceMapCollector<'g> {
         encoding::encode_key(field, WireType::LengthDelimited, &mut head);
         encoding::encode_varint(len as u64, &mut head);
         write_all(out, &head)?;
-        let mut entry = Vec::new();
         for group in self.groups() {
-            entry.clear();
-            self.encode_group(group, &mut entry);
-            write_all(out, &entry)?;
+            self.write_group(group, out)?;
         }
         for (m, definition) in self.maps.iter().zip(&definitions) {
             write_info(out, m, definition.as_ref())?;
