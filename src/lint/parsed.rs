@@ -7,7 +7,7 @@ use super::rules;
 use super::Linter;
 use crate::instructions::{FromInstruction, Instruction};
 use crate::stages::Stages;
-use crate::syntax::{SourceRange, Warning as SyntaxWarning};
+use crate::syntax::{is_lower, is_upper, SourceRange, Warning as SyntaxWarning};
 
 /// Stage names that name something else in `--from` and `FROM`.
 const RESERVED_STAGE_NAMES: [&str; 2] = ["context", "scratch"];
@@ -56,7 +56,7 @@ fn from_casing(from: &FromInstruction, lint: &mut Linter) {
     let (Some(as_word), Some(name)) = (&from.as_word, &from.name_as_written) else {
         return;
     };
-    if *name != name.to_lowercase() {
+    if !is_lower(name) {
         lint.run(
             &rules::STAGE_NAME_CASING,
             vec![from.range],
@@ -65,10 +65,10 @@ fn from_casing(from: &FromInstruction, lint: &mut Linter) {
     }
     let command = &from.command;
     // A FROM of mixed case is ConsistentInstructionCasing's business.
-    let as_mismatch = if *command == command.to_lowercase() {
-        *as_word != as_word.to_lowercase()
-    } else if *command == command.to_uppercase() {
-        *as_word != as_word.to_uppercase()
+    let as_mismatch = if is_lower(command) {
+        !is_lower(as_word)
+    } else if is_upper(command) {
+        !is_upper(as_word)
     } else {
         false
     };
@@ -120,17 +120,17 @@ fn command_casing(stages: &Stages, lint: &mut Linter) {
     let keywords = stage_keywords(stages);
     let (mut lower, mut upper) = (0usize, 0usize);
     for (k, _) in &keywords {
-        if *k == k.to_lowercase() {
+        if is_lower(k) {
             lower += 1;
-        } else if *k == k.to_uppercase() {
+        } else if is_upper(k) {
             upper += 1;
         }
     }
     let majority_lower = lower > upper;
     for (k, range) in keywords {
         let casing = match majority_lower {
-            true if k != k.to_lowercase() => "lowercase",
-            false if k != k.to_uppercase() => "uppercase",
+            true if !is_lower(k) => "lowercase",
+            false if !is_upper(k) => "uppercase",
             _ => continue,
         };
         lint.run(

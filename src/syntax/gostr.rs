@@ -16,6 +16,20 @@ pub(crate) fn trim_left_space(s: &str) -> &str {
     s.trim_start_matches(is_space)
 }
 
+/// `s == strings.ToLower(s)`, without building the lowered copy.
+pub fn is_lower(s: &str) -> bool {
+    s.chars().all(|c| maps_to_itself(c.to_lowercase(), c))
+}
+
+/// `s == strings.ToUpper(s)`, without building the uppercased copy.
+pub fn is_upper(s: &str) -> bool {
+    s.chars().all(|c| maps_to_itself(c.to_uppercase(), c))
+}
+
+fn maps_to_itself(mut mapped: impl Iterator<Item = char>, c: char) -> bool {
+    mapped.next() == Some(c) && mapped.next().is_none()
+}
+
 /// The class of the reference's `reWhitespace` regexp: `[\t\v\f\r ]`.
 fn is_re_whitespace(c: char) -> bool {
     matches!(c, '\t' | '\u{0b}' | '\u{0c}' | '\r' | ' ')
@@ -100,5 +114,17 @@ mod tests {
         assert_eq!(quote("é\u{a0}\u{200b}"), r#""é\u00a0\u200b""#);
         assert_eq!(quote("\u{10ffff}"), r#""\U0010ffff""#);
         assert_eq!(quote_list(&["--a".into(), "b".into()]), r#"["--a" "b"]"#);
+    }
+
+    /// The casing checks agree with comparing against a cased copy, for every character below
+    /// U+3000 (Latin, Greek with its final sigma, Cyrillic, dotted İ...) and a few words.
+    #[test]
+    fn casing_checks_agree_with_cased_copies() {
+        let words = ["RUN", "run", "Run", "ΣΑΣ", "σας", "İ", "ß", "ǅ", ""];
+        let chars = (0..0x3000).filter_map(char::from_u32).map(String::from);
+        for s in chars.chain(words.iter().map(|w| w.to_string())) {
+            assert_eq!(is_lower(&s), s == s.to_lowercase(), "is_lower({s:?})");
+            assert_eq!(is_upper(&s), s == s.to_uppercase(), "is_upper({s:?})");
+        }
     }
 }

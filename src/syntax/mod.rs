@@ -20,5 +20,6 @@ mod split;
 pub use directives::Directives;
 pub use dump::{dump, dump_node};
 pub use error::{SyntaxError, SyntaxErrorKind};
+pub use gostr::{is_lower, is_upper};
 pub use heredoc::{chomp_heredoc_content, parse_heredoc};
 pub use parser::{parse, Dockerfile, Warning};

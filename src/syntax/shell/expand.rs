@@ -150,7 +150,8 @@ impl State<'_> {
     }
 
     fn scan_until(&mut self, stop: Option<char>) -> Result<(String, Vec<String>), ShellErrorKind> {
-        let mut result = String::new();
+        // The rest of the input bounds the text unless a variable's value comes in.
+        let mut result = String::with_capacity(self.chars.len() - self.pos);
         self.words_buf.clear();
         let mut words = Words::default();
         let quotes = !self.lexer.skip_process_quotes;

@@ -80,8 +80,23 @@ impl Lexer {
         self.escape
     }
 
+    /// Whether `word` has nothing to expand, unquote or unescape (most words in a Dockerfile):
+    /// the scanner would copy it character by character, so it is taken as it is.
+    fn is_plain(&self, word: &str) -> bool {
+        !word
+            .chars()
+            .any(|c| matches!(c, '$' | '\'' | '"' | '<' | '\u{FEFF}') || c == self.escape)
+    }
+
     /// Expands `word` as one word (`ProcessWordWithMatches`).
     pub fn process_word(&self, word: &str, env: &dyn EnvGetter) -> Result<Expanded, ShellError> {
+        if self.is_plain(word) {
+            return Ok(Expanded {
+                value: word.to_string(),
+                matched: Default::default(),
+                unmatched: Default::default(),
+            });
+        }
         let outcome = expand::expand(self, word, env, true).map_err(|kind| wrap(word, kind))?;
         Ok(Expanded {
             value: outcome.value,
@@ -97,6 +112,10 @@ impl Lexer {
         word: &str,
         env: &dyn EnvGetter,
     ) -> Result<Vec<String>, ShellError> {
+        if self.is_plain(word) {
+            let words = word.split(unicode::is_space).filter(|w| !w.is_empty());
+            return Ok(words.map(str::to_string).collect());
+        }
         let outcome = expand::expand(self, word, env, false).map_err(|kind| wrap(word, kind))?;
         Ok(outcome.words)
     }
