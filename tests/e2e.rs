@@ -198,10 +198,5 @@ fn e2e_cases() {
         problems.extend(found);
         let _ = std::fs::remove_dir_all(&work);
     }
-    assert!(
-        problems.is_empty(),
-        "{} problem(s):\n{}",
-        problems.len(),
-        problems.join("\n")
-    );
+    common::assert_no_problems(&problems);
 }

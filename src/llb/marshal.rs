@@ -116,11 +116,9 @@ impl<W: Write> Defs for DefWriter<'_, W> {
 /// Writes `bytes` as length-delimited field `field` of the message being written.
 fn write_bytes_field(out: &mut impl Write, field: u32, bytes: &[u8]) -> Result<(), LlbError> {
     let mut head = Vec::with_capacity(11);
-    prost::encoding::encode_key(field, prost::encoding::WireType::LengthDelimited, &mut head);
-    prost::encoding::encode_varint(bytes.len() as u64, &mut head);
-    out.write_all(&head)
-        .and_then(|()| out.write_all(bytes))
-        .map_err(|e| LlbError::Io(e.to_string()))
+    wire::put_head(field, bytes.len(), &mut head);
+    wire::write_all(out, &head)?;
+    wire::write_all(out, bytes)
 }
 
 struct Walk<'o, 'd> {
@@ -257,8 +255,7 @@ pub fn write_marshalled(
         buf.clear();
         wire::put_message_entry_head(2, digest.hex().as_str(), md.body_len(), &mut buf);
         md.encode_body(&mut buf);
-        out.write_all(&buf)
-            .map_err(|e| LlbError::Io(e.to_string()))?;
+        wire::write_all(out, &buf)?;
     }
     m.sources.write_field(opts, 3, out)
 }

@@ -7,14 +7,14 @@ use std::sync::Arc;
 
 use std::io::Write;
 
-use prost::encoding::{self, WireType};
+use prost::encoding;
 use prost::Message;
 
 use crate::proto::pb;
 
 use super::marshal::{marshal, MarshalOptions, OpDigest};
 use super::state::State;
-use super::wire;
+use super::wire::{self, write_all};
 use super::LlbError;
 
 /// A source file; ops refer to it through [`SourceLocation`]s.
@@ -221,12 +221,10 @@ impl SourceMapCollector {
             })
             .sum();
         for (m, definition) in self.maps.iter().zip(&definitions) {
-            let body = info_len(m, definition.as_ref());
-            len += encoding::key_len(2) + encoding::encoded_len_varint(body as u64) + body;
+            len += wire::delimited_len(2, info_len(m, definition.as_ref()));
         }
         let mut head = Vec::new();
-        encoding::encode_key(field, WireType::LengthDelimited, &mut head);
-        encoding::encode_varint(len as u64, &mut head);
+        wire::put_head(field, len, &mut head);
         write_all(out, &head)?;
         for group in self.groups() {
             self.write_group(group, out)?;
@@ -240,20 +238,15 @@ impl SourceMapCollector {
 
 /// The length of a `SourceInfo` message's body (prost leaves empty fields out).
 fn info_len(m: &SourceMap, definition: Option<&pb::Definition>) -> usize {
-    let mut len = 0;
-    if !m.filename.is_empty() {
-        len += encoding::string::encoded_len(1, &m.filename);
-    }
-    if !m.data.is_empty() {
-        len += encoding::bytes::encoded_len(2, &m.data);
-    }
-    if let Some(d) = definition {
-        len += encoding::message::encoded_len(3, d);
-    }
-    if !m.language.is_empty() {
-        len += encoding::string::encoded_len(4, &m.language);
-    }
-    len
+    let data = if m.data.is_empty() {
+        0
+    } else {
+        wire::delimited_len(2, m.data.len())
+    };
+    wire::str_len(1, &m.filename)
+        + data
+        + definition.map_or(0, |d| encoding::message::encoded_len(3, d))
+        + wire::str_len(4, &m.language)
 }
 
 /// `Source.infos` entry (field 2) for `m`; the file's bytes are written from the map itself.
@@ -263,14 +256,10 @@ fn write_info(
     definition: Option<&pb::Definition>,
 ) -> Result<(), LlbError> {
     let mut buf = Vec::new();
-    encoding::encode_key(2, WireType::LengthDelimited, &mut buf);
-    encoding::encode_varint(info_len(m, definition) as u64, &mut buf);
-    if !m.filename.is_empty() {
-        encoding::string::encode(1, &m.filename, &mut buf);
-    }
+    wire::put_head(2, info_len(m, definition), &mut buf);
+    wire::put_str(1, &m.filename, &mut buf);
     if !m.data.is_empty() {
-        encoding::encode_key(2, WireType::LengthDelimited, &mut buf);
-        encoding::encode_varint(m.data.len() as u64, &mut buf);
+        wire::put_head(2, m.data.len(), &mut buf);
         write_all(out, &buf)?;
         write_all(out, &m.data)?;
         buf.clear();
@@ -278,13 +267,6 @@ fn write_info(
     if let Some(d) = definition {
         encoding::message::encode(3, d, &mut buf);
     }
-    if !m.language.is_empty() {
-        encoding::string::encode(4, &m.language, &mut buf);
-    }
+    wire::put_str(4, &m.language, &mut buf);
     write_all(out, &buf)
-}
-
-fn write_all(out: &mut impl Write, bytes: &[u8]) -> Result<(), LlbError> {
-    out.write_all(bytes)
-        .map_err(|e| LlbError::Io(e.to_string()))
 }

@@ -9,8 +9,13 @@
 //!   leaves empty ones out (`SourceOp.attrs` with a "" value).
 //!
 //! Every other message inside an op encodes the same in both, so it is left to prost.
+//!
+//! Also the field helpers the streamed definition uses to write its metadata and source map
+//! straight from mstage's types; those follow prost's rules (empty fields left out), since
+//! only op bytes are digested.
 
 use std::collections::BTreeMap;
+use std::io::Write;
 
 use prost::encoding::{encode_key, encode_varint, encoded_len_varint, key_len, WireType};
 
@@ -34,8 +39,7 @@ pub(crate) fn encode_op(op: &pb::Op) -> Result<Vec<u8>, LlbError> {
         None => {}
         Some(pb::op::Op::Exec(m)) => prost::encoding::message::encode(2, m, &mut buf),
         Some(pb::op::Op::Source(s)) => {
-            encode_key(3, WireType::LengthDelimited, &mut buf);
-            encode_varint(source_len(s) as u64, &mut buf);
+            put_head(3, source_len(s), &mut buf);
             encode_source(s, &mut buf);
         }
         Some(pb::op::Op::File(m)) => prost::encoding::message::encode(4, m, &mut buf),
@@ -57,10 +61,7 @@ fn op_body_len(op: &pb::Op) -> usize {
     let platform = op.platform.as_ref().map_or(0, |p| encoded_len(10, p));
     let constraints = op.constraints.as_ref().map_or(0, |c| encoded_len(11, c));
     let inner = match &op.op {
-        Some(pb::op::Op::Source(s)) => {
-            let len = source_len(s);
-            key_len(3) + encoded_len_varint(len as u64) + len
-        }
+        Some(pb::op::Op::Source(s)) => delimited_len(3, source_len(s)),
         Some(pb::op::Op::Exec(m)) => encoded_len(2, m),
         Some(pb::op::Op::File(m)) => encoded_len(4, m),
         Some(pb::op::Op::Merge(m)) => encoded_len(6, m),
@@ -88,35 +89,30 @@ fn encode_source(s: &pb::SourceOp, buf: &mut Vec<u8>) {
 
 /// One map entry's body: `key` (field 1) and `value` (field 2), both always present.
 fn entry_len(key: &str, value: &str) -> usize {
-    key_len(1)
-        + encoded_len_varint(key.len() as u64)
-        + key.len()
-        + key_len(2)
-        + encoded_len_varint(value.len() as u64)
-        + value.len()
+    delimited_len(1, key.len()) + delimited_len(2, value.len())
 }
 
 fn string_map_len(tag: u32, map: &BTreeMap<String, String>) -> usize {
     map.iter()
-        .map(|(k, v)| {
-            let len = entry_len(k, v);
-            key_len(tag) + encoded_len_varint(len as u64) + len
-        })
+        .map(|(k, v)| delimited_len(tag, entry_len(k, v)))
         .sum()
 }
 
 /// Entries in key order, as Go's deterministic marshal sorts them.
 fn encode_string_map(tag: u32, map: &BTreeMap<String, String>, buf: &mut Vec<u8>) {
     for (k, v) in map {
-        encode_key(tag, WireType::LengthDelimited, buf);
-        encode_varint(entry_len(k, v) as u64, buf);
-        encode_key(1, WireType::LengthDelimited, buf);
-        encode_varint(k.len() as u64, buf);
+        put_head(tag, entry_len(k, v), buf);
+        put_head(1, k.len(), buf);
         buf.extend_from_slice(k.as_bytes());
-        encode_key(2, WireType::LengthDelimited, buf);
-        encode_varint(v.len() as u64, buf);
+        put_head(2, v.len(), buf);
         buf.extend_from_slice(v.as_bytes());
     }
+}
+
+/// Writes `bytes` to the output a definition is streamed to.
+pub(crate) fn write_all(out: &mut impl Write, bytes: &[u8]) -> Result<(), LlbError> {
+    out.write_all(bytes)
+        .map_err(|e| LlbError::Io(e.to_string()))
 }
 
 /// Bytes of a length-delimited field whose body is `body` bytes long.

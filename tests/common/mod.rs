@@ -52,3 +52,14 @@ pub fn case_dirs(folder: &str) -> Vec<(String, PathBuf)> {
 
 #[allow(dead_code)]
 pub mod docker;
+
+/// Fails with every case's problems listed, so one run shows them all.
+#[allow(dead_code)]
+pub fn assert_no_problems(problems: &[String]) {
+    assert!(
+        problems.is_empty(),
+        "{} problem(s):\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}
