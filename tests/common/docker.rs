@@ -4,8 +4,22 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+/// Where `hack/engine-up` unpacks the engine: its docker CLI and the buildx and compose plugins.
+const ENGINE_PREFIX: &str = "/opt/docker28";
+
+/// The engine's `docker` CLI, as `eval "$(hack/engine-up)"` sets it up; the same defaults when
+/// the tests run without that (a plain `cargo test` after `hack/engine-up`).
 pub fn docker() -> Command {
-    let mut cmd = Command::new("docker");
+    let engine_cli = Path::new(ENGINE_PREFIX).join("usr/bin/docker");
+    let from_engine = std::env::var_os("DOCKER_CONFIG").is_none() && engine_cli.exists();
+    let mut cmd = Command::new(if from_engine {
+        engine_cli.as_os_str()
+    } else {
+        "docker".as_ref()
+    });
+    if from_engine {
+        cmd.env("DOCKER_CONFIG", Path::new(ENGINE_PREFIX).join("config"));
+    }
     if std::env::var_os("DOCKER_HOST").is_none() {
         cmd.env("DOCKER_HOST", "unix:///tmp/dk/docker.sock");
     }
