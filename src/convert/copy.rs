@@ -25,6 +25,8 @@ struct CopySpec<'a> {
     chown: &'a str,
     chmod: &'a str,
     link: bool,
+    /// `COPY --parents`.
+    parents: bool,
     exclude_patterns: &'a [String],
     checksum: &'a str,
     keep_git_dir: Option<bool>,
@@ -77,6 +79,7 @@ impl Converter<'_> {
                 chown: &c.chown,
                 chmod: &c.chmod,
                 link: c.link,
+                parents: c.parents,
                 exclude_patterns: &c.exclude_patterns,
                 checksum: "",
                 keep_git_dir: None,
@@ -98,6 +101,7 @@ impl Converter<'_> {
                 chown: &c.chown,
                 chmod: &c.chmod,
                 link: c.link,
+                parents: false,
                 exclude_patterns: &c.exclude_patterns,
                 checksum: &c.checksum,
                 keep_git_dir: c.keep_git_dir,
@@ -124,6 +128,9 @@ impl Converter<'_> {
         let name = uppercase_keyword(&self.expand_for_name(st, spec.code, false));
         let step_name = st.steps.next(&name, false);
         let mut message = String::from(if spec.is_add { "ADD" } else { "COPY" });
+        if spec.parents {
+            message.push_str(" --parents");
+        }
         if !spec.chown.is_empty() {
             push_all(&mut message, &[" --chown=", spec.chown]);
         }
@@ -190,19 +197,26 @@ impl Converter<'_> {
             if spec.from_context {
                 self.context_paths.insert(paths::join("/", src));
             }
+            let local = if spec.parents {
+                parents_source(src)
+            } else {
+                LocalSource {
+                    dir: paths::normalize("/", src, false),
+                    include_patterns: Vec::new(),
+                    required_paths: Vec::new(),
+                }
+            };
             let opts = CopyOptions {
                 follow_symlinks: true,
                 dir_contents_only: true,
+                include_patterns: local.include_patterns,
+                required_paths: local.required_paths,
                 attempt_unpack: spec.unpack.unwrap_or(spec.is_add),
                 allow_wildcard: true,
                 allow_empty_wildcard: true,
                 ..base_opts.clone()
             };
-            push(
-                CopyInput::from(&spec.from),
-                &paths::normalize("/", src, false),
-                opts,
-            );
+            push(CopyInput::from(&spec.from), &local.dir, opts);
         }
         for content in &spec.sources.source_contents {
             push_all(&mut message, &[" <<", &content.path]);
@@ -265,6 +279,47 @@ impl Converter<'_> {
         )
         .reset(&st.state)
     }
+}
+
+/// What a copy of a local (context, stage or image) source reads.
+struct LocalSource {
+    dir: String,
+    include_patterns: Vec<String>,
+    required_paths: Vec<String>,
+}
+
+/// `COPY --parents`: the source splits at its first `/./` (without one, at the root) into the
+/// directory read and an include pattern below it, so the directories the pattern walks
+/// through are recreated at the destination. A path without wildcards must exist.
+fn parents_source(src: &str) -> LocalSource {
+    let (parent, pattern) = src.split_once("/./").unwrap_or(("/", src));
+    let pattern = paths::normalize("/", pattern, false);
+    let required_paths = if contains_wildcards(parent) || contains_wildcards(&pattern) {
+        Vec::new()
+    } else {
+        let joined = llb::path::join(&[parent, &pattern]);
+        vec![paths::normalize("/", &joined, false)]
+    };
+    LocalSource {
+        dir: paths::normalize("/", parent, false),
+        include_patterns: vec![pattern.strip_prefix('/').unwrap_or(&pattern).to_string()],
+        required_paths,
+    }
+}
+
+/// Whether a path has glob characters outside backslash escapes (`containsWildcards`).
+fn contains_wildcards(name: &str) -> bool {
+    let mut bytes = name.bytes();
+    while let Some(b) = bytes.next() {
+        match b {
+            b'*' | b'?' | b'[' => return true,
+            b'\\' => {
+                bytes.next();
+            }
+            _ => {}
+        }
+    }
+    false
 }
 
 /// `--chmod`: octal up to 07777, or a symbolic mode (`u+x,g-w`).
@@ -385,6 +440,34 @@ mod tests {
             check_digest("sha256:abc"),
             Err("invalid checksum digest length")
         );
+    }
+
+    #[test]
+    fn parents_pivot_at_the_first_dot_segment() {
+        let cases: [(&str, &str, &str, &[&str]); 8] = [
+            ("foo1/foo2/bar", "/", "foo1/foo2/bar", &["/foo1/foo2/bar"]),
+            ("foo1/foo2/ba*", "/", "foo1/foo2/ba*", &[]),
+            ("/test/a/b/./c/d", "/test/a/b", "c/d", &["/test/a/b/c/d"]),
+            ("/test/a/./b/./c", "/test/a", "b/c", &["/test/a/b/c"]),
+            ("./test/a/b/c/d", "/", "test/a/b/c/d", &["/test/a/b/c/d"]),
+            ("/test/a/b/c/d/.", "/", "test/a/b/c/d/.", &["/test/a/b/c/d"]),
+            ("/test/a/b*/./c/**/e", "/test/a/b*", "c/**/e", &[]),
+            ("x/./", "/x", "", &["/x"]),
+        ];
+        for (src, dir, pattern, required) in cases {
+            let got = parents_source(src);
+            assert_eq!(got.dir, dir, "{src}");
+            assert_eq!(got.include_patterns, [pattern], "{src}");
+            assert_eq!(got.required_paths, required, "{src}");
+        }
+    }
+
+    #[test]
+    fn wildcards_outside_escapes() {
+        assert!(contains_wildcards("a/*.txt"));
+        assert!(contains_wildcards("a[bc]"));
+        assert!(!contains_wildcards("a/\\*b"));
+        assert!(!contains_wildcards("plain/path"));
     }
 
     #[test]

@@ -1,12 +1,15 @@
 //! RUN: an exec op on the stage's filesystem with the stage's environment, plus its mounts
-//! (bind, cache, tmpfs, secret, ssh), network mode and heredocs (BuildKit's `dispatchRun`).
+//! (bind, cache, tmpfs, secret, ssh), network and security modes and heredocs (BuildKit's
+//! `dispatchRun`).
 
 use super::dispatch::{push_all, with_shell, DispatchResult};
 use super::names::{summarize_heredoc, uppercase_keyword};
 use super::paths;
 use super::stage::{line_range, Converter, StageState};
 use super::ConvertError;
-use crate::instructions::{parse_mounts, Mount, MountKind, NetworkMode, RunInstruction, ShareMode};
+use crate::instructions::{
+    parse_mounts, Mount, MountKind, NetworkMode, RunInstruction, SecurityMode, ShareMode,
+};
 use crate::llb::{self, Constraints, Exec, State};
 use crate::proto::pb;
 use crate::stages::Source;
@@ -45,7 +48,8 @@ impl Converter<'_> {
                 } else {
                     first.data.clone()
                 };
-                if first.data.starts_with("#!") {
+                // Since 1.20 the shebang is looked for after `<<-` removed the leading tabs.
+                if data.starts_with("#!") {
                     let script = llb::scratch().dir("/").file(
                         &llb::mkfile(&first.name, 0o755, data.into_bytes(), Default::default()),
                         self.internal_constraints(st, "preparing inline document"),
@@ -118,6 +122,9 @@ impl Converter<'_> {
             NetworkMode::Default => {}
             NetworkMode::None => exec = exec.network(pb::NetMode::None),
             NetworkMode::Host => exec = exec.network(pb::NetMode::Host),
+        }
+        if c.security == SecurityMode::Insecure {
+            exec = exec.security(pb::SecurityMode::Insecure);
         }
         for m in exec_mounts {
             exec = exec.mount(m);

@@ -33,6 +33,9 @@ pub struct CopyInstruction {
     pub chmod: String,
     pub link: bool,
     pub exclude_patterns: Vec<String>,
+    /// `--parents`: keep the sources' directories (from a `/./` pivot, or the root) at the
+    /// destination.
+    pub parents: bool,
 }
 
 #[derive(serde::Serialize, Debug, Clone, PartialEq, Eq)]
@@ -162,6 +165,7 @@ fn sources_and_dest(req: &mut Req, command: &str) -> Result<SourcesAndDest, Stri
     Ok(out)
 }
 
+/// ADD takes no `--parents` (only COPY does, in 1.26 too): an unknown flag.
 pub(super) fn parse_add(req: &mut Req) -> Result<AddInstruction, String> {
     if req.args.len() < 2 {
         return Err(err_no_destination("ADD"));
@@ -192,7 +196,6 @@ pub(super) fn parse_add(req: &mut Req) -> Result<AddInstruction, String> {
     })
 }
 
-/// `--parents` is a labs feature in dockerfile/1.19 and so an unknown flag here.
 pub(super) fn parse_copy(req: &mut Req) -> Result<CopyInstruction, String> {
     if req.args.len() < 2 {
         return Err(err_no_destination("COPY"));
@@ -203,7 +206,8 @@ pub(super) fn parse_copy(req: &mut Req) -> Result<CopyInstruction, String> {
         .string_flag("from", "")
         .string_flag("chmod", "")
         .bool_flag("link", false)
-        .strings_flag("exclude");
+        .strings_flag("exclude")
+        .bool_flag("parents", false);
     req.parse_flags(&mut flags)?;
     let sources = sources_and_dest(req, "COPY")?;
     Ok(CopyInstruction {
@@ -215,5 +219,6 @@ pub(super) fn parse_copy(req: &mut Req) -> Result<CopyInstruction, String> {
         chmod: flags.value("chmod"),
         link: flags.is_true("link"),
         exclude_patterns: flags.values("exclude"),
+        parents: flags.is_true("parents"),
     })
 }

@@ -24,7 +24,7 @@ pub use expand::expand_arg_pairs;
 pub use from::{FromInstruction, OnbuildInstruction};
 pub use healthcheck::{Healthcheck, HealthcheckInstruction};
 pub use mount::{parse_mount, parse_mounts, Expander, Mount, MountError, MountKind, ShareMode};
-pub use run::{parse_device, Device, NetworkMode, RunInstruction};
+pub use run::{parse_device, Device, NetworkMode, RunInstruction, SecurityMode};
 pub use simple::{
     ArgInstruction, ArgPair, CmdInstruction, CommandLine, EntrypointInstruction, EnvInstruction,
     ExposeInstruction, KeyValuePair, LabelInstruction, MaintainerInstruction, ShellInlineFile,

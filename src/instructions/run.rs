@@ -1,5 +1,4 @@
-//! RUN and its flags: `--mount`, `--network`, `--device`. (`--security` is a labs feature in
-//! dockerfile/1.19 and so an unknown flag.)
+//! RUN and its flags: `--mount`, `--network`, `--security`, `--device`.
 
 use super::bflags::BFlags;
 use super::csv::csv_fields;
@@ -29,6 +28,16 @@ impl NetworkMode {
     }
 }
 
+/// `--security`: `insecure` runs with all capabilities, which BuildKit allows only with the
+/// `security.insecure` entitlement.
+#[derive(serde::Serialize, Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum SecurityMode {
+    #[default]
+    Sandbox,
+    Insecure,
+}
+
 /// A `--device` request (CDI device name). Stable 1.19 parses it but refuses to build with it;
 /// that refusal belongs to conversion.
 #[derive(serde::Serialize, Debug, Clone, PartialEq, Eq, Default)]
@@ -49,6 +58,7 @@ pub struct RunInstruction {
     /// Each mount's `from` as read at parse time (empty when none): stage dependencies.
     pub mount_from: Vec<String>,
     pub network: NetworkMode,
+    pub security: SecurityMode,
     pub devices: Vec<Device>,
     /// Flag names given, in first-use order.
     pub flags_used: Vec<String>,
@@ -59,7 +69,8 @@ pub(super) fn parse_run(req: &mut Req) -> Result<RunInstruction, String> {
     flags
         .strings_flag("device")
         .strings_flag("mount")
-        .string_flag("network", "default");
+        .string_flag("network", "default")
+        .string_flag("security", "sandbox");
     req.parse_flags(&mut flags)?;
     let devices = flags
         .values("device")
@@ -78,6 +89,11 @@ pub(super) fn parse_run(req: &mut Req) -> Result<RunInstruction, String> {
         "host" => NetworkMode::Host,
         other => return Err(format!("invalid network mode {}", go_quote(other))),
     };
+    let security = match flags.value("security").as_str() {
+        "sandbox" => SecurityMode::Sandbox,
+        "insecure" => SecurityMode::Insecure,
+        other => return Err(format!("security {} is not valid", go_quote(other))),
+    };
     Ok(RunInstruction {
         range: req.node.range,
         code: req.take_code(),
@@ -85,6 +101,7 @@ pub(super) fn parse_run(req: &mut Req) -> Result<RunInstruction, String> {
         mounts,
         mount_from,
         network,
+        security,
         devices,
         flags_used: flags.used(),
     })

@@ -110,6 +110,8 @@ pub struct CopyOptions {
     pub dir_contents_only: bool,
     pub include_patterns: Vec<String>,
     pub exclude_patterns: Vec<String>,
+    /// Paths (within the source) that must exist; only meaningful with include patterns.
+    pub required_paths: Vec<String>,
     pub attempt_unpack: bool,
     pub create_dest_path: bool,
     pub allow_wildcard: bool,
@@ -448,6 +450,7 @@ fn action_to_pb(b: &Bound, base: i64) -> pb::file_action::Action {
                 exclude_patterns: o.exclude_patterns.clone(),
                 always_replace_existing_dest_paths: o.always_replace_existing_dest_paths,
                 mode_str,
+                required_paths: o.required_paths.clone(),
             })
         }
     }
@@ -461,8 +464,9 @@ impl FileNode {
     }
 
     /// `FileOp.Marshal`. Only `file.base` is recorded: fileop.go's per-action cap hook
-    /// (include/exclude patterns, mode strings, symlinks) iterates an empty list, so BuildKit
-    /// never records those caps and neither do we, keeping metadata identical.
+    /// (include/exclude patterns, required paths, mode strings, symlinks) iterates an empty
+    /// list, so BuildKit never records those caps (`file.copy.requiredpaths` included) and
+    /// neither do we, keeping metadata identical.
     pub(crate) fn marshal(
         &self,
         own: &Constraints,

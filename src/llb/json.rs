@@ -369,6 +369,7 @@ fn file_action_json(a: &pb::FileAction) -> Value {
                     json!(c.always_replace_existing_dest_paths),
                 )
                 .put("modeStr", json!(c.mode_str))
+                .put("required_paths", strings(&c.required_paths))
                 .done(),
         ),
         Some(A::Mkfile(m)) => Obj::new().put(
