@@ -21,6 +21,8 @@ struct Case {
     target: Option<String>,
     build_args: BTreeMap<String, String>,
     labels: BTreeMap<String, String>,
+    /// Entitlements the build asks for (`--allow`); hack/engine-up's daemon grants them.
+    allow: Vec<String>,
     /// Files that must exist in the result, with their exact content when not null.
     files: BTreeMap<String, Option<String>>,
     /// Paths that must not exist in the result.
@@ -69,6 +71,9 @@ fn build(case_dir: &Path, case: &Case, work: &Path) -> Build {
     }
     for (k, v) in &case.labels {
         cmd.arg("--label").arg(format!("{k}={v}"));
+    }
+    for entitlement in &case.allow {
+        cmd.arg("--allow").arg(entitlement);
     }
     let out = cmd.arg(&ctx).output().expect("docker buildx");
     let output = String::from_utf8_lossy(&out.stderr).into_owned();
