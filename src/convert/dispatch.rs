@@ -228,7 +228,7 @@ impl Converter<'_> {
                 llb::MkdirOptions {
                     make_parents: true,
                     owner,
-                    created: None,
+                    created: st.epoch.as_ref().map(|e| e.nanos),
                 },
             );
             let name = super::names::uppercase_keyword(&self.expand_for_name(st, code, false));
