@@ -88,14 +88,24 @@ pub fn requested(
         .filter(|v| !v.is_empty())
 }
 
+/// Expands a word over a `(key, value)` scope (later pairs win).
+pub type Expand<'a> = &'a dyn Fn(&str, &[(String, String)]) -> Result<String, String>;
+
+/// What a source stage is checked with: the build args, the global ARGs without
+/// SOURCE_DATE_EPOCH, and word expansion.
+pub struct StageScope<'a> {
+    pub build_args: &'a BTreeMap<String, String>,
+    pub globals: Vec<(String, String)>,
+    pub expand: Expand<'a>,
+}
+
 /// The epoch a value names: seconds, `context` (the build context's date; a local directory has
 /// none), a named context, or the name of a source-only stage (one remote ADD, whose date
 /// BuildKit resolves).
-/// `expand` expands a stage's base name with the global ARGs (SOURCE_DATE_EPOCH left out).
 pub fn resolve(
     value: &str,
     stages: &[Stage],
-    expand: &dyn Fn(&str) -> Result<String, String>,
+    scope: &StageScope,
 ) -> Result<Option<Epoch>, ConvertError> {
     if value.is_empty() || value == "context" {
         return Ok(None);
@@ -115,7 +125,7 @@ pub fn resolve(
     let wanted = value.to_lowercase();
     match stages.iter().find(|s| s.name() == Some(wanted.as_str())) {
         Some(stage) => Err(ConvertError::at(
-            source_stage_problem(stage, expand),
+            source_stage_problem(stage, scope),
             stage.from.range,
         )),
         None => Err(ConvertError::At {
@@ -127,10 +137,10 @@ pub fn resolve(
 
 /// Why a stage cannot give the epoch: the reference's source-only checks in its order, and past
 /// them what mstage lacks (resolving a remote source's date through the gateway).
-fn source_stage_problem(stage: &Stage, expand: &dyn Fn(&str) -> Result<String, String>) -> String {
+fn source_stage_problem(stage: &Stage, scope: &StageScope) -> String {
     use crate::instructions::Instruction;
     let base = &stage.from.base_name;
-    match expand(base) {
+    match (scope.expand)(base, &scope.globals) {
         Err(e) => {
             return format!(
                 "failed to process source stage base name {}: {e}",
@@ -140,26 +150,82 @@ fn source_stage_problem(stage: &Stage, expand: &dyn Fn(&str) -> Result<String, S
         Ok(name) if name != "scratch" => return format!("{KEY} stage must use FROM scratch"),
         Ok(_) => {}
     }
-    let mut adds = 0;
+    let mut env = scope.globals.clone();
+    let mut remote = false;
     for instruction in &stage.instructions {
-        match instruction {
-            Instruction::Arg(_) => {}
-            Instruction::Add(_) if adds == 0 => adds += 1,
-            Instruction::Add(_) => {
-                return format!("{KEY} stage must contain exactly one remote ADD")
+        let step = match instruction {
+            Instruction::Arg(arg) => stage_args(&arg.args, &mut env, scope),
+            Instruction::Add(_) if remote => {
+                Err(format!("{KEY} stage must contain exactly one remote ADD"))
             }
-            other => {
-                return format!(
+            Instruction::Add(add) => remote_add(add, &env, scope),
+            other => Err(format!(
                 "{KEY} stage does not meet source-only requirements: unsupported {} instruction",
-                other.keyword()
-            )
-            }
+                crate::lint::parsed::written_keyword(other.code())
+            )),
+        };
+        if let Err(e) = step {
+            return e;
         }
+        remote |= matches!(instruction, Instruction::Add(_));
     }
-    if adds == 0 {
+    if !remote {
         return format!("{KEY} stage must contain exactly one remote ADD");
     }
     format!("{KEY} from a source stage (the date of a remote ADD) is not supported by mstage yet")
+}
+
+/// `applySourceDateEpochStageArgs`: a build arg wins, else the default expanded in the scope.
+fn stage_args(
+    args: &[crate::instructions::ArgPair],
+    env: &mut Vec<(String, String)>,
+    scope: &StageScope,
+) -> Result<(), String> {
+    for pair in args {
+        let value = match (scope.build_args.get(&pair.key), &pair.value) {
+            (Some(given), _) => given.clone(),
+            (None, None) => continue,
+            (None, Some(default)) => (scope.expand)(default, env)?,
+        };
+        super::args::add_or_replace(env, &pair.key, &value);
+    }
+    Ok(())
+}
+
+/// `sourceDateEpochAddSource`'s checks: one source, an HTTP(S) URL (with a valid checksum) or a
+/// git remote.
+fn remote_add(
+    add: &crate::instructions::AddInstruction,
+    env: &[(String, String)],
+    scope: &StageScope,
+) -> Result<(), String> {
+    use super::git::{parse_git_ref, GitSource};
+    let sources = &add.sources;
+    let [path] = sources.source_paths.as_slice() else {
+        return Err(format!(
+            "{KEY} stage must contain exactly one remote ADD source"
+        ));
+    };
+    if !sources.source_contents.is_empty() {
+        return Err(format!(
+            "{KEY} stage must contain exactly one remote ADD source"
+        ));
+    }
+    let src = (scope.expand)(path, env)?;
+    if super::copy::is_http_url(&src) {
+        if !add.checksum.is_empty() {
+            let checksum = (scope.expand)(&add.checksum, env)?;
+            super::copy::check_digest(&checksum)?;
+        }
+        return Ok(());
+    }
+    match parse_git_ref(&src) {
+        GitSource::Invalid(e) => Err(e),
+        GitSource::Git(r) if !r.indistinguishable_from_local => Ok(()),
+        _ => Err(format!(
+            "{KEY} stage source must be a single HTTP(S) or Git ADD"
+        )),
+    }
 }
 
 /// `setBuildArgValue`: the resolved seconds replace the value where it was given; no epoch
@@ -208,8 +274,13 @@ mod tests {
 
     #[test]
     fn reads_integers_as_parse_int_does() {
-        let same = |w: &str| Ok(w.to_string());
-        let r = |v: &str| resolve(v, &[], &same).map_err(|e| e.to_string());
+        let same = |w: &str, _: &[(String, String)]| Ok(w.to_string());
+        let scope = StageScope {
+            build_args: &BTreeMap::new(),
+            globals: Vec::new(),
+            expand: &same,
+        };
+        let r = |v: &str| resolve(v, &[], &scope).map_err(|e| e.to_string());
         assert_eq!(r("0017"), Ok(Some(Epoch { seconds: 17 })));
         assert_eq!(r("+3"), Ok(Some(Epoch { seconds: 3 })));
         assert_eq!(r(""), Ok(None));

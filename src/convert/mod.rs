@@ -170,17 +170,24 @@ fn source_date_epoch(
     let Some(value) = epoch::requested(build_args, globals) else {
         return Ok(None);
     };
-    let others = syntax::shell::EnvList::from_pairs(
-        globals.iter().filter(|(k, _)| k != epoch::KEY).cloned(),
-        syntax::shell::KeyCase::Unix,
-    );
-    let expand = |word: &str| {
+    let expand = |word: &str, env: &[(String, String)]| {
+        let scope =
+            syntax::shell::EnvList::from_pairs(env.iter().cloned(), syntax::shell::KeyCase::Unix);
         lexer
-            .process_word(word, &others)
+            .process_word(word, &scope)
             .map(|w| w.value)
             .map_err(|e| e.to_string())
     };
-    let resolved = epoch::resolve(&value, stages, &expand)?;
+    let scope = epoch::StageScope {
+        build_args,
+        globals: globals
+            .iter()
+            .filter(|(k, _)| k != epoch::KEY)
+            .cloned()
+            .collect(),
+        expand: &expand,
+    };
+    let resolved = epoch::resolve(&value, stages, &scope)?;
     epoch::normalize(build_args, globals, resolved);
     Ok(resolved)
 }
