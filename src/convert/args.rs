@@ -38,6 +38,18 @@ pub fn global_args(
     meta_args: &[ArgInstruction],
     lexer: &Lexer,
 ) -> Result<EnvList, ConvertError> {
+    let pairs = global_arg_pairs(platforms, opts, target_stage, meta_args, lexer)?;
+    Ok(EnvList::from_pairs(pairs, KeyCase::Unix))
+}
+
+/// [`global_args`] as `(key, value)` pairs in definition order, before they become a scope.
+pub fn global_arg_pairs(
+    platforms: &Platforms,
+    opts: &ConvertOptions,
+    target_stage: &str,
+    meta_args: &[ArgInstruction],
+    lexer: &Lexer,
+) -> Result<Vec<(String, String)>, ConvertError> {
     global_args_with(
         platforms,
         opts,
@@ -58,7 +70,8 @@ pub fn default_global_args(
     lexer: &Lexer,
 ) -> Result<EnvList, ConvertError> {
     let none = BTreeMap::new();
-    global_args_with(platforms, opts, target_stage, meta_args, lexer, &none)
+    let pairs = global_args_with(platforms, opts, target_stage, meta_args, lexer, &none)?;
+    Ok(EnvList::from_pairs(pairs, KeyCase::Unix))
 }
 
 fn global_args_with(
@@ -68,7 +81,7 @@ fn global_args_with(
     meta_args: &[ArgInstruction],
     lexer: &Lexer,
     meta_build_args: &BTreeMap<String, String>,
-) -> Result<EnvList, ConvertError> {
+) -> Result<Vec<(String, String)>, ConvertError> {
     let (b, t) = (&platforms.build, &platforms.target);
     let target_stage = if target_stage.is_empty() {
         "default"
@@ -111,7 +124,7 @@ fn global_args_with(
             }
         }
     }
-    Ok(EnvList::from_pairs(env, KeyCase::Unix))
+    Ok(env)
 }
 
 /// BuildKit's `EnvList.AddOrReplace`: a redefined key moves to the end.

@@ -366,7 +366,7 @@ fn check_checksum(spec: &CopySpec) -> Result<(), String> {
 }
 
 /// `digest.Parse`: `algorithm:hex` with a known algorithm and the right length.
-fn check_digest(d: &str) -> Result<(), &'static str> {
+pub(super) fn check_digest(d: &str) -> Result<(), &'static str> {
     let Some((alg, hex)) = d.split_once(':') else {
         return Err("invalid checksum digest format");
     };
@@ -394,7 +394,7 @@ fn check_digest(d: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
-fn is_http_url(src: &str) -> bool {
+pub(super) fn is_http_url(src: &str) -> bool {
     src.starts_with("http://") || src.starts_with("https://")
 }
 

@@ -4,9 +4,7 @@
 use super::image::Healthcheck;
 use super::stage::{Converter, StageState};
 use super::{expose, paths, ConvertError};
-use crate::instructions::{
-    goconv::go_quote, ArgInstruction, CommandLine, Instruction, KeyValuePair,
-};
+use crate::instructions::{ArgInstruction, CommandLine, Instruction, KeyValuePair};
 use crate::llb::{self, Constraints, EnvList};
 use crate::syntax::shell::{go_quote_list, EnvGetter};
 use crate::syntax::SourceRange;
@@ -230,7 +228,7 @@ impl Converter<'_> {
                 llb::MkdirOptions {
                     make_parents: true,
                     owner,
-                    created: None,
+                    created: st.epoch.as_ref().map(|e| e.nanos),
                 },
             );
             let name = super::names::uppercase_keyword(&self.expand_for_name(st, code, false));
@@ -315,40 +313,19 @@ pub(super) fn with_shell(st: &StageState, cmd: &CommandLine) -> Vec<String> {
     args
 }
 
-/// Go's `%q` of the reference's `*HealthcheckConfig`: durations quoted, retries as a rune.
+/// Go's `%+v` of the reference's `HealthcheckConfig` (1.24 on): field names, the test's words
+/// unquoted between brackets, durations in `time.Duration` form, retries as a number.
 fn healthcheck_history(h: &crate::instructions::Healthcheck) -> String {
     use crate::instructions::goconv::format_duration;
-    let retries = u32::try_from(h.retries)
-        .ok()
-        .and_then(char::from_u32)
-        .map(go_quote_rune)
-        .unwrap_or_else(|| format!("%!q(int={})", h.retries));
     format!(
-        "&{{{} {} {} {} {} {}}}",
-        go_quote_list(&h.test),
-        go_quote(&format_duration(h.interval)),
-        go_quote(&format_duration(h.timeout)),
-        go_quote(&format_duration(h.start_period)),
-        go_quote(&format_duration(h.start_interval)),
-        retries
+        "{{Test:[{}] Interval:{} Timeout:{} StartPeriod:{} StartInterval:{} Retries:{}}}",
+        h.test.join(" "),
+        format_duration(h.interval),
+        format_duration(h.timeout),
+        format_duration(h.start_period),
+        format_duration(h.start_interval),
+        h.retries
     )
-}
-
-/// Go's `%q` of a rune: `'a'`, `'\x00'`.
-fn go_quote_rune(c: char) -> String {
-    match c {
-        '\'' => "'\\''".into(),
-        '\\' => "'\\\\'".into(),
-        '\n' => "'\\n'".into(),
-        '\t' => "'\\t'".into(),
-        '\r' => "'\\r'".into(),
-        '\u{7}' => "'\\a'".into(),
-        '\u{8}' => "'\\b'".into(),
-        '\u{c}' => "'\\f'".into(),
-        '\u{b}' => "'\\v'".into(),
-        c if (c as u32) < 0x20 || c as u32 == 0x7f => format!("'\\x{:02x}'", c as u32),
-        c => format!("'{c}'"),
-    }
 }
 
 /// Signals as `signal.ParseSignal` accepts them: a number, or a name with or without `SIG`.

@@ -1,7 +1,7 @@
 //! ADD of a git repository (the frontend's dfgitutil `ParseGitRef` and the git branch of
 //! `dispatchCopy`). A source is a git ref when it is a git, ssh or scp-style remote, or an
 //! http(s) URL whose path ends in `.git`; its query may set `ref`, `tag`, `branch`, `subdir`,
-//! `checksum` (or `commit`), `keep-git-dir` and `submodules`.
+//! `checksum` (or `commit`), `keep-git-dir`, `submodules`, `mtime` and `fetch-by-commit`.
 
 use crate::instructions::goconv::go_quote;
 use crate::llb::giturl::{parse_git_url, parse_go_url, GitUrl, QueryValues};
@@ -18,6 +18,11 @@ pub(super) struct GitRef {
     pub indistinguishable_from_local: bool,
     pub keep_git_dir: Option<bool>,
     pub submodules: Option<bool>,
+    /// `checkout` or `commit`. Validated, but as in the reference only a git build context
+    /// applies it; ADD's source keeps BuildKit's default (checkout time).
+    pub mtime: String,
+    /// Fetch the commit `checksum` names without resolving the ref against the remote.
+    pub fetch_by_commit: bool,
 }
 
 /// How [`parse_git_ref`] reads a source.
@@ -97,6 +102,7 @@ fn load_query(r: &mut GitRef, query: &QueryValues) -> Result<(), String> {
         match k.as_str() {
             "submodules" => r.submodules = flag("submodules")?,
             "keep-git-dir" => r.keep_git_dir = flag("keep-git-dir")?,
+            "fetch-by-commit" => r.fetch_by_commit = flag("fetch-by-commit")? == Some(true),
             _ => {
                 let Some(v) = value else {
                     return Err(format!("query {} has no value", go_quote(k)));
@@ -107,6 +113,13 @@ fn load_query(r: &mut GitRef, query: &QueryValues) -> Result<(), String> {
                     "branch" => branch = v,
                     "subdir" => r.subdir = merge("subdir", &r.subdir, v)?,
                     "checksum" | "commit" => r.checksum = v,
+                    "mtime" if v == "checkout" || v == "commit" => r.mtime = v,
+                    "mtime" => {
+                        return Err(format!(
+                            "invalid mtime value: {} (must be \"checkout\" or \"commit\")",
+                            go_quote(&v)
+                        ))
+                    }
                     _ => return Err(format!("unexpected query {}", go_quote(k))),
                 }
             }
@@ -195,6 +208,7 @@ pub(super) fn git_state(
             keep_git_dir: settings.keep_git_dir == Some(true),
             checksum: Some(settings.checksum.clone()).filter(|c| !c.is_empty()),
             skip_submodules: r.submodules == Some(false),
+            fetch_by_commit: r.fetch_by_commit,
             constraints: Constraints::new().custom_name(step_name),
             ..Default::default()
         },
@@ -254,6 +268,28 @@ mod tests {
         assert_eq!(
             parse_git_ref("https://h/y.git?tag=a&branch=b"),
             GitSource::Invalid("branch conflicts with tag".into())
+        );
+    }
+
+    #[test]
+    fn mtime_and_fetch_by_commit() {
+        let r = git("https://h/y.git?mtime=commit&fetch-by-commit&commit=abc");
+        assert_eq!((r.mtime.as_str(), r.fetch_by_commit), ("commit", true));
+        let r = git("https://h/y.git?fetch-by-commit=0&mtime=checkout");
+        assert_eq!((r.mtime.as_str(), r.fetch_by_commit), ("checkout", false));
+        assert_eq!(
+            parse_git_ref("https://h/y.git?mtime=now"),
+            GitSource::Invalid(
+                "invalid mtime value: \"now\" (must be \"checkout\" or \"commit\")".into()
+            )
+        );
+        assert_eq!(
+            parse_git_ref("https://h/y.git?mtime="),
+            GitSource::Invalid("query \"mtime\" has no value".into())
+        );
+        assert_eq!(
+            parse_git_ref("https://h/y.git?fetch-by-commit=yes"),
+            GitSource::Invalid("invalid fetch-by-commit value: \"yes\"".into())
         );
     }
 }

@@ -5,6 +5,7 @@
 mod args;
 mod copy;
 mod dispatch;
+mod epoch;
 mod error;
 mod expose;
 mod git;
@@ -86,6 +87,11 @@ impl Default for ConvertOptions {
 pub struct Converted {
     pub state: State,
     pub image: Image,
+    /// The config of the image the target is built on, as resolved (none for scratch): the
+    /// exporter keeps that image's history as it was.
+    pub base_image: Option<Image>,
+    /// SOURCE_DATE_EPOCH in seconds, when the build sets it.
+    pub epoch: Option<i64>,
     /// Lint warnings, in the order the reference reports them.
     pub warnings: Vec<crate::lint::Warning>,
 }
@@ -109,7 +115,7 @@ impl Converted {
 
 /// Parses the Dockerfile into its stage graph (no image is resolved).
 pub fn stage_graph(text: &str, opts: &ConvertOptions) -> Result<StageGraph, ConvertError> {
-    Ok(parse_stages(text, opts)?.0)
+    Ok(parse_stages(text, opts)?.graph)
 }
 
 /// The stage graph with the parse-time lint warnings (`# check=` applied).
@@ -117,15 +123,12 @@ pub fn stage_graph_linted(
     text: &str,
     opts: &ConvertOptions,
 ) -> Result<(StageGraph, Linter), ConvertError> {
-    let (graph, _, lint) = parse_stages(text, opts)?;
-    Ok((graph, lint))
+    let parsed = parse_stages(text, opts)?;
+    Ok((parsed.graph, parsed.lint))
 }
 
-/// The stage graph and the escape character the Dockerfile's words use.
-fn parse_stages(
-    text: &str,
-    opts: &ConvertOptions,
-) -> Result<(StageGraph, char, Linter), ConvertError> {
+/// The stage graph, the escape character the Dockerfile's words use, and SOURCE_DATE_EPOCH.
+fn parse_stages(text: &str, opts: &ConvertOptions) -> Result<Parsed, ConvertError> {
     let dockerfile = syntax::parse(text)?;
     let mut lint = Linter::from_directive(dockerfile.directives.check.as_deref())?;
     let instructions = dockerfile.nodes.into_iter().map(instruction_from_node);
@@ -140,10 +143,53 @@ fn parse_stages(
     {
         lint::stages::check_default_base_names(&stages.stages, &defaults, &lexer, &mut lint);
     }
-    let globals = args::global_args(&platforms, opts, &target_name, &stages.meta_args, &lexer)?;
+    let mut globals =
+        args::global_arg_pairs(&platforms, opts, &target_name, &stages.meta_args, &lexer)?;
+    let mut build_args = opts.build_args.clone();
+    let epoch = source_date_epoch(&mut build_args, &mut globals, &stages.stages, &lexer);
+    let globals = syntax::shell::EnvList::from_pairs(globals, syntax::shell::KeyCase::Unix);
     let graph = StageGraph::build(stages, globals, opts.target.as_deref(), &lexer)?;
     lint::stages::check_from(&graph, &lexer, &mut lint);
-    Ok((graph, dockerfile.escape, lint))
+    Ok(Parsed {
+        graph,
+        escape: dockerfile.escape,
+        lint,
+        build_args,
+        epoch,
+    })
+}
+
+/// Resolves SOURCE_DATE_EPOCH and puts its seconds back where it was given (before stage names
+/// are expanded, as in the reference). A failure is the build's, reported when converting.
+fn source_date_epoch(
+    build_args: &mut BTreeMap<String, String>,
+    globals: &mut Vec<(String, String)>,
+    stages: &[stages::Stage],
+    lexer: &Lexer,
+) -> Result<Option<epoch::Epoch>, ConvertError> {
+    let Some(value) = epoch::requested(build_args, globals) else {
+        return Ok(None);
+    };
+    let expand = |word: &str, env: &[(String, String)]| {
+        let scope =
+            syntax::shell::EnvList::from_pairs(env.iter().cloned(), syntax::shell::KeyCase::Unix);
+        lexer
+            .process_word(word, &scope)
+            .map(|w| w.value)
+            .map_err(|e| e.to_string())
+    };
+    let scope = epoch::StageScope {
+        build_args,
+        globals: globals
+            .iter()
+            .filter(|(k, _)| k != epoch::KEY)
+            .cloned()
+            .collect(),
+        expand: &expand,
+    };
+    let resolved = epoch::resolve(&value, stages, &scope)?;
+    epoch::normalize(build_args, globals, resolved);
+    Ok(resolved)
 }
 
 /// A Dockerfile parsed into its stage graph, ready to convert; no image resolved yet.
@@ -151,6 +197,9 @@ pub struct Parsed {
     graph: StageGraph,
     escape: char,
     lint: Linter,
+    /// The build args with SOURCE_DATE_EPOCH as resolved.
+    build_args: BTreeMap<String, String>,
+    epoch: Result<Option<epoch::Epoch>, ConvertError>,
 }
 
 impl Parsed {
@@ -189,12 +238,7 @@ fn image_requests(graph: &StageGraph, platforms: &args::Platforms) -> Vec<(Strin
 
 /// Parses the Dockerfile into its stage graph (the first half of [`convert`]).
 pub fn parse(text: &str, opts: &ConvertOptions) -> Result<Parsed, ConvertError> {
-    let (graph, escape, lint) = parse_stages(text, opts)?;
-    Ok(Parsed {
-        graph,
-        escape,
-        lint,
-    })
+    parse_stages(text, opts)
 }
 
 /// `TARGETSTAGE`: the `--target` given, else the last stage's name ("" when unnamed).
@@ -266,7 +310,14 @@ async fn convert_inner(
         mut graph,
         escape,
         mut lint,
+        build_args,
+        epoch,
     } = parsed;
+    let epoch = epoch?;
+    let opts = &ConvertOptions {
+        build_args,
+        ..opts.clone()
+    };
     let platforms = args::Platforms::new(opts);
     let lexer = Lexer::new(escape);
     let resolved = resolve_images(&mut graph, &platforms, resolver, &lexer).await?;
@@ -274,6 +325,13 @@ async fn convert_inner(
     let image_has_shell = |index: usize| image_sets_shell(&graph, index, &resolved, &platforms);
     lint::stages::check_dispatch(&graph, &image_has_shell, &mut lint);
     let mut converter = Converter::new(text, opts, &mut graph, &resolved, platforms.clone(), lexer);
+    converter.epoch = match epoch {
+        Some(e) => Some(epoch::Stamp::new(e).map_err(|message| ConvertError::At {
+            message,
+            ranges: Vec::new(),
+        })?),
+        None => None,
+    };
     if want_outline {
         converter.outline = Some(outline::OutlineCapture::default());
     }
@@ -291,6 +349,8 @@ async fn convert_inner(
     let converted = Converted {
         state: conversion.state,
         image: conversion.image,
+        base_image: conversion.base_image,
+        epoch: epoch.map(|e| e.seconds),
         warnings: lint.warnings().to_vec(),
     };
     Ok((converted, outline))

@@ -238,12 +238,14 @@ impl Converter<'_> {
 }
 
 /// Proxy build args reach RUN through BuildKit's proxy settings, outside the cache key and the
-/// history, whether or not an ARG declares them (`proxyEnvFromBuildArgs`).
+/// history, whether or not an ARG declares them (`proxyEnvFromBuildArgs`). Keys match
+/// case-insensitively; when several spell one setting, the last in sorted key order wins, as in
+/// 1.26 (1.19 took them in Go's random map order).
 fn proxy_env(build_args: &std::collections::BTreeMap<String, String>) -> Option<pb::ProxyEnv> {
     let mut proxy = pb::ProxyEnv::default();
     let mut any = false;
     for (key, value) in build_args {
-        let field = match key.to_ascii_lowercase().as_str() {
+        let field = match fold_ascii_target(key).as_str() {
             "http_proxy" => &mut proxy.http_proxy,
             "https_proxy" => &mut proxy.https_proxy,
             "ftp_proxy" => &mut proxy.ftp_proxy,
@@ -255,6 +257,18 @@ fn proxy_env(build_args: &std::collections::BTreeMap<String, String>) -> Option<
         any = true;
     }
     any.then_some(proxy)
+}
+
+/// The key as Go's `strings.EqualFold` compares it with an ASCII word: ASCII letters lower-cased,
+/// and the two non-ASCII letters that fold to ASCII ones (`ſ` to `s`, the Kelvin sign to `k`).
+fn fold_ascii_target(key: &str) -> String {
+    key.chars()
+        .map(|c| match c {
+            '\u{17f}' => 's',
+            '\u{212a}' => 'k',
+            c => c.to_ascii_lowercase(),
+        })
+        .collect()
 }
 
 /// The env a RUN's progress name is expanded with when it exposes secrets as env vars: their

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use super::args::Platforms;
+use super::epoch::Stamp;
 use super::image::{History, Image};
 use super::names::{pb_platform, StepCounter};
 use super::paths;
@@ -40,6 +41,10 @@ pub struct StageState {
     /// Whether the image config leaves the converter (the target and the stages it is built
     /// on); history and labels are only recorded for those.
     pub record: bool,
+    /// The config of the image the stage is built on, as resolved (none for scratch).
+    pub base_image: Option<Image>,
+    /// SOURCE_DATE_EPOCH, when the build sets it.
+    pub epoch: Option<Stamp>,
 }
 
 impl StageState {
@@ -56,6 +61,8 @@ impl StageState {
             cmd_set: false,
             workdir_set: false,
             record: false,
+            base_image: None,
+            epoch: None,
         }
     }
 
@@ -71,6 +78,7 @@ impl StageState {
             created_by,
             comment: HISTORY_COMMENT.into(),
             empty_layer: !with_layer,
+            created: self.epoch.as_ref().map(|e| e.created.clone()),
             ..Default::default()
         });
     }
@@ -80,6 +88,7 @@ impl StageState {
 pub struct Conversion {
     pub state: State,
     pub image: Image,
+    pub base_image: Option<Image>,
     pub findings: Vec<crate::lint::Finding>,
     pub outline: Option<super::outline::OutlineCapture>,
 }
@@ -116,6 +125,8 @@ pub struct Converter<'a> {
     pub lint_findings: Vec<crate::lint::Finding>,
     /// What `--print=outline` needs of each stage, recorded only when asked for.
     pub outline: Option<super::outline::OutlineCapture>,
+    /// SOURCE_DATE_EPOCH, when the build sets it.
+    pub epoch: Option<Stamp>,
 }
 
 impl<'a> Converter<'a> {
@@ -154,6 +165,7 @@ impl<'a> Converter<'a> {
             single_state,
             lint_findings: Vec::new(),
             outline: None,
+            epoch: None,
         }
     }
 
@@ -183,6 +195,7 @@ impl<'a> Converter<'a> {
         Ok(Conversion {
             state: st.state,
             image: st.image,
+            base_image: st.base_image,
             findings: self.lint_findings,
             outline: self.outline,
         })
@@ -289,6 +302,7 @@ impl<'a> Converter<'a> {
             st.state.set_user(&st.image.config.user);
         }
         st.state.set_network(self.opts.network);
+        st.epoch = self.epoch.clone();
         st.record = self.records.get(index) == Some(&true);
         st.op_platform = if st.platform == self.platforms.target {
             self.target_op_platform.clone()
@@ -339,6 +353,9 @@ impl<'a> Converter<'a> {
             })?,
             None => empty_image(&platform),
         };
+        let base_image = resolved
+            .filter(|r| !r.config.is_empty())
+            .map(|_| image.clone());
         image.created = None;
         // The stage runs the image's triggers (`StageGraph::triggers`); they do not carry over.
         image.config.on_build.clear();
@@ -364,7 +381,9 @@ impl<'a> Converter<'a> {
                 },
             )
         };
-        Ok(StageState::fresh(state, image, platform, steps))
+        let mut st = StageState::fresh(state, image, platform, steps);
+        st.base_image = base_image;
+        Ok(st)
     }
 
     /// The state a COPY --from or RUN --mount from= reads. An image is an unnamed stage of its

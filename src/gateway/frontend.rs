@@ -16,6 +16,8 @@ use crate::llb::{self, Constraints, MarshalOptions};
 
 const CONFIG_KEY: &str = "containerimage.config";
 const PLATFORMS_KEY: &str = "refs.platforms";
+const BASE_CONFIG_KEY: &str = "containerimage.base.config";
+const EPOCH_KEY: &str = "source.date.epoch";
 
 #[derive(Debug, thiserror::Error)]
 pub enum FrontendError {
@@ -237,7 +239,9 @@ struct Inputs {
     parsed: Result<convert::Parsed, convert::ConvertError>,
 }
 
-/// The exporter metadata: the image config and the platform it was built for.
+/// The exporter metadata: the image config, the platform it was built for, the base image's
+/// config (whose history the exporter leaves as it was) and SOURCE_DATE_EPOCH (which the exporter
+/// then applies, also when it came from an ARG default rather than a build arg).
 fn result_metadata(
     converted: &convert::Converted,
     opts: &convert::ConvertOptions,
@@ -250,13 +254,20 @@ fn result_metadata(
         "ID": platform.to_string(),
         "Platform": {"architecture": platform.architecture, "os": platform.os},
     }]});
-    BTreeMap::from([
+    let mut metadata = BTreeMap::from([
         (CONFIG_KEY.to_string(), converted.image.to_json()),
         (
             PLATFORMS_KEY.to_string(),
             platforms.to_string().into_bytes(),
         ),
-    ])
+    ]);
+    if let Some(base) = &converted.base_image {
+        metadata.insert(BASE_CONFIG_KEY.to_string(), base.to_json());
+    }
+    if let Some(seconds) = converted.epoch {
+        metadata.insert(EPOCH_KEY.to_string(), seconds.to_string().into_bytes());
+    }
+    metadata
 }
 
 /// The Dockerfile through a local source that transfers only it and its own ignore file, which

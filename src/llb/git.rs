@@ -24,6 +24,8 @@ pub struct GitOptions {
     pub mount_ssh_sock: Option<String>,
     pub checksum: Option<String>,
     pub skip_submodules: bool,
+    /// `GitFetchByCommit`: trust `checksum` as the commit and fetch it directly.
+    pub fetch_by_commit: bool,
     /// `GitRef` and `GitSubDir`: set after the fragment is read, so they override it.
     pub git_ref: Option<String>,
     pub subdir: Option<String>,
@@ -112,6 +114,10 @@ pub fn git_with(url: &str, fragment: &str, opts: GitOptions) -> State {
     if opts.skip_submodules {
         attrs.insert("git.skipsubmodules".to_string(), "true".to_string());
         c.add_cap(caps::SOURCE_GIT_SKIP_SUBMODULES);
+    }
+    if opts.fetch_by_commit {
+        attrs.insert("git.fetchbycommit".to_string(), "true".to_string());
+        c.add_cap(caps::SOURCE_GIT_FETCH_BY_COMMIT);
     }
     c.add_cap(caps::SOURCE_GIT);
     source_state(format!("git://{id}"), attrs, c, None)
