@@ -238,7 +238,7 @@ impl Converter<'_> {
         let mut constraints = Constraints::new()
             .custom_name(step_name.clone())
             .location(&self.source_map, vec![super::stage::line_range(spec.range)]);
-        if self.opts.ignore_cache {
+        if st.ignore_cache {
             constraints = constraints.ignore_cache();
         }
         let merge_supported = self

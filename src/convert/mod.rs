@@ -48,8 +48,8 @@ pub struct ConvertOptions {
     pub context_name: String,
     /// `.dockerignore` patterns applied to the build context.
     pub excludes: Vec<String>,
-    /// `--no-cache`: every op ignores the cache.
-    pub ignore_cache: bool,
+    /// `--no-cache` and its stage filter: which stages' steps ignore the cache.
+    pub no_cache: NoCache,
     /// The network RUN gets unless it asks otherwise (`force-network-mode`).
     pub network: crate::proto::pb::NetMode,
     /// `image-resolve-mode`: `default`, `pull` or `local`.
@@ -72,11 +72,35 @@ impl Default for ConvertOptions {
             session_id: String::new(),
             context_name: "context".into(),
             excludes: Vec::new(),
-            ignore_cache: false,
+            no_cache: NoCache::None,
             network: crate::proto::pb::NetMode::Unset,
             resolve_mode: llb::ResolveMode::Unset,
             llb_caps: None,
             dockerfile_source: None,
+        }
+    }
+}
+
+/// `--no-cache` (every stage) or `--no-cache-filter` (the stages named), as dockerui's
+/// `IsNoCache` reads the `no-cache` option.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum NoCache {
+    #[default]
+    None,
+    All,
+    /// Stage names, compared case-insensitively; an empty name matches unnamed stages.
+    Stages(Vec<String>),
+}
+
+impl NoCache {
+    pub fn applies_to(&self, stage_name: Option<&str>) -> bool {
+        match self {
+            NoCache::None => false,
+            NoCache::All => true,
+            NoCache::Stages(names) => {
+                let name = stage_name.unwrap_or("");
+                names.iter().any(|n| n.eq_ignore_ascii_case(name))
+            }
         }
     }
 }

@@ -40,6 +40,8 @@ pub struct StageState {
     /// Whether the image config leaves the converter (the target and the stages it is built
     /// on); history and labels are only recorded for those.
     pub record: bool,
+    /// `--no-cache` or `--no-cache-filter` names this stage: its steps ignore the cache.
+    pub ignore_cache: bool,
 }
 
 impl StageState {
@@ -56,6 +58,7 @@ impl StageState {
             cmd_set: false,
             workdir_set: false,
             record: false,
+            ignore_cache: false,
         }
     }
 
@@ -236,6 +239,7 @@ impl<'a> Converter<'a> {
     /// The stage's state before its first instruction (`dispatchState.init` and the base setup).
     fn start_stage(&mut self, index: usize) -> Result<StageState, ConvertError> {
         let stage = &self.graph.stages[index];
+        let ignore_cache = self.opts.no_cache.applies_to(stage.name());
         let steps = StepCounter {
             stage_name: if self.single_state {
                 String::new()
@@ -290,6 +294,7 @@ impl<'a> Converter<'a> {
         }
         st.state.set_network(self.opts.network);
         st.record = self.records.get(index) == Some(&true);
+        st.ignore_cache = ignore_cache;
         st.op_platform = if st.platform == self.platforms.target {
             self.target_op_platform.clone()
         } else {
@@ -413,7 +418,7 @@ impl<'a> Converter<'a> {
             .custom_name(name)
             .location(&self.source_map, vec![line_range(range)]);
         c.platform = Some(st.op_platform.clone());
-        if self.opts.ignore_cache {
+        if st.ignore_cache {
             c = c.ignore_cache();
         }
         c
