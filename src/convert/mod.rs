@@ -41,6 +41,8 @@ pub struct ConvertOptions {
     pub labels: BTreeMap<String, String>,
     /// `--platform`; `None` builds for the build platform.
     pub target_platform: Option<Platform>,
+    /// One of several platforms (or `BUILDKIT_MULTI_PLATFORM`): progress names carry the platform.
+    pub multi_platform: bool,
     pub build_platform: Platform,
     /// The BuildKit session the local sources come from.
     pub session_id: String,
@@ -68,6 +70,7 @@ impl Default for ConvertOptions {
             build_args: BTreeMap::new(),
             labels: BTreeMap::new(),
             target_platform: None,
+            multi_platform: false,
             build_platform: Platform::host(),
             session_id: String::new(),
             context_name: "context".into(),

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::args::Platforms;
 use super::image::{History, Image};
-use super::names::{pb_platform, StepCounter};
+use super::names::{self, pb_platform, StepCounter};
 use super::paths;
 use super::{ConvertError, ConvertOptions};
 use crate::instructions::Instruction;
@@ -224,6 +224,9 @@ impl<'a> Converter<'a> {
             for (i, (onbuild, instruction)) in self.graph.take_steps(index).into_iter().enumerate()
             {
                 st.steps.onbuild = onbuild;
+                if self.opts.multi_platform {
+                    st.steps.platform = names::platform_label(&st.platform, Some(st.state.env()));
+                }
                 self.dispatch(index, i, &instruction, &mut st)
                     .map_err(|e| with_range(e, instruction.range()))?;
             }
@@ -249,6 +252,7 @@ impl<'a> Converter<'a> {
             total: step_count(&self.graph.bases[index], &stage.instructions),
             index: 0,
             onbuild: false,
+            platform: String::new(),
         };
         let mut st = match &self.graph.bases[index] {
             Base::Stage(base) => {
@@ -355,6 +359,9 @@ impl<'a> Converter<'a> {
         let state = if is_scratch {
             llb::scratch().platform(pb_platform(&platform))
         } else {
+            if self.opts.multi_platform {
+                steps.platform = names::platform_label(&platform, None);
+            }
             let name = steps.next(&format!("FROM {reference}"), false);
             llb::image_with(
                 &reference,

@@ -221,6 +221,7 @@ async fn prepare(bridge: &Bridge, request: &Arc<BuildRequest>) -> Result<Prepare
     let resolver = Arc::new(BridgeResolver::new(
         bridge.clone(),
         request.resolve_mode_name().to_string(),
+        request.multi_platform,
     ));
     let Inputs {
         dockerfile,

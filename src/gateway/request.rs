@@ -131,6 +131,7 @@ impl BuildRequest {
             build_args: self.build_args.clone(),
             labels: self.labels.clone(),
             target_platform,
+            multi_platform: self.multi_platform,
             build_platform: Platform::host(),
             session_id: self.session_id.clone(),
             context_name: self.context_key.clone(),

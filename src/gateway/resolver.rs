@@ -19,15 +19,18 @@ pub struct BridgeResolver {
     bridge: Bridge,
     /// `default`, `pull` or `local`.
     resolve_mode: String,
+    /// Progress names carry the platform (`[linux/arm64 internal] load metadata for ...`).
+    multi_platform: bool,
     /// Every resolution asked for, done or under way.
     resolutions: Mutex<BTreeMap<(String, Platform), Resolution>>,
 }
 
 impl BridgeResolver {
-    pub fn new(bridge: Bridge, resolve_mode: String) -> Self {
+    pub fn new(bridge: Bridge, resolve_mode: String, multi_platform: bool) -> Self {
         BridgeResolver {
             bridge,
             resolve_mode,
+            multi_platform,
             resolutions: Mutex::new(BTreeMap::new()),
         }
     }
@@ -54,6 +57,10 @@ impl BridgeResolver {
         let bridge = self.bridge.clone();
         let mode = self.resolve_mode.clone();
         let original = image.to_string();
+        let internal = match self.multi_platform {
+            true => format!("[{platform} internal]"),
+            false => "[internal]".to_string(),
+        };
         let platform = pb_platform(platform);
         Box::pin(async move {
             let fail = |message: String| ResolveError {
@@ -61,7 +68,7 @@ impl BridgeResolver {
                 message,
             };
             let reference = normalize_image_ref(&original).map_err(fail)?;
-            let log_name = format!("[internal] load metadata for {reference}");
+            let log_name = format!("{internal} load metadata for {reference}");
             super::trace::mark(&format!("resolve {reference} start"));
             let (digest, config) = bridge
                 .resolve_image_config(&reference, Some(platform), &mode, &log_name)
