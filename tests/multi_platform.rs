@@ -123,7 +123,8 @@ fn untar(tar: &Path, into: &Path) {
     assert!(status.success(), "tar -xf {}", tar.display());
 }
 
-/// Every path below `root`: a file's content, `<dir>` or `-> target`.
+/// Every path below `root`: a file's permission bits and content, a folder's `<dir MODE>` or a
+/// symlink's `-> target`.
 fn tree(root: &Path) -> Value {
     let mut out = BTreeMap::new();
     walk(root, root, &mut out);
@@ -148,13 +149,19 @@ fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, String>) {
             let target = std::fs::read_link(&path).unwrap_or_default();
             out.insert(name, format!("-> {}", target.display()));
         } else if meta.is_dir() {
-            out.insert(name, "<dir>".into());
+            out.insert(name, format!("<dir {:o}>", mode(&meta)));
             walk(root, &path, out);
         } else {
             let data = std::fs::read(&path).unwrap_or_default();
-            out.insert(name, String::from_utf8_lossy(&data).into_owned());
+            let text = String::from_utf8_lossy(&data);
+            out.insert(name, format!("[{:o}] {text}", mode(&meta)));
         }
     }
+}
+
+fn mode(meta: &std::fs::Metadata) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    meta.permissions().mode() & 0o7777
 }
 
 /// Each image of an OCI layout keyed by its platform: its config (times dropped, layer ids
@@ -228,9 +235,9 @@ fn normalized_config(mut config: Value) -> Value {
     config
 }
 
-/// Step lines of a plain-progress log (`#12 [linux/arm64 stage-1 2/5] COPY ...`) whose vertex
-/// ran instead of coming from the cache.
-fn uncached_platform_steps(log: &str) -> Vec<String> {
+/// The per-platform steps of a plain-progress log (`#12 [linux/arm64 stage-1 2/5] COPY ...`):
+/// how many there are, and those that ran instead of coming from the cache.
+fn platform_steps(log: &str) -> (usize, Vec<String>) {
     let mut names: BTreeMap<String, String> = BTreeMap::new();
     let mut cached = std::collections::BTreeSet::new();
     for line in log.lines() {
@@ -243,11 +250,13 @@ fn uncached_platform_steps(log: &str) -> Vec<String> {
             names.insert(id.to_string(), rest.to_string());
         }
     }
-    names
+    let total = names.len();
+    let uncached = names
         .into_iter()
         .filter(|(id, _)| !cached.contains(id))
         .map(|(_, name)| name)
-        .collect()
+        .collect();
+    (total, uncached)
 }
 
 fn reference_available() -> bool {
@@ -302,7 +311,13 @@ fn multi_platform_cases() {
                 ));
             }
             if reference {
-                let uncached = uncached_platform_steps(&log);
+                let (steps, uncached) = platform_steps(&log);
+                if steps == 0 {
+                    problems.push(format!(
+                        "{label}: no step names its platform:\n{}",
+                        tail(&log)
+                    ));
+                }
                 if !uncached.is_empty() {
                     problems.push(format!(
                         "{label}: steps not cached after the reference's build (op digests differ): {uncached:?}"
