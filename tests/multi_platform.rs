@@ -5,9 +5,9 @@
 //! platform's image config, normalized) must equal `expected/<output>.json`, recorded from the
 //! reference with `MSTAGE_RECORD=1 MSTAGE_IMAGE=peer/dockerfile:1.26.0 cargo test --test multi_platform`.
 //!
-//! When the reference image is in the engine, the same build is also run with it first and every
-//! per-platform step of mstage's build must then come from the cache: equal op digests for
-//! each platform. Needs the engine and the image; skips without them, except under CI=true.
+//! When the reference image is in the engine, the same build is also run with it first: mstage's
+//! per-platform step names (`[linux/amd64->arm64 tools 1/1] COPY ...`) must be the reference's,
+//! and each of its steps must then come from the cache (equal cache keys for each platform). Needs the engine and the image; skips without them, except under CI=true.
 
 mod common;
 
@@ -51,6 +51,15 @@ impl Drop for Work {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// The per-platform step names of a plain-progress log (`[linux/arm64 stage-1 2/5] COPY ...`).
+fn step_names(log: &str) -> std::collections::BTreeSet<String> {
+    log.lines()
+        .filter_map(|line| line.split_once(' ').map(|(_, rest)| rest))
+        .filter(|rest| rest.starts_with("[linux/"))
+        .map(str::to_string)
+        .collect()
 }
 
 /// Builds the case with `frontend` into `output`; the build's log, or its failure.
@@ -278,11 +287,15 @@ fn multi_platform_cases() {
                 .unwrap_or_else(|e| panic!("{name}/case.json: {e}"));
         for output in &case.outputs {
             let label = format!("{name} ({output}, {})", case.platforms);
+            let mut reference_steps = None;
             if reference {
                 let work = Work::new(name, &format!("{output}-ref"));
-                if let Err(log) = build(dir, &case, REFERENCE, output, &work.dir) {
-                    problems.push(format!("{label}: the reference failed:\n{log}"));
-                    continue;
+                match build(dir, &case, REFERENCE, output, &work.dir) {
+                    Ok(log) => reference_steps = Some(step_names(&log)),
+                    Err(log) => {
+                        problems.push(format!("{label}: the reference failed:\n{log}"));
+                        continue;
+                    }
                 }
             }
             let work = Work::new(name, output);
@@ -310,7 +323,13 @@ fn multi_platform_cases() {
                     serde_json::to_string_pretty(&want).unwrap_or_default()
                 ));
             }
-            if reference {
+            if let Some(want) = &reference_steps {
+                let got = step_names(&log);
+                if &got != want {
+                    problems.push(format!(
+                        "{label}: step names differ from the reference's\n got: {got:?}\nwant: {want:?}"
+                    ));
+                }
                 let (steps, uncached) = platform_steps(&log);
                 if steps == 0 {
                     problems.push(format!(

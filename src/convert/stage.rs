@@ -268,7 +268,10 @@ impl<'a> Converter<'a> {
                 st
             }
             Base::Scratch => {
-                let platform = self.stage_platform(index)?;
+                // As in the reference, scratch is always the target platform's: a
+                // `FROM --platform` on it is checked but does not change that.
+                self.stage_platform(index)?;
+                let platform = self.platforms.target.clone();
                 let state = llb::scratch().platform(pb_platform(&platform));
                 let image = empty_image(&platform);
                 StageState::fresh(state, image, platform, steps)
