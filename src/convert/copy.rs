@@ -264,8 +264,12 @@ impl Converter<'_> {
         step_name: &str,
         name: &str,
     ) -> State {
-        // The reference uses a random group id; any id unique within the build does.
-        let group = format!("{}-{}", st.steps.stage_name, st.steps.index);
+        // The reference uses a random group id; any id unique within the build does, and
+        // the platforms of a multi-platform build are one build.
+        let group = format!(
+            "{}{}-{}",
+            st.steps.platform, st.steps.stage_name, st.steps.index
+        );
         st.steps.index -= 1;
         let link_name = st.steps.next(&format!("LINK {name}"), false);
         let mut copy_constraints = constraints.clone().progress_group(&group, step_name, true);
