@@ -34,8 +34,8 @@ pub enum FrontendError {
     Dockerignore(String),
     #[error("reading .dockerignore: {0}")]
     Task(String),
-    #[error("building for {0}: {1}")]
-    PlatformTask(String, String),
+    #[error("a platform's build task failed: {0}")]
+    PlatformTask(String),
     /// A subrequest mstage does not answer (errdefs' `UnsupportedSubrequestError`).
     #[error("unsupported request {0}")]
     UnsupportedRequest(String),
@@ -91,6 +91,7 @@ async fn build(
         resolver,
     } = prepare(bridge, request).await?;
     *source = Some(dockerfile.clone());
+    let mut done: Vec<Option<PlatformResult>> = builds.iter().map(|_| None).collect();
     let mut tasks = JoinSet::new();
     for (index, platform_build) in builds.into_iter().enumerate() {
         let task = build_platform(
@@ -103,14 +104,13 @@ async fn build(
         );
         tasks.spawn(async move { (index, task.await) });
     }
-    let mut done: Vec<Option<PlatformResult>> = Vec::new();
+    // In the order they finish, so the first failure ends the build (the rest are dropped
+    // with the set, which aborts them).
     while let Some(joined) = tasks.join_next().await {
-        let (index, built) =
-            joined.map_err(|e| FrontendError::PlatformTask(String::new(), e.to_string()))?;
-        if done.len() <= index {
-            done.resize_with(index + 1, || None);
+        let (index, built) = joined.map_err(|e| FrontendError::PlatformTask(e.to_string()))?;
+        if let Some(slot) = done.get_mut(index) {
+            *slot = Some(built?);
         }
-        done[index] = Some(built?);
     }
     trace::mark("solved");
     Ok(result::assemble(
