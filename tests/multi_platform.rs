@@ -54,10 +54,12 @@ impl Drop for Work {
 }
 
 /// The per-platform step names of a plain-progress log (`[linux/arm64 stage-1 2/5] COPY ...`).
+/// An image source that several stages or `COPY --from`s share is one vertex shown under any
+/// of their names, so image sources are left out.
 fn step_names(log: &str) -> std::collections::BTreeSet<String> {
     log.lines()
         .filter_map(|line| line.split_once(' ').map(|(_, rest)| rest))
-        .filter(|rest| rest.starts_with("[linux/"))
+        .filter(|rest| rest.starts_with("[linux/") && !rest.contains("] FROM "))
         .map(str::to_string)
         .collect()
 }
