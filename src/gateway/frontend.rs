@@ -17,6 +17,7 @@ use super::subrequests::{self, Request};
 use super::trace;
 use crate::convert::{self, ConvertError, ConvertOptions};
 use crate::llb::{self, Constraints, MarshalOptions};
+use crate::platform::Platform;
 
 #[derive(Debug, thiserror::Error)]
 pub enum FrontendError {
@@ -89,7 +90,7 @@ async fn build(
         text,
         builds,
         resolver,
-    } = prepare(bridge, request).await?;
+    } = prepare(bridge, request, request.targets()).await?;
     *source = Some(dockerfile.clone());
     let mut done: Vec<Option<PlatformResult>> = builds.iter().map(|_| None).collect();
     let mut tasks = JoinSet::new();
@@ -172,8 +173,8 @@ async fn answer(
     }
 }
 
-/// `--print=outline`: the build's conversion runs for the first platform (images resolved,
-/// warnings sent), nothing is solved.
+/// `--print=outline`: the build's conversion runs (images resolved, warnings sent), nothing is
+/// solved. Like the reference, it converts for the build platform whatever `--platform` says.
 async fn answer_outline(
     bridge: &Bridge,
     request: &Arc<BuildRequest>,
@@ -183,7 +184,7 @@ async fn answer_outline(
         text,
         builds,
         resolver,
-    } = prepare(bridge, request).await?;
+    } = prepare(bridge, request, vec![None]).await?;
     let Some(PlatformBuild { opts, parsed }) = builds.into_iter().next() else {
         return Ok(subrequests::outline(&Default::default(), &dockerfile.data));
     };
@@ -217,7 +218,12 @@ struct PlatformBuild {
     parsed: Result<convert::Parsed, ConvertError>,
 }
 
-async fn prepare(bridge: &Bridge, request: &Arc<BuildRequest>) -> Result<Prepared, FrontendError> {
+/// Reads the inputs and parses the Dockerfile for each of `targets` (`None`: the build platform).
+async fn prepare(
+    bridge: &Bridge,
+    request: &Arc<BuildRequest>,
+    targets: Vec<Option<Platform>>,
+) -> Result<Prepared, FrontendError> {
     let resolver = Arc::new(BridgeResolver::new(
         bridge.clone(),
         request.resolve_mode_name().to_string(),
@@ -228,7 +234,7 @@ async fn prepare(bridge: &Bridge, request: &Arc<BuildRequest>) -> Result<Prepare
         ignore,
         text,
         mut builds,
-    } = read_inputs(bridge, request, &resolver).await?;
+    } = read_inputs(bridge, request, targets, &resolver).await?;
     let excludes = super::dockerignore::parse_checked(&String::from_utf8_lossy(&ignore))
         .map_err(FrontendError::Dockerignore)?;
     for build in &mut builds {
@@ -251,6 +257,7 @@ async fn prepare(bridge: &Bridge, request: &Arc<BuildRequest>) -> Result<Prepare
 async fn read_inputs(
     bridge: &Bridge,
     request: &Arc<BuildRequest>,
+    targets: Vec<Option<Platform>>,
     resolver: &BridgeResolver,
 ) -> Result<Inputs, FrontendError> {
     let context_ignore = tokio::spawn(read_context_dockerignore(bridge.clone(), request.clone()));
@@ -262,8 +269,7 @@ async fn read_inputs(
         (_, Err(e)) => Err(e),
         (Ok(caps), Ok((dockerfile, own_ignore))) => {
             let text: Arc<str> = String::from_utf8_lossy(&dockerfile.data).into();
-            let builds: Vec<PlatformBuild> = request
-                .targets()
+            let builds: Vec<PlatformBuild> = targets
                 .into_iter()
                 .map(|target| {
                     let opts = request::with_capabilities(request.convert_options(target), &caps);
