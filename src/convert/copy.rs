@@ -238,7 +238,7 @@ impl Converter<'_> {
         let mut constraints = Constraints::new()
             .custom_name(step_name.clone())
             .location(&self.source_map, vec![super::stage::line_range(spec.range)]);
-        if self.opts.ignore_cache {
+        if st.ignore_cache {
             constraints = constraints.ignore_cache();
         }
         let merge_supported = self
@@ -264,8 +264,12 @@ impl Converter<'_> {
         step_name: &str,
         name: &str,
     ) -> State {
-        // The reference uses a random group id; any id unique within the build does.
-        let group = format!("{}-{}", st.steps.stage_name, st.steps.index);
+        // The reference uses a random group id; any id unique within the build does, and
+        // the platforms of a multi-platform build are one build.
+        let group = format!(
+            "{}{}-{}",
+            st.steps.platform, st.steps.stage_name, st.steps.index
+        );
         st.steps.index -= 1;
         let link_name = st.steps.next(&format!("LINK {name}"), false);
         let mut copy_constraints = constraints.clone().progress_group(&group, step_name, true);

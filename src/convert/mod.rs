@@ -42,6 +42,8 @@ pub struct ConvertOptions {
     pub labels: BTreeMap<String, String>,
     /// `--platform`; `None` builds for the build platform.
     pub target_platform: Option<Platform>,
+    /// One of several platforms (or `BUILDKIT_MULTI_PLATFORM`): progress names carry the platform.
+    pub multi_platform: bool,
     pub build_platform: Platform,
     /// The BuildKit session the local sources come from.
     pub session_id: String,
@@ -49,8 +51,8 @@ pub struct ConvertOptions {
     pub context_name: String,
     /// `.dockerignore` patterns applied to the build context.
     pub excludes: Vec<String>,
-    /// `--no-cache`: every op ignores the cache.
-    pub ignore_cache: bool,
+    /// `--no-cache` and its stage filter: which stages' steps ignore the cache.
+    pub no_cache: NoCache,
     /// The network RUN gets unless it asks otherwise (`force-network-mode`).
     pub network: crate::proto::pb::NetMode,
     /// `image-resolve-mode`: `default`, `pull` or `local`.
@@ -69,15 +71,40 @@ impl Default for ConvertOptions {
             build_args: BTreeMap::new(),
             labels: BTreeMap::new(),
             target_platform: None,
+            multi_platform: false,
             build_platform: Platform::host(),
             session_id: String::new(),
             context_name: "context".into(),
             excludes: Vec::new(),
-            ignore_cache: false,
+            no_cache: NoCache::None,
             network: crate::proto::pb::NetMode::Unset,
             resolve_mode: llb::ResolveMode::Unset,
             llb_caps: None,
             dockerfile_source: None,
+        }
+    }
+}
+
+/// `--no-cache` (every stage) or `--no-cache-filter` (the stages named), as dockerui's
+/// `IsNoCache` reads the `no-cache` option.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum NoCache {
+    #[default]
+    None,
+    All,
+    /// Stage names, compared case-insensitively; an empty name matches unnamed stages.
+    Stages(Vec<String>),
+}
+
+impl NoCache {
+    pub fn applies_to(&self, stage_name: Option<&str>) -> bool {
+        match self {
+            NoCache::None => false,
+            NoCache::All => true,
+            NoCache::Stages(names) => {
+                let name = stage_name.unwrap_or("");
+                names.iter().any(|n| n.eq_ignore_ascii_case(name))
+            }
         }
     }
 }

@@ -38,6 +38,9 @@ pub struct StepCounter {
     pub index: usize,
     /// True while an ONBUILD trigger is converted: its steps say so.
     pub onbuild: bool,
+    /// In a multi-platform build, the platform before the stage name (`linux/amd64->arm64 `,
+    /// see [`platform_label`]); empty otherwise.
+    pub platform: String,
 }
 
 impl StepCounter {
@@ -51,6 +54,7 @@ impl StepCounter {
         let width = decimal_digits(self.total);
         let mut out = String::with_capacity(self.stage_name.len() + 2 * width + 14 + text.len());
         out.push('[');
+        out.push_str(&self.platform);
         if !self.stage_name.is_empty() {
             out.push_str(&self.stage_name);
             out.push(' ');
@@ -104,9 +108,88 @@ pub fn summarize_heredoc(doc: &str) -> String {
     }
 }
 
+/// A multi-platform build's step prefix: the stage's platform, then, when the step's
+/// environment names a target of another architecture or OS (a stage that builds on the build
+/// platform for the target), an arrow to it (`prefixCommand` with `formatTargetPlatform`).
+pub fn platform_label(stage: &Platform, env: Option<&crate::llb::EnvList>) -> String {
+    let arrow = env
+        .and_then(target_from_env)
+        .map(|target| target_arrow(stage, target))
+        .unwrap_or_default();
+    format!("{stage}{arrow} ")
+}
+
+/// The target the TARGET* variables of an environment describe (`platformFromEnv`): a
+/// TARGETPLATFORM that parses wins; otherwise whichever of TARGETOS, TARGETARCH and TARGETVARIANT
+/// are set, the rest left empty.
+fn target_from_env(env: &crate::llb::EnvList) -> Option<Platform> {
+    let mut parts = Platform::default();
+    let mut set = false;
+    for key in env.keys() {
+        let value = env.get(key).unwrap_or_default().to_string();
+        match key {
+            "TARGETPLATFORM" => match Platform::parse(&value) {
+                Ok(p) => return Some(p),
+                Err(_) => continue,
+            },
+            "TARGETOS" => parts.os = value,
+            "TARGETARCH" => parts.architecture = value,
+            "TARGETVARIANT" => parts.variant = value,
+            _ => continue,
+        }
+        set = true;
+    }
+    set.then_some(parts)
+}
+
+fn target_arrow(base: &Platform, mut target: Platform) -> String {
+    if target.os.is_empty() {
+        target.os = base.os.clone();
+    }
+    if target.architecture.is_empty() {
+        target.architecture = base.architecture.clone();
+    }
+    let target = Platform::parse(&target.to_string()).unwrap_or(target);
+    if target.os == base.os && target.architecture != base.architecture {
+        let mut arch = target.architecture;
+        if !target.variant.is_empty() {
+            arch = format!("{arch}/{}", target.variant);
+        }
+        return format!("->{arch}");
+    }
+    if target.os != base.os {
+        return format!("->{target}");
+    }
+    String::new()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn multi_platform_steps_name_their_platform_and_target() {
+        let amd64 = Platform::parse("linux/amd64").unwrap();
+        let mut env = crate::llb::EnvList::default();
+        assert_eq!(platform_label(&amd64, None), "linux/amd64 ");
+        env.add_or_replace("TARGETPLATFORM", "linux/arm/v7");
+        assert_eq!(platform_label(&amd64, Some(&env)), "linux/amd64->arm/v7 ");
+        env.add_or_replace("TARGETPLATFORM", "linux/amd64");
+        assert_eq!(platform_label(&amd64, Some(&env)), "linux/amd64 ");
+        let mut parts = crate::llb::EnvList::default();
+        parts.add_or_replace("TARGETARCH", "arm64");
+        assert_eq!(platform_label(&amd64, Some(&parts)), "linux/amd64->arm64 ");
+        let mut c = StepCounter {
+            total: 2,
+            platform: platform_label(&amd64, Some(&parts)),
+            stage_name: "tools".into(),
+            ..Default::default()
+        };
+        assert_eq!(
+            c.next("COPY a b", false),
+            "[linux/amd64->arm64 tools 1/2] COPY a b"
+        );
+    }
 
     #[test]
     fn steps_are_numbered_with_padding() {
@@ -115,6 +198,7 @@ mod tests {
             total: 12,
             index: 0,
             onbuild: false,
+            platform: String::new(),
         };
         assert_eq!(c.next("RUN make", false), "[builder  1/12] RUN make");
         c.onbuild = true;

@@ -110,7 +110,7 @@ impl Converter<'_> {
             .description("com.docker.dockerfile.v1.command", &c.code)
             .location(&self.source_map, vec![line_range(c.range)])
             .custom_name(st.steps.next(&step, false));
-        if self.opts.ignore_cache {
+        if st.ignore_cache {
             constraints = constraints.ignore_cache();
         }
         let history = st.record.then(|| run_command_string(&args, st));

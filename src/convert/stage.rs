@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::args::Platforms;
 use super::epoch::Stamp;
 use super::image::{History, Image};
-use super::names::{pb_platform, StepCounter};
+use super::names::{self, pb_platform, StepCounter};
 use super::paths;
 use super::{ConvertError, ConvertOptions};
 use crate::instructions::Instruction;
@@ -45,6 +45,8 @@ pub struct StageState {
     pub base_image: Option<Image>,
     /// SOURCE_DATE_EPOCH, when the build sets it.
     pub epoch: Option<Stamp>,
+    /// `--no-cache` or `--no-cache-filter` names this stage: its steps ignore the cache.
+    pub ignore_cache: bool,
 }
 
 impl StageState {
@@ -63,6 +65,7 @@ impl StageState {
             record: false,
             base_image: None,
             epoch: None,
+            ignore_cache: false,
         }
     }
 
@@ -234,6 +237,9 @@ impl<'a> Converter<'a> {
             for (i, (onbuild, instruction)) in self.graph.take_steps(index).into_iter().enumerate()
             {
                 st.steps.onbuild = onbuild;
+                if self.opts.multi_platform {
+                    st.steps.platform = names::platform_label(&st.platform, Some(st.state.env()));
+                }
                 self.dispatch(index, i, &instruction, &mut st)
                     .map_err(|e| with_range(e, instruction.range()))?;
             }
@@ -249,6 +255,7 @@ impl<'a> Converter<'a> {
     /// The stage's state before its first instruction (`dispatchState.init` and the base setup).
     fn start_stage(&mut self, index: usize) -> Result<StageState, ConvertError> {
         let stage = &self.graph.stages[index];
+        let ignore_cache = self.opts.no_cache.applies_to(stage.name());
         let steps = StepCounter {
             stage_name: if self.single_state {
                 String::new()
@@ -258,6 +265,7 @@ impl<'a> Converter<'a> {
             total: step_count(&self.graph.bases[index], &stage.instructions),
             index: 0,
             onbuild: false,
+            platform: String::new(),
         };
         let mut st = match &self.graph.bases[index] {
             Base::Stage(base) => {
@@ -273,7 +281,10 @@ impl<'a> Converter<'a> {
                 st
             }
             Base::Scratch => {
-                let platform = self.stage_platform(index)?;
+                // As in the reference, scratch is always the target platform's: a
+                // `FROM --platform` on it is checked but does not change that.
+                self.stage_platform(index)?;
+                let platform = self.platforms.target.clone();
                 let state = llb::scratch().platform(pb_platform(&platform));
                 let image = empty_image(&platform);
                 StageState::fresh(state, image, platform, steps)
@@ -304,6 +315,7 @@ impl<'a> Converter<'a> {
         st.state.set_network(self.opts.network);
         st.epoch = self.epoch.clone();
         st.record = self.records.get(index) == Some(&true);
+        st.ignore_cache = ignore_cache;
         st.op_platform = if st.platform == self.platforms.target {
             self.target_op_platform.clone()
         } else {
@@ -367,6 +379,9 @@ impl<'a> Converter<'a> {
         let state = if is_scratch {
             llb::scratch().platform(pb_platform(&platform))
         } else {
+            if self.opts.multi_platform {
+                steps.platform = names::platform_label(&platform, None);
+            }
             let name = steps.next(&format!("FROM {reference}"), false);
             llb::image_with(
                 &reference,
@@ -432,7 +447,7 @@ impl<'a> Converter<'a> {
             .custom_name(name)
             .location(&self.source_map, vec![line_range(range)]);
         c.platform = Some(st.op_platform.clone());
-        if self.opts.ignore_cache {
+        if st.ignore_cache {
             c = c.ignore_cache();
         }
         c

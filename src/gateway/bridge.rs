@@ -8,7 +8,7 @@ use tonic::transport::Channel;
 use crate::proto::google::rpc::Status;
 use crate::proto::moby::buildkit::v1::frontend::{
     llb_bridge_client::LlbBridgeClient, result, FileRange, PingRequest, ReadFileRequest, Ref,
-    ResolveImageConfigRequest, Result as BridgeResult, ReturnRequest, SolveRequest,
+    RefMap, ResolveImageConfigRequest, Result as BridgeResult, ReturnRequest, SolveRequest,
 };
 use crate::proto::moby::buildkit::v1::types::WorkerRecord;
 use crate::proto::pb;
@@ -41,6 +41,13 @@ fn call_error(call: &'static str) -> impl FnOnce(tonic::Status) -> BridgeError {
 pub struct SolvedRef {
     pub id: String,
     pub definition: pb::Definition,
+}
+
+/// A result's refs: one, or one per platform keyed by the platform's ID (`linux/arm64`).
+#[derive(Debug, Clone)]
+pub enum Refs {
+    Single(SolvedRef),
+    PerPlatform(BTreeMap<String, SolvedRef>),
 }
 
 /// What BuildKit reported through Ping: its gateway and LLB features and its workers.
@@ -163,18 +170,22 @@ impl Bridge {
         Ok((response.digest, response.config))
     }
 
-    /// Hands the build's result (one reference plus exporter metadata) back to BuildKit.
+    /// Hands the build's result (its refs plus exporter metadata) back to BuildKit.
     pub async fn return_result(
         &self,
-        solved: Option<SolvedRef>,
+        refs: Option<Refs>,
         metadata: BTreeMap<String, Vec<u8>>,
     ) -> Result<(), BridgeError> {
+        let as_ref = |s: SolvedRef| Ref {
+            id: s.id,
+            def: Some(s.definition),
+        };
         let result = BridgeResult {
-            result: solved.map(|s| {
-                result::Result::Ref(Ref {
-                    id: s.id,
-                    def: Some(s.definition),
-                })
+            result: refs.map(|refs| match refs {
+                Refs::Single(s) => result::Result::Ref(as_ref(s)),
+                Refs::PerPlatform(map) => result::Result::Refs(RefMap {
+                    refs: map.into_iter().map(|(k, s)| (k, as_ref(s))).collect(),
+                }),
             }),
             metadata,
         };

@@ -5,19 +5,19 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::bridge::{Bridge, BridgeError, SolvedRef};
+use tokio::task::JoinSet;
+
+use super::bridge::{Bridge, BridgeError, Refs};
 use super::errors::{status_for, SourceFile};
-use super::options::{self, BuildOptions};
+use super::options;
+use super::request::{self, BuildRequest, RequestError};
 use super::resolver::BridgeResolver;
+use super::result::{self, PlatformResult};
 use super::subrequests::{self, Request};
 use super::trace;
-use crate::convert::{self, ConvertError};
+use crate::convert::{self, ConvertError, ConvertOptions};
 use crate::llb::{self, Constraints, MarshalOptions};
-
-const CONFIG_KEY: &str = "containerimage.config";
-const PLATFORMS_KEY: &str = "refs.platforms";
-const BASE_CONFIG_KEY: &str = "containerimage.base.config";
-const EPOCH_KEY: &str = "source.date.epoch";
+use crate::platform::Platform;
 
 #[derive(Debug, thiserror::Error)]
 pub enum FrontendError {
@@ -26,7 +26,7 @@ pub enum FrontendError {
     #[error("failed to read dockerfile: {0}")]
     ReadDockerfile(BridgeError),
     #[error(transparent)]
-    Options(#[from] options::OptionError),
+    Request(#[from] RequestError),
     #[error(transparent)]
     Convert(#[from] ConvertError),
     #[error(transparent)]
@@ -35,6 +35,8 @@ pub enum FrontendError {
     Dockerignore(String),
     #[error("reading .dockerignore: {0}")]
     Task(String),
+    #[error("a platform's build task failed: {0}")]
+    PlatformTask(String),
     /// A subrequest mstage does not answer (errdefs' `UnsupportedSubrequestError`).
     #[error("unsupported request {0}")]
     UnsupportedRequest(String),
@@ -47,51 +49,106 @@ pub async fn run() -> Result<(), FrontendError> {
     let bridge = Bridge::new(channel);
     let raw = options::frontend_options(std::env::vars());
     let mut source = None;
-    match raw.get(subrequests::REQUEST_ID) {
+    // The options are checked before anything is read, also for a subrequest.
+    let request = BuildRequest::from_options(&raw).map(Arc::new);
+    match request {
+        Err(err) => {
+            let err = FrontendError::from(err);
+            bridge.return_error(status_for(&err, None)).await?
+        }
         // Like the reference, answers carry no Dockerfile excerpt when they fail.
-        Some(id) => match answer(&bridge, &raw, id).await {
-            Ok(metadata) => bridge.return_result(None, metadata).await?,
-            Err(err) => bridge.return_error(status_for(&err, None)).await?,
-        },
-        None => match build(&bridge, &raw, &mut source).await {
-            Ok((solved, metadata)) => bridge.return_result(Some(solved), metadata).await?,
-            Err(err) => {
-                bridge
-                    .return_error(status_for(&err, source.as_ref()))
-                    .await?
-            }
+        Ok(request) => match request.subrequest.clone() {
+            Some(id) => match answer(&bridge, &request, &id).await {
+                Ok(metadata) => bridge.return_result(None, metadata).await?,
+                Err(err) => bridge.return_error(status_for(&err, None)).await?,
+            },
+            None => match build(&bridge, &request, &mut source).await {
+                Ok((refs, metadata)) => bridge.return_result(Some(refs), metadata).await?,
+                Err(err) => {
+                    bridge
+                        .return_error(status_for(&err, source.as_ref()))
+                        .await?
+                }
+            },
         },
     }
     trace::mark("returned");
     Ok(())
 }
 
-type Built = (SolvedRef, BTreeMap<String, Vec<u8>>);
+type Built = (Refs, BTreeMap<String, Vec<u8>>);
 
+/// Every requested platform converted and solved concurrently (images each resolved once per
+/// platform they are needed for), returned as one result. The first failure ends the build.
 async fn build(
     bridge: &Bridge,
-    raw: &BTreeMap<String, String>,
+    request: &Arc<BuildRequest>,
     source: &mut Option<SourceFile>,
 ) -> Result<Built, FrontendError> {
     let Prepared {
-        convert_opts,
         dockerfile,
         text,
-        parsed,
+        builds,
         resolver,
-    } = prepare(bridge, raw).await?;
+    } = prepare(bridge, request, request.targets()).await?;
     *source = Some(dockerfile.clone());
+    let mut done: Vec<Option<PlatformResult>> = builds.iter().map(|_| None).collect();
+    let mut tasks = JoinSet::new();
+    for (index, platform_build) in builds.into_iter().enumerate() {
+        let task = build_platform(
+            bridge.clone(),
+            dockerfile.clone(),
+            text.clone(),
+            platform_build,
+            resolver.clone(),
+            index == 0,
+        );
+        tasks.spawn(async move { (index, task.await) });
+    }
+    // In the order they finish, so the first failure ends the build (the rest are dropped
+    // with the set, which aborts them).
+    while let Some(joined) = tasks.join_next().await {
+        let (index, built) = joined.map_err(|e| FrontendError::PlatformTask(e.to_string()))?;
+        if let Some(slot) = done.get_mut(index) {
+            *slot = Some(built?);
+        }
+    }
+    trace::mark("solved");
+    Ok(result::assemble(
+        done.into_iter().flatten().collect(),
+        request.multi_platform,
+    ))
+}
+
+/// One platform's conversion and solve. Only the first platform's lint warnings are sent, as
+/// the reference does, so each shows once.
+async fn build_platform(
+    bridge: Bridge,
+    dockerfile: SourceFile,
+    text: Arc<str>,
+    build: PlatformBuild,
+    resolver: Arc<BridgeResolver>,
+    send_warnings: bool,
+) -> Result<PlatformResult, FrontendError> {
+    let PlatformBuild { opts, parsed } = build;
     let converted = match parsed {
-        Ok(parsed) => convert::convert_parsed(&text, parsed, &convert_opts, resolver).await,
+        Ok(parsed) => convert::convert_parsed(&text, parsed, &opts, resolver).await,
         Err(e) => Err(e),
     };
-    super::warn::send(bridge, &dockerfile, &converted).await;
+    if send_warnings {
+        super::warn::send(&bridge, &dockerfile, &converted).await;
+    }
     let converted = converted?;
     trace::mark("converted (images resolved)");
-    let definition = converted.definition(&convert_opts)?;
+    let definition = converted.definition(&opts)?;
     let solved = bridge.solve(definition).await?;
-    trace::mark("solved");
-    Ok((solved, result_metadata(&converted, &convert_opts)))
+    Ok(PlatformResult {
+        platform: opts.target_platform.unwrap_or(opts.build_platform),
+        solved,
+        image: converted.image,
+        base_image: converted.base_image,
+        epoch: converted.epoch,
+    })
 }
 
 /// A subrequest's answer (result metadata, no result). The Dockerfile is read first, so a
@@ -99,41 +156,42 @@ async fn build(
 /// needs more than the Dockerfile.
 async fn answer(
     bridge: &Bridge,
-    raw: &BTreeMap<String, String>,
+    request: &Arc<BuildRequest>,
     id: &str,
 ) -> Result<BTreeMap<String, Vec<u8>>, FrontendError> {
-    let request = Request::from_id(id);
-    if request == Ok(Request::Outline) {
-        return answer_outline(bridge, raw).await;
+    let kind = Request::from_id(id);
+    if kind == Ok(Request::Outline) {
+        return answer_outline(bridge, request).await;
     }
-    let opts = BuildOptions::from_options(raw)?;
-    let (dockerfile, _) = read_dockerfile(bridge, &opts).await?;
-    match request.map_err(FrontendError::UnsupportedRequest)? {
+    let (dockerfile, _) = read_dockerfile(bridge, request).await?;
+    match kind.map_err(FrontendError::UnsupportedRequest)? {
         Request::Describe => Ok(subrequests::describe()),
         Request::Targets => {
             let text = String::from_utf8_lossy(&dockerfile.data);
             let targets = convert::outline::list_targets(&text)?;
             Ok(subrequests::targets(&targets, &dockerfile.data))
         }
-        Request::Outline => answer_outline(bridge, raw).await,
+        Request::Outline => answer_outline(bridge, request).await,
     }
 }
 
-/// `--print=outline`: the build's conversion runs (images resolved, warnings sent), nothing
-/// is solved.
+/// `--print=outline`: the build's conversion runs (images resolved, warnings sent), nothing is
+/// solved. Like the reference, it converts for the build platform whatever `--platform` says.
 async fn answer_outline(
     bridge: &Bridge,
-    raw: &BTreeMap<String, String>,
+    request: &Arc<BuildRequest>,
 ) -> Result<BTreeMap<String, Vec<u8>>, FrontendError> {
     let Prepared {
-        convert_opts,
         dockerfile,
         text,
-        parsed,
+        builds,
         resolver,
-    } = prepare(bridge, raw).await?;
+    } = prepare(bridge, request, vec![None]).await?;
+    let Some(PlatformBuild { opts, parsed }) = builds.into_iter().next() else {
+        return Ok(subrequests::outline(&Default::default(), &dockerfile.data));
+    };
     let result = match parsed {
-        Ok(parsed) => convert::outline_parsed(&text, parsed, &convert_opts, resolver).await,
+        Ok(parsed) => convert::outline_parsed(&text, parsed, &opts, resolver).await,
         Err(e) => Err(e),
     };
     let (converted, outline) = match result {
@@ -145,145 +203,128 @@ async fn answer_outline(
     Ok(subrequests::outline(&outline, &dockerfile.data))
 }
 
-/// What conversion starts from: the checked options, the Dockerfile read and parsed, and the
-/// resolver already loading the images the parse named.
+/// What conversion starts from: the Dockerfile read, one parse per platform with its options,
+/// and the resolver already loading the images the parses named.
 struct Prepared {
-    convert_opts: convert::ConvertOptions,
     dockerfile: SourceFile,
-    text: String,
-    parsed: Result<convert::Parsed, ConvertError>,
+    text: Arc<str>,
+    /// One per target platform, in the order asked; never empty.
+    builds: Vec<PlatformBuild>,
     resolver: Arc<BridgeResolver>,
 }
 
+/// One platform's conversion options and the Dockerfile parsed with them (the platform's
+/// built-in ARGs decide FROM lines).
+struct PlatformBuild {
+    opts: ConvertOptions,
+    parsed: Result<convert::Parsed, ConvertError>,
+}
+
+/// Reads the inputs and parses the Dockerfile for each of `targets` (`None`: the build platform).
 async fn prepare(
     bridge: &Bridge,
-    raw: &BTreeMap<String, String>,
+    request: &Arc<BuildRequest>,
+    targets: Vec<Option<Platform>>,
 ) -> Result<Prepared, FrontendError> {
-    let opts = BuildOptions::from_options(raw)?;
     let resolver = Arc::new(BridgeResolver::new(
         bridge.clone(),
-        opts.resolve_mode.clone(),
+        request.resolve_mode_name().to_string(),
+        request.multi_platform,
     ));
     let Inputs {
-        opts,
         dockerfile,
         ignore,
         text,
-        parsed,
-    } = read_inputs(bridge, opts, &resolver).await?;
-    let mut convert_opts = opts.convert;
-    convert_opts.excludes = super::dockerignore::parse_checked(&String::from_utf8_lossy(&ignore))
+        mut builds,
+    } = read_inputs(bridge, request, targets, &resolver).await?;
+    let excludes = super::dockerignore::parse_checked(&String::from_utf8_lossy(&ignore))
         .map_err(FrontendError::Dockerignore)?;
-    convert_opts.dockerfile_source = Some(dockerfile.state.clone());
+    for build in &mut builds {
+        build.opts.excludes = excludes.clone();
+        build.opts.dockerfile_source = Some(dockerfile.state.clone());
+    }
     Ok(Prepared {
-        convert_opts,
         dockerfile,
         text,
-        parsed,
+        builds,
         resolver,
     })
 }
 
-/// Ping, the Dockerfile and the ignore file that applies, with the options completed by Ping.
-/// None of these needs another, so they share one round trip. The context's .dockerignore is
-/// read before knowing whether `<Dockerfile>.dockerignore` (which wins) exists: that file is
-/// rare, and waiting for it would cost a second transfer in turn. Failures come in the order
-/// the reference meets them: Ping, the Dockerfile, then .dockerignore.
+/// Ping, the Dockerfile and the ignore file that applies, with each platform's options
+/// completed by Ping. None of these needs another, so they share one round trip. The context's
+/// .dockerignore is read before knowing whether `<Dockerfile>.dockerignore` (which wins)
+/// exists: that file is rare, and waiting for it would cost a second transfer in turn.
+/// Failures come in the order the reference meets them: Ping, the Dockerfile, then .dockerignore.
 async fn read_inputs(
     bridge: &Bridge,
-    opts: BuildOptions,
+    request: &Arc<BuildRequest>,
+    targets: Vec<Option<Platform>>,
     resolver: &BridgeResolver,
 ) -> Result<Inputs, FrontendError> {
-    let context_ignore = tokio::spawn(read_context_dockerignore(bridge.clone(), opts.clone()));
-    let (caps, dockerfile) = tokio::join!(bridge.ping(), read_dockerfile(bridge, &opts));
-    let opts = caps.map(|caps| opts.with_capabilities(&caps));
-    // The Dockerfile is parsed once, as soon as it is in: base image configs then load while
-    // .dockerignore does. A parse error is kept and reported after the reads' errors.
-    let read = match (opts, dockerfile) {
+    let context_ignore = tokio::spawn(read_context_dockerignore(bridge.clone(), request.clone()));
+    let (caps, dockerfile) = tokio::join!(bridge.ping(), read_dockerfile(bridge, request));
+    // The Dockerfile is parsed once per platform as soon as it is in: base image configs then
+    // load while .dockerignore does. A parse error is kept and reported after the reads' errors.
+    let read = match (caps, dockerfile) {
         (Err(e), _) => Err(FrontendError::from(e)),
         (_, Err(e)) => Err(e),
-        (Ok(opts), Ok((dockerfile, own_ignore))) => {
-            let text = String::from_utf8_lossy(&dockerfile.data).into_owned();
-            let parsed = convert::parse(&text, &opts.convert);
-            if let Ok(parsed) = &parsed {
-                resolver.prefetch(parsed.image_requests(&opts.convert));
-            }
-            Ok((opts, dockerfile, own_ignore, text, parsed))
+        (Ok(caps), Ok((dockerfile, own_ignore))) => {
+            let text: Arc<str> = String::from_utf8_lossy(&dockerfile.data).into();
+            let builds: Vec<PlatformBuild> = targets
+                .into_iter()
+                .map(|target| {
+                    let opts = request::with_capabilities(request.convert_options(target), &caps);
+                    let parsed = convert::parse(&text, &opts);
+                    if let Ok(parsed) = &parsed {
+                        resolver.prefetch(parsed.image_requests(&opts));
+                    }
+                    PlatformBuild { opts, parsed }
+                })
+                .collect();
+            Ok((dockerfile, own_ignore, text, builds))
         }
     };
     // Awaited on every path, so no read is left running when the frontend returns.
     let context_ignore = context_ignore.await;
     trace::mark("pinged, dockerfile and .dockerignore read");
-    let (opts, dockerfile, own_ignore, text, parsed) = read?;
+    let (dockerfile, own_ignore, text, builds) = read?;
     let ignore = match (own_ignore, context_ignore) {
         (Some(data), _) => data,
         (None, Ok(read)) => read?,
         (None, Err(join)) => return Err(FrontendError::Task(join.to_string())),
     };
     Ok(Inputs {
-        opts,
         dockerfile,
         ignore,
         text,
-        parsed,
+        builds,
     })
 }
 
 /// What [`read_inputs`] gathers.
 struct Inputs {
-    opts: BuildOptions,
     dockerfile: SourceFile,
     ignore: Vec<u8>,
-    /// The Dockerfile as text, and its parse.
-    text: String,
-    parsed: Result<convert::Parsed, convert::ConvertError>,
-}
-
-/// The exporter metadata: the image config, the platform it was built for, the base image's
-/// config (whose history the exporter leaves as it was) and SOURCE_DATE_EPOCH (which the exporter
-/// then applies, also when it came from an ARG default rather than a build arg).
-fn result_metadata(
-    converted: &convert::Converted,
-    opts: &convert::ConvertOptions,
-) -> BTreeMap<String, Vec<u8>> {
-    let platform = opts
-        .target_platform
-        .clone()
-        .unwrap_or_else(|| opts.build_platform.clone());
-    let platforms = serde_json::json!({"Platforms": [{
-        "ID": platform.to_string(),
-        "Platform": {"architecture": platform.architecture, "os": platform.os},
-    }]});
-    let mut metadata = BTreeMap::from([
-        (CONFIG_KEY.to_string(), converted.image.to_json()),
-        (
-            PLATFORMS_KEY.to_string(),
-            platforms.to_string().into_bytes(),
-        ),
-    ]);
-    if let Some(base) = &converted.base_image {
-        metadata.insert(BASE_CONFIG_KEY.to_string(), base.to_json());
-    }
-    if let Some(seconds) = converted.epoch {
-        metadata.insert(EPOCH_KEY.to_string(), seconds.to_string().into_bytes());
-    }
-    metadata
+    /// The Dockerfile as text.
+    text: Arc<str>,
+    builds: Vec<PlatformBuild>,
 }
 
 /// The Dockerfile through a local source that transfers only it and its own ignore file, which
 /// comes back too when it exists.
 async fn read_dockerfile(
     bridge: &Bridge,
-    opts: &BuildOptions,
+    request: &BuildRequest,
 ) -> Result<(SourceFile, Option<Vec<u8>>), FrontendError> {
-    let filename = &opts.filename;
+    let filename = &request.filename;
     let own_ignore = format!("{filename}.dockerignore");
     let state = llb::local_with(
-        &opts.dockerfile_key,
+        &request.dockerfile_key,
         llb::LocalOptions {
-            session_id: Some(opts.convert.session_id.clone()),
+            session_id: Some(request.session_id.clone()),
             follow_paths: vec![filename.clone(), own_ignore.clone()],
-            shared_key_hint: Some(opts.dockerfile_key.clone()),
+            shared_key_hint: Some(request.dockerfile_key.clone()),
             differ: Some((llb::DiffType::None, false)),
             constraints: Constraints::new()
                 .custom_name(format!("[internal] load build definition from {filename}")),
@@ -310,13 +351,13 @@ async fn read_dockerfile(
 /// The context's `.dockerignore`, empty when there is none.
 async fn read_context_dockerignore(
     bridge: Bridge,
-    opts: BuildOptions,
+    request: Arc<BuildRequest>,
 ) -> Result<Vec<u8>, FrontendError> {
-    let context = &opts.convert.context_name;
+    let context = &request.context_key;
     let state = llb::local_with(
         context,
         llb::LocalOptions {
-            session_id: Some(opts.convert.session_id.clone()),
+            session_id: Some(request.session_id.clone()),
             follow_paths: vec![".dockerignore".into()],
             shared_key_hint: Some(format!("{context}-.dockerignore")),
             differ: Some((llb::DiffType::None, false)),

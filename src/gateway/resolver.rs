@@ -1,10 +1,11 @@
 //! Image configs from BuildKit (ResolveImageConfig), for the stage graph's concurrent resolution.
-//! The frontend may start them early (`prefetch`), while other reads are still under way.
+//! Each (image, platform) is resolved once per build, however many platforms' conversions ask
+//! for it; the frontend may start resolutions early (`prefetch`), while other reads are under way.
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
-use tokio::task::JoinHandle;
+use tokio::sync::OnceCell;
 
 use super::bridge::Bridge;
 use crate::convert::names::pb_platform;
@@ -12,33 +13,43 @@ use crate::llb::normalize_image_ref;
 use crate::platform::Platform;
 use crate::stages::{ImageResolver, ResolveError, ResolveFuture, ResolvedImage};
 
-type Pending = JoinHandle<Result<ResolvedImage, ResolveError>>;
+type Resolution = Arc<OnceCell<Result<ResolvedImage, ResolveError>>>;
 
 pub struct BridgeResolver {
     bridge: Bridge,
     /// `default`, `pull` or `local`.
     resolve_mode: String,
-    /// Resolutions started by `prefetch`, each handed to the first `resolve` asking for it.
-    started: Mutex<BTreeMap<(String, Platform), Pending>>,
+    /// Progress names carry the platform (`[linux/arm64 internal] load metadata for ...`).
+    multi_platform: bool,
+    /// Every resolution asked for, done or under way.
+    resolutions: Mutex<BTreeMap<(String, Platform), Resolution>>,
 }
 
 impl BridgeResolver {
-    pub fn new(bridge: Bridge, resolve_mode: String) -> Self {
+    pub fn new(bridge: Bridge, resolve_mode: String, multi_platform: bool) -> Self {
         BridgeResolver {
             bridge,
             resolve_mode,
-            started: Mutex::new(BTreeMap::new()),
+            multi_platform,
+            resolutions: Mutex::new(BTreeMap::new()),
         }
     }
 
     /// Starts resolving `requests` (image, platform) before conversion asks for them.
     pub fn prefetch(&self, requests: Vec<(String, Platform)>) {
-        let Ok(mut started) = self.started.lock() else {
-            return;
-        };
         for (image, platform) in requests {
-            let task = tokio::spawn(self.fetch(&image, &platform));
-            started.insert((image, platform), task);
+            let resolving = self.resolve(&image, &platform);
+            tokio::spawn(resolving);
+        }
+    }
+
+    /// The shared resolution of `image` for `platform`, made on first use.
+    fn resolution(&self, image: &str, platform: &Platform) -> Resolution {
+        let key = (image.to_string(), platform.clone());
+        match self.resolutions.lock() {
+            Ok(mut all) => all.entry(key).or_default().clone(),
+            // A poisoned lock only loses the sharing, never the answer.
+            Err(_) => Resolution::default(),
         }
     }
 
@@ -46,6 +57,10 @@ impl BridgeResolver {
         let bridge = self.bridge.clone();
         let mode = self.resolve_mode.clone();
         let original = image.to_string();
+        let internal = match self.multi_platform {
+            true => format!("[{platform} internal]"),
+            false => "[internal]".to_string(),
+        };
         let platform = pb_platform(platform);
         Box::pin(async move {
             let fail = |message: String| ResolveError {
@@ -53,7 +68,7 @@ impl BridgeResolver {
                 message,
             };
             let reference = normalize_image_ref(&original).map_err(fail)?;
-            let log_name = format!("[internal] load metadata for {reference}");
+            let log_name = format!("{internal} load metadata for {reference}");
             super::trace::mark(&format!("resolve {reference} start"));
             let (digest, config) = bridge
                 .resolve_image_config(&reference, Some(platform), &mode, &log_name)
@@ -71,24 +86,9 @@ impl BridgeResolver {
 
 impl ImageResolver for BridgeResolver {
     fn resolve(&self, image: &str, platform: &Platform) -> ResolveFuture {
-        let key = (image.to_string(), platform.clone());
-        let pending = self
-            .started
-            .lock()
-            .ok()
-            .and_then(|mut started| started.remove(&key));
-        match pending {
-            Some(task) => {
-                let original = key.0;
-                Box::pin(async move {
-                    task.await.map_err(|e| ResolveError {
-                        image: original,
-                        message: format!("resolver task failed: {e}"),
-                    })?
-                })
-            }
-            None => self.fetch(image, platform),
-        }
+        let resolution = self.resolution(image, platform);
+        let fetch = self.fetch(image, platform);
+        Box::pin(async move { resolution.get_or_init(|| fetch).await.clone() })
     }
 }
 

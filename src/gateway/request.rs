@@ -1,0 +1,324 @@
+//! The build request: every frontend option read once into one typed value (dockerui's `Config`),
+//! checked before anything is read. Conversion gets its options from here, one set per platform.
+
+use std::collections::BTreeMap;
+
+use crate::convert::{ConvertOptions, NoCache};
+use crate::llb::ResolveMode;
+use crate::platform::Platform;
+use crate::proto::pb::NetMode;
+
+/// What the client asked for.
+#[derive(Debug, Clone)]
+pub struct BuildRequest {
+    pub filename: String,
+    /// Local source names of the Dockerfile and the build context.
+    pub dockerfile_key: String,
+    pub context_key: String,
+    pub session_id: String,
+    pub target: Option<String>,
+    /// `--platform`, normalized; empty builds for the build platform.
+    pub platforms: Vec<Platform>,
+    /// One ref per platform in the result, even for one (`multi-platform`,
+    /// `BUILDKIT_MULTI_PLATFORM`); always so for several.
+    pub multi_platform: bool,
+    pub build_args: BTreeMap<String, String>,
+    pub labels: BTreeMap<String, String>,
+    pub no_cache: NoCache,
+    pub network: NetMode,
+    pub resolve_mode: ResolveMode,
+    /// A subrequest's id (`frontend.outline`, ...); `None` for a build.
+    pub subrequest: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RequestError {
+    #[error("failed to parse target platform {0}: {1}")]
+    Platform(String, String),
+    #[error("invalid image-resolve-mode: {0}")]
+    ResolveMode(String),
+    #[error("invalid netmode {0}")]
+    NetMode(String),
+    #[error("invalid boolean value for multi-platform: {0}")]
+    MultiPlatform(String),
+    #[error("conflicting config: returning multiple target platforms is not allowed")]
+    MultiPlatformConflict,
+    /// An option the reference reads that mstage cannot honour yet: failing beats a build that
+    /// silently differs from what was asked.
+    #[error("build option {0:?} is not supported by mstage yet")]
+    Unsupported(String),
+}
+
+/// Options the reference reads that mstage does not honour yet, when given a non-empty value.
+const NOT_YET: &[&str] = &[
+    "add-hosts",
+    "cgroup-parent",
+    "hostname",
+    "shm-size",
+    "ulimit",
+    "memory",
+    "memswap",
+    "cpushares",
+    "cpuperiod",
+    "cpuquota",
+    "cpusetcpus",
+    "cpusetmems",
+    "cache-from",
+    "cache-imports",
+    "attest:sbom",
+    "build-arg:BUILDKIT_SANDBOX_HOSTNAME",
+    "build-arg:BUILDKIT_CACHE_MOUNT_NS",
+];
+
+/// Prefixes of options the reference reads that mstage does not honour yet.
+const NOT_YET_PREFIXES: &[&str] = &["context:", "local-sessionid:"];
+
+impl BuildRequest {
+    pub fn from_options(opts: &BTreeMap<String, String>) -> Result<BuildRequest, RequestError> {
+        check_supported(opts)?;
+        let get =
+            |key: &str, default: &str| opts.get(key).map_or(default, String::as_str).to_string();
+        let prefixed = |prefix: &str| -> BTreeMap<String, String> {
+            opts.iter()
+                .filter_map(|(k, v)| k.strip_prefix(prefix).map(|k| (k.to_string(), v.clone())))
+                .collect()
+        };
+        let platforms = parse_platforms(opts.get("platform").map_or("", String::as_str))?;
+        Ok(BuildRequest {
+            filename: get("filename", "Dockerfile"),
+            dockerfile_key: get("dockerfilekey", "dockerfile"),
+            context_key: get("contextkey", "context"),
+            session_id: super::options::session_id(),
+            target: opts.get("target").filter(|t| !t.is_empty()).cloned(),
+            multi_platform: multi_platform(opts, platforms.len())?,
+            platforms,
+            build_args: prefixed("build-arg:"),
+            labels: prefixed("label:"),
+            no_cache: match opts.get("no-cache") {
+                None => NoCache::None,
+                Some(v) if v.is_empty() => NoCache::All,
+                Some(v) => NoCache::Stages(v.split(',').map(str::to_string).collect()),
+            },
+            network: parse_network(opts.get("force-network-mode"))?,
+            resolve_mode: parse_resolve_mode(opts.get("image-resolve-mode"))?,
+            subrequest: opts.get(super::subrequests::REQUEST_ID).cloned(),
+        })
+    }
+
+    /// `image-resolve-mode` as ResolveImageConfig takes it.
+    pub fn resolve_mode_name(&self) -> &'static str {
+        match self.resolve_mode {
+            ResolveMode::ForcePull => "pull",
+            ResolveMode::PreferLocal => "local",
+            _ => "default",
+        }
+    }
+
+    /// The platforms to convert, in the order asked; `None` is the build platform.
+    pub fn targets(&self) -> Vec<Option<Platform>> {
+        if self.platforms.is_empty() {
+            return vec![None];
+        }
+        self.platforms.iter().cloned().map(Some).collect()
+    }
+
+    /// Conversion's options for one target platform, before Ping fills in the build platform
+    /// and capabilities (`with_capabilities`).
+    pub fn convert_options(&self, target_platform: Option<Platform>) -> ConvertOptions {
+        ConvertOptions {
+            filename: self.filename.clone(),
+            target: self.target.clone(),
+            build_args: self.build_args.clone(),
+            labels: self.labels.clone(),
+            target_platform,
+            multi_platform: self.multi_platform,
+            build_platform: Platform::host(),
+            session_id: self.session_id.clone(),
+            context_name: self.context_key.clone(),
+            no_cache: self.no_cache.clone(),
+            network: self.network,
+            resolve_mode: self.resolve_mode,
+            llb_caps: None,
+            ..Default::default()
+        }
+    }
+}
+
+/// The build platform (the first worker's, as the reference takes it) and the LLB capabilities
+/// conversion may use.
+pub fn with_capabilities(
+    mut opts: ConvertOptions,
+    caps: &super::bridge::Capabilities,
+) -> ConvertOptions {
+    if let Some(p) = caps.workers.first().and_then(|w| w.platforms.first()) {
+        opts.build_platform = Platform {
+            os: p.os.clone(),
+            architecture: p.architecture.clone(),
+            variant: p.variant.clone(),
+        };
+    }
+    opts.llb_caps = Some(caps.llb_caps.clone());
+    opts
+}
+
+fn check_supported(opts: &BTreeMap<String, String>) -> Result<(), RequestError> {
+    let refused = opts.iter().find(|(key, value)| {
+        // Empty values (and an empty list of cache imports) are what clients send for a flag
+        // that was not given.
+        !matches!(value.as_str(), "" | "[]" | "null")
+            && (NOT_YET.contains(&key.as_str())
+                || NOT_YET_PREFIXES.iter().any(|p| key.starts_with(p)))
+    });
+    match refused {
+        Some((key, _)) => Err(RequestError::Unsupported(key.clone())),
+        None => Ok(()),
+    }
+}
+
+fn parse_platforms(value: &str) -> Result<Vec<Platform>, RequestError> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| Platform::parse(p).map_err(|e| RequestError::Platform(p.into(), e.to_string())))
+        .collect()
+}
+
+/// dockerui: several platforms always give one ref each; `multi-platform` (or the
+/// `BUILDKIT_MULTI_PLATFORM` build arg, which wins) asks for that shape explicitly.
+fn multi_platform(opts: &BTreeMap<String, String>, platforms: usize) -> Result<bool, RequestError> {
+    let several = platforms > 1;
+    let asked = ["build-arg:BUILDKIT_MULTI_PLATFORM", "multi-platform"]
+        .iter()
+        .find_map(|key| opts.get(*key).filter(|v| !v.is_empty()));
+    let Some(value) = asked else {
+        return Ok(several);
+    };
+    let wanted = parse_go_bool(value).ok_or_else(|| RequestError::MultiPlatform(value.clone()))?;
+    if !wanted && several {
+        return Err(RequestError::MultiPlatformConflict);
+    }
+    Ok(wanted)
+}
+
+/// Go's `strconv.ParseBool`.
+fn parse_go_bool(value: &str) -> Option<bool> {
+    match value {
+        "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
+        "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(false),
+        _ => None,
+    }
+}
+
+fn parse_network(value: Option<&String>) -> Result<NetMode, RequestError> {
+    match value.map(String::as_str) {
+        None | Some("") | Some("sandbox") => Ok(NetMode::Unset),
+        Some("none") => Ok(NetMode::None),
+        Some("host") => Ok(NetMode::Host),
+        Some(other) => Err(RequestError::NetMode(other.to_string())),
+    }
+}
+
+fn parse_resolve_mode(value: Option<&String>) -> Result<ResolveMode, RequestError> {
+    match value.map(String::as_str) {
+        None | Some("") | Some("default") => Ok(ResolveMode::Unset),
+        Some("pull") => Ok(ResolveMode::ForcePull),
+        Some("local") => Ok(ResolveMode::PreferLocal),
+        Some(other) => Err(RequestError::ResolveMode(other.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(pairs: &[(&str, &str)]) -> Result<BuildRequest, RequestError> {
+        let opts = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        BuildRequest::from_options(&opts)
+    }
+
+    #[test]
+    fn several_platforms_are_multi_platform() {
+        let r = request(&[("platform", "linux/amd64,linux/arm64/v8, linux/arm/v7")]).unwrap();
+        let names: Vec<String> = r.platforms.iter().map(Platform::to_string).collect();
+        assert_eq!(names, ["linux/amd64", "linux/arm64", "linux/arm/v7"]);
+        assert!(r.multi_platform);
+        assert_eq!(r.targets().len(), 3);
+    }
+
+    #[test]
+    fn multi_platform_flag_for_one_platform_and_its_conflict() {
+        assert!(!request(&[]).unwrap().multi_platform);
+        assert_eq!(request(&[]).unwrap().targets(), vec![None]);
+        assert!(
+            request(&[("multi-platform", "true")])
+                .unwrap()
+                .multi_platform
+        );
+        let arg_wins = [
+            ("multi-platform", "false"),
+            ("build-arg:BUILDKIT_MULTI_PLATFORM", "1"),
+        ];
+        assert!(request(&arg_wins).unwrap().multi_platform);
+        let conflict = [
+            ("platform", "linux/amd64,linux/arm64"),
+            ("multi-platform", "0"),
+        ];
+        assert_eq!(
+            request(&conflict).unwrap_err(),
+            RequestError::MultiPlatformConflict
+        );
+        assert_eq!(
+            request(&[("multi-platform", "yes")])
+                .unwrap_err()
+                .to_string(),
+            "invalid boolean value for multi-platform: yes"
+        );
+    }
+
+    #[test]
+    fn no_cache_all_or_named_stages() {
+        assert_eq!(request(&[]).unwrap().no_cache, NoCache::None);
+        assert_eq!(request(&[("no-cache", "")]).unwrap().no_cache, NoCache::All);
+        let filter = request(&[("no-cache", "build,Test")]).unwrap().no_cache;
+        assert!(filter.applies_to(Some("test")));
+        assert!(!filter.applies_to(Some("other")));
+        assert!(!filter.applies_to(None));
+    }
+
+    #[test]
+    fn options_not_honoured_yet_fail_naming_the_option() {
+        for key in ["add-hosts", "cache-imports", "context:base", "attest:sbom"] {
+            let err = request(&[(key, "x")]).unwrap_err();
+            assert_eq!(err, RequestError::Unsupported(key.into()));
+            assert!(err.to_string().contains(key));
+        }
+        // Empty values are what the client sends when the flag was not given.
+        assert!(request(&[("shm-size", "")]).is_ok());
+        // Provenance is BuildKit's, not the frontend's.
+        assert!(request(&[("attest:provenance", "mode=min")]).is_ok());
+    }
+
+    #[test]
+    fn bad_values_fail_in_the_references_words() {
+        assert_eq!(
+            request(&[("image-resolve-mode", "x")])
+                .unwrap_err()
+                .to_string(),
+            "invalid image-resolve-mode: x"
+        );
+        assert_eq!(
+            request(&[("force-network-mode", "x")])
+                .unwrap_err()
+                .to_string(),
+            "invalid netmode x"
+        );
+        assert!(request(&[("platform", "linux/amd64,nope/x")])
+            .unwrap_err()
+            .to_string()
+            .starts_with("failed to parse target platform nope/x: "));
+    }
+}
