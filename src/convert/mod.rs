@@ -58,6 +58,9 @@ pub struct ConvertOptions {
     pub llb_caps: Option<BTreeSet<String>>,
     /// The source that produced the Dockerfile, recorded in the source map.
     pub dockerfile_source: Option<State>,
+    /// Convert every stage, not only those the target needs (what a lint with no target
+    /// checks, the reference's `AllStages`).
+    pub all_stages: bool,
 }
 
 impl Default for ConvertOptions {
@@ -77,6 +80,7 @@ impl Default for ConvertOptions {
             resolve_mode: llb::ResolveMode::Unset,
             llb_caps: None,
             dockerfile_source: None,
+            all_stages: false,
         }
     }
 }
@@ -126,11 +130,29 @@ fn parse_stages(
     text: &str,
     opts: &ConvertOptions,
 ) -> Result<(StageGraph, char, Linter), ConvertError> {
+    let mut lint = Linter::default();
+    let (graph, escape) = parse_stages_linted(text, opts, &mut lint)?;
+    Ok((graph, escape, lint))
+}
+
+/// [`parse_stages`] that leaves its lint warnings in `lint` also when it fails.
+fn parse_stages_linted(
+    text: &str,
+    opts: &ConvertOptions,
+    lint: &mut Linter,
+) -> Result<(StageGraph, char), ConvertError> {
     let dockerfile = syntax::parse(text)?;
-    let mut lint = Linter::from_directive(dockerfile.directives.check.as_deref())?;
-    let instructions = dockerfile.nodes.into_iter().map(instruction_from_node);
+    *lint = Linter::from_directive(dockerfile.directives.check.as_deref())?;
+    lint::parsed::empty_continuations(&dockerfile.warnings, lint);
+    let instructions = dockerfile.nodes.into_iter().map(|node| {
+        let (line, comments) = (node.range.start_line, node.comments.clone());
+        let instruction = instruction_from_node(node)?;
+        lint.add_scope(line, &comments);
+        lint::parsed::instruction(&instruction, &comments, lint);
+        Ok::<_, crate::instructions::InstructionError>(instruction)
+    });
     let stages = stages::split_parsed(instructions)??;
-    lint::parsed::check(&dockerfile.warnings, &stages, &mut lint);
+    lint::parsed::check_stages(&stages, lint);
     let lexer = Lexer::new(dockerfile.escape);
     let target_name = target_name(opts, &stages.stages);
     let platforms = args::Platforms::new(opts);
@@ -138,12 +160,15 @@ fn parse_stages(
     if let Ok(defaults) =
         args::default_global_args(&platforms, opts, &target_name, &stages.meta_args, &lexer)
     {
-        lint::stages::check_default_base_names(&stages.stages, &defaults, &lexer, &mut lint);
+        lint::stages::check_default_base_names(&stages.stages, &defaults, &lexer, lint);
     }
     let globals = args::global_args(&platforms, opts, &target_name, &stages.meta_args, &lexer)?;
-    let graph = StageGraph::build(stages, globals, opts.target.as_deref(), &lexer)?;
-    lint::stages::check_from(&graph, &lexer, &mut lint);
-    Ok((graph, dockerfile.escape, lint))
+    lint::stages::check_from(&stages, &globals, &lexer, lint);
+    let mut graph = StageGraph::build(stages, globals, opts.target.as_deref(), &lexer)?;
+    if opts.all_stages {
+        graph.reach_all_stages(&lexer)?;
+    }
+    Ok((graph, dockerfile.escape))
 }
 
 /// A Dockerfile parsed into its stage graph, ready to convert; no image resolved yet.
@@ -233,6 +258,23 @@ pub async fn resolved_graph(
     Ok(graph)
 }
 
+/// What a lint (`--call=check`) finds: the warnings, and the error that stopped the
+/// conversion, if any (the warnings found before it are kept, as the reference does).
+pub async fn lint(
+    text: &str,
+    opts: &ConvertOptions,
+    resolver: Arc<dyn ImageResolver>,
+) -> (Vec<lint::Warning>, Option<ConvertError>) {
+    let mut lint = Linter::default();
+    let result = match parse_stages_linted(text, opts, &mut lint) {
+        Ok((graph, escape)) => {
+            convert_linted(text, graph, escape, &mut lint, opts, resolver, false).await
+        }
+        Err(e) => Err(e),
+    };
+    (lint.warnings().to_vec(), result.err())
+}
+
 /// [`convert`] for a Dockerfile [`parse`] already read; `text` is what it parsed.
 pub async fn convert_parsed(
     text: &str,
@@ -263,22 +305,51 @@ async fn convert_inner(
     want_outline: bool,
 ) -> Result<(Converted, Option<outline::Outline>), ConvertError> {
     let Parsed {
-        mut graph,
+        graph,
         escape,
         mut lint,
     } = parsed;
+    convert_linted(text, graph, escape, &mut lint, opts, resolver, want_outline).await
+}
+
+/// [`convert_inner`] that leaves its lint warnings in `lint` also when it fails.
+async fn convert_linted(
+    text: &str,
+    mut graph: StageGraph,
+    escape: char,
+    lint: &mut Linter,
+    opts: &ConvertOptions,
+    resolver: Arc<dyn ImageResolver>,
+    want_outline: bool,
+) -> Result<(Converted, Option<outline::Outline>), ConvertError> {
     let platforms = args::Platforms::new(opts);
     let lexer = Lexer::new(escape);
     let resolved = resolve_images(&mut graph, &platforms, resolver, &lexer).await?;
     lint.run_all(stage::base_platform_findings(&graph, &resolved, &platforms));
     let image_has_shell = |index: usize| image_sets_shell(&graph, index, &resolved, &platforms);
-    lint::stages::check_dispatch(&graph, &image_has_shell, &mut lint);
+    let mut dispatched = lint::stages::check_dispatch(&graph, &image_has_shell);
     let mut converter = Converter::new(text, opts, &mut graph, &resolved, platforms.clone(), lexer);
     if want_outline {
         converter.outline = Some(outline::OutlineCapture::default());
     }
-    let conversion = converter.run()?;
-    lint.run_all(conversion.findings);
+    let conversion = converter.run();
+    // Each step's detections, the converter's and the rule walk's, in dispatch order; after a
+    // failure, those the reference would have made before it stopped.
+    let conversion = match conversion {
+        Ok(mut c) => {
+            dispatched.append(&mut c.findings);
+            Ok(c)
+        }
+        Err(e) => {
+            let (stage, step) = converter.reached;
+            dispatched.retain(|(key, _)| *key < (stage, step, 1));
+            dispatched.append(&mut converter.lint_findings);
+            Err(e)
+        }
+    };
+    dispatched.sort_by_key(|(key, _)| *key);
+    lint.run_all(dispatched.into_iter().map(|(_, f)| f));
+    let conversion = conversion?;
     if let Some(message) = lint.error() {
         let warnings = lint.warnings().to_vec();
         return Err(ConvertError::Lint { message, warnings });

@@ -80,7 +80,8 @@ impl StageState {
 pub struct Conversion {
     pub state: State,
     pub image: Image,
-    pub findings: Vec<crate::lint::Finding>,
+    /// Lint detections of the dispatched steps, keyed by step.
+    pub findings: Vec<(crate::lint::stages::StepKey, crate::lint::Finding)>,
     pub outline: Option<super::outline::OutlineCapture>,
 }
 
@@ -113,7 +114,9 @@ pub struct Converter<'a> {
     /// as in the reference, sources that triggers add do not count.
     single_state: bool,
     /// Lint detections that need expanded words (EXPOSE, WORKDIR), of the current pass.
-    pub lint_findings: Vec<crate::lint::Finding>,
+    pub lint_findings: Vec<(crate::lint::stages::StepKey, crate::lint::Finding)>,
+    /// The stage and step being dispatched (where a failed conversion stopped).
+    pub reached: (usize, usize),
     /// What `--print=outline` needs of each stage, recorded only when asked for.
     pub outline: Option<super::outline::OutlineCapture>,
 }
@@ -153,6 +156,7 @@ impl<'a> Converter<'a> {
             context_paths: BTreeSet::new(),
             single_state,
             lint_findings: Vec::new(),
+            reached: (0, 0),
             outline: None,
         }
     }
@@ -160,7 +164,7 @@ impl<'a> Converter<'a> {
     /// Converts the reachable stages; returns the target's state and image config. The build
     /// context's source lists the paths COPY and ADD read, known only once every stage is
     /// converted: they are filled in then, before anything is marshalled.
-    pub fn run(mut self) -> Result<Conversion, ConvertError> {
+    pub fn run(&mut self) -> Result<Conversion, ConvertError> {
         let follow = llb::DeferredPaths::new();
         self.context = self.context_source(follow.clone());
         self.convert_stages()?;
@@ -183,8 +187,8 @@ impl<'a> Converter<'a> {
         Ok(Conversion {
             state: st.state,
             image: st.image,
-            findings: self.lint_findings,
-            outline: self.outline,
+            findings: std::mem::take(&mut self.lint_findings),
+            outline: self.outline.take(),
         })
     }
 
@@ -221,6 +225,7 @@ impl<'a> Converter<'a> {
             for (i, (onbuild, instruction)) in self.graph.take_steps(index).into_iter().enumerate()
             {
                 st.steps.onbuild = onbuild;
+                self.reached = (index, i);
                 self.dispatch(index, i, &instruction, &mut st)
                     .map_err(|e| with_range(e, instruction.range()))?;
             }

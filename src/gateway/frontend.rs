@@ -101,8 +101,10 @@ async fn answer(
     id: &str,
 ) -> Result<BTreeMap<String, Vec<u8>>, FrontendError> {
     let request = Request::from_id(id);
-    if request == Ok(Request::Outline) {
-        return answer_outline(bridge, raw).await;
+    match request {
+        Ok(Request::Outline) => return answer_outline(bridge, raw).await,
+        Ok(Request::Lint) => return answer_lint(bridge, raw).await,
+        _ => {}
     }
     let opts = BuildOptions::from_options(raw)?;
     let (dockerfile, _) = read_dockerfile(bridge, &opts).await?;
@@ -114,7 +116,30 @@ async fn answer(
             Ok(subrequests::targets(&targets, &dockerfile.data))
         }
         Request::Outline => answer_outline(bridge, raw).await,
+        Request::Lint => answer_lint(bridge, raw).await,
     }
+}
+
+/// `--call=check`: the conversion runs with every stage when no target is given (images
+/// resolved, nothing solved); what stops it is part of the answer, not a failure.
+async fn answer_lint(
+    bridge: &Bridge,
+    raw: &BTreeMap<String, String>,
+) -> Result<BTreeMap<String, Vec<u8>>, FrontendError> {
+    let Prepared {
+        mut convert_opts,
+        dockerfile,
+        text,
+        resolver,
+        ..
+    } = prepare(bridge, raw).await?;
+    convert_opts.all_stages = convert_opts.target.as_deref().unwrap_or("").is_empty();
+    let (warnings, error) = convert::lint(&text, &convert_opts, resolver).await;
+    let error = error.map(|e| super::lint::BuildError {
+        ranges: e.ranges(),
+        message: e.to_string(),
+    });
+    Ok(super::lint::results(&dockerfile, &warnings, error.as_ref()))
 }
 
 /// `--print=outline`: the build's conversion runs (images resolved, warnings sent), nothing

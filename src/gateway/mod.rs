@@ -4,6 +4,7 @@ mod bridge;
 mod dockerignore;
 mod errors;
 mod frontend;
+mod lint;
 pub mod options;
 mod resolver;
 mod stdio;

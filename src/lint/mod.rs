@@ -6,11 +6,14 @@
 //! `stages` walks the reachable stages as the reference's dispatch does; conversion pushes the
 //! few that need expanded words.
 
+pub mod comments;
 pub mod parsed;
 pub mod rules;
 pub mod stages;
 
 pub use rules::Rule;
+
+use std::collections::BTreeMap;
 
 use crate::syntax::SourceRange;
 
@@ -45,6 +48,8 @@ pub struct Finding {
     pub rule: &'static Rule,
     pub ranges: Vec<SourceRange>,
     pub message: String,
+    /// The first line of the instruction whose `# check=` comments apply, if any.
+    pub scope: Option<usize>,
 }
 
 /// A `# check=` value the reference rejects.
@@ -117,10 +122,13 @@ fn parse_go_bool(value: &str) -> Option<bool> {
     }
 }
 
-/// Collects warnings, honouring the check directive.
+/// Collects warnings, honouring the check directive and the `# check=` comments above each
+/// instruction (which add rules to skip or enable for that instruction's rules only).
 #[derive(Debug, Clone, Default)]
 pub struct Linter {
     config: Config,
+    /// By an instruction's first line: what its comments add to the directive.
+    scoped: BTreeMap<usize, Config>,
     warnings: Vec<Warning>,
 }
 
@@ -128,27 +136,51 @@ impl Linter {
     pub fn new(config: Config) -> Self {
         Linter {
             config,
+            scoped: BTreeMap::new(),
             warnings: Vec::new(),
         }
     }
 
-    /// A linter configured by the Dockerfile's own `# check=` directive, if any.
-    pub fn from_directive(check: Option<&str>) -> Result<Self, CheckError> {
-        Ok(Linter::new(Config::parse(check.unwrap_or(""))?))
+    /// Records the `# check=` comment of an instruction starting at `line`, if it has one.
+    pub fn add_scope(&mut self, line: usize, comments: &[String]) {
+        if let Some(config) = comments::check_comment(comments) {
+            self.scoped.insert(line, config);
+        }
     }
 
-    fn enabled(&self, rule: &Rule) -> bool {
+    /// A linter configured by the Dockerfile's own `# check=` directive, if any. As for every
+    /// directive the reference reads, its value ends at the first space.
+    pub fn from_directive(check: Option<&str>) -> Result<Self, CheckError> {
+        let value = check.unwrap_or("").split(' ').next().unwrap_or("");
+        Ok(Linter::new(Config::parse(value)?))
+    }
+
+    fn enabled(&self, rule: &Rule, scope: Option<usize>) -> bool {
+        let scoped = scope.and_then(|line| self.scoped.get(&line));
+        let mut configs = std::iter::once(&self.config).chain(scoped);
         let named = |list: &[String]| list.iter().any(|r| r == rule.name);
         if rule.experimental {
-            self.config.experimental_all || named(&self.config.experimental)
+            configs.any(|c| c.experimental_all || named(&c.experimental))
         } else {
-            !(self.config.skip_all || named(&self.config.skip))
+            !configs.any(|c| c.skip_all || named(&c.skip))
         }
     }
 
     /// Records a warning of `rule` at `ranges`, unless the directive turns the rule off.
     pub fn run(&mut self, rule: &'static Rule, ranges: Vec<SourceRange>, message: String) {
-        if !self.enabled(rule) {
+        self.run_in(None, rule, ranges, message);
+    }
+
+    /// [`Self::run`] for a rule of the instruction starting at line `scope`, whose own
+    /// `# check=` comment also applies.
+    pub fn run_in(
+        &mut self,
+        scope: Option<usize>,
+        rule: &'static Rule,
+        ranges: Vec<SourceRange>,
+        message: String,
+    ) {
+        if !self.enabled(rule, scope) {
             return;
         }
         self.warnings.push(Warning {
@@ -163,7 +195,7 @@ impl Linter {
     /// Records findings conversion collected, in order.
     pub fn run_all(&mut self, findings: impl IntoIterator<Item = Finding>) {
         for f in findings {
-            self.run(f.rule, f.ranges, f.message);
+            self.run_in(f.scope, f.rule, f.ranges, f.message);
         }
     }
 
@@ -197,7 +229,7 @@ mod tests {
 
     #[test]
     fn check_directive() {
-        let c = Config::parse("skip=A, B;error=true").unwrap_or_default();
+        let c = Config::parse("skip=A,B;error=true").unwrap_or_default();
         assert_eq!(c.skip, vec!["A", "B"]);
         assert!(c.error);
         let c = Config::parse(" skip=all ; experimental=all").unwrap_or_default();

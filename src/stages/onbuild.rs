@@ -78,7 +78,7 @@ impl StageGraph {
         deps.append(&mut self.dependencies[stage]);
         self.dependencies[stage] = deps;
         self.triggers[stage] = triggers;
-        self.reachable = self.reachable_from(self.target);
+        self.reachable = self.reachability();
         Ok(added)
     }
 
