@@ -165,7 +165,7 @@ impl Converter<'_> {
             }
             Instruction::Run(c) => self.run_instruction(stage, index, st, c),
             Instruction::Copy(c) => self.copy(stage, index, st, c),
-            Instruction::Add(c) => self.add(st, c),
+            Instruction::Add(c) => self.add(stage, index, st, c),
             Instruction::From(_) => Err(err("FROM inside a stage".into())),
         }
     }

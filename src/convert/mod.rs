@@ -8,6 +8,7 @@ mod dispatch;
 mod error;
 mod expose;
 mod git;
+mod ignore;
 pub mod image;
 pub mod names;
 pub mod outline;

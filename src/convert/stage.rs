@@ -115,6 +115,8 @@ pub struct Converter<'a> {
     single_state: bool,
     /// Lint detections that need expanded words (EXPOSE, WORKDIR), of the current pass.
     pub lint_findings: Vec<(crate::lint::stages::StepKey, crate::lint::Finding)>,
+    /// The `.dockerignore` patterns COPY and ADD sources are checked against (CopyIgnoredFile).
+    pub ignore: Option<super::ignore::IgnoreMatcher>,
     /// The stage and step being dispatched (where a failed conversion stopped).
     pub reached: (usize, usize),
     /// What `--print=outline` needs of each stage, recorded only when asked for.
@@ -156,6 +158,7 @@ impl<'a> Converter<'a> {
             context_paths: BTreeSet::new(),
             single_state,
             lint_findings: Vec::new(),
+            ignore: super::ignore::IgnoreMatcher::new(&opts.excludes),
             reached: (0, 0),
             outline: None,
         }
