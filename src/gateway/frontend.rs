@@ -104,6 +104,7 @@ async fn answer(
     match request {
         Ok(Request::Outline) => return answer_outline(bridge, raw).await,
         Ok(Request::Lint) => return answer_lint(bridge, raw).await,
+        Ok(Request::ConvertLlb) => return answer_convert_llb(bridge, raw).await,
         _ => {}
     }
     let opts = BuildOptions::from_options(raw)?;
@@ -117,7 +118,31 @@ async fn answer(
         }
         Request::Outline => answer_outline(bridge, raw).await,
         Request::Lint => answer_lint(bridge, raw).await,
+        Request::ConvertLlb => answer_convert_llb(bridge, raw).await,
     }
+}
+
+/// `--call=convertllb`: the build's conversion (images resolved, warnings sent), its LLB
+/// returned as JSON instead of solved.
+async fn answer_convert_llb(
+    bridge: &Bridge,
+    raw: &BTreeMap<String, String>,
+) -> Result<BTreeMap<String, Vec<u8>>, FrontendError> {
+    let Prepared {
+        convert_opts,
+        dockerfile,
+        text,
+        parsed,
+        resolver,
+    } = prepare(bridge, raw).await?;
+    let converted = match parsed {
+        Ok(parsed) => convert::convert_parsed(&text, parsed, &convert_opts, resolver).await,
+        Err(e) => Err(e),
+    };
+    super::warn::send(bridge, &dockerfile, &converted).await;
+    let definition = converted?.definition(&convert_opts)?;
+    super::convertllb::result(&definition)
+        .map_err(|e| FrontendError::Llb(crate::llb::LlbError::Decode(e.to_string())))
 }
 
 /// `--call=check`: the conversion runs with every stage when no target is given (images

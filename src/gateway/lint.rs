@@ -161,7 +161,8 @@ fn definition_json(def: &pb::Definition) -> Value {
     Value::Object(out)
 }
 
-fn op_metadata_json(m: &pb::OpMetadata) -> Value {
+/// client/llb's `OpMetadata` (and pb's) as Go's encoding/json writes it.
+pub(super) fn op_metadata_json(m: &pb::OpMetadata) -> Value {
     let mut out = Map::new();
     if m.ignore_cache {
         out.insert("ignore_cache".into(), json!(true));
@@ -170,7 +171,7 @@ fn op_metadata_json(m: &pb::OpMetadata) -> Value {
         out.insert("description".into(), json!(m.description));
     }
     if let Some(e) = &m.export_cache {
-        out.insert("export_cache".into(), omit_false("value", e.value));
+        out.insert("export_cache".into(), omit_false("Value", e.value));
     }
     if !m.caps.is_empty() {
         out.insert("caps".into(), json!(m.caps));

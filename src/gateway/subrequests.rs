@@ -19,6 +19,7 @@ const DESCRIBE: &str = "frontend.subrequests.describe";
 const OUTLINE: &str = "frontend.outline";
 const TARGETS: &str = "frontend.targets";
 const LINT: &str = "frontend.lint";
+const CONVERT_LLB: &str = "frontend.convertllb";
 /// Every subrequest mstage answers has this version of its answer's layout.
 const VERSION: &str = "1.0.0";
 
@@ -30,6 +31,8 @@ pub enum Request {
     Targets,
     /// `--call=check`: the lint warnings (src/gateway/lint.rs writes the answer).
     Lint,
+    /// `--call=convertllb`: the target's LLB as JSON (src/gateway/convertllb.rs).
+    ConvertLlb,
 }
 
 impl Request {
@@ -40,6 +43,7 @@ impl Request {
             OUTLINE => Ok(Request::Outline),
             TARGETS => Ok(Request::Targets),
             LINT => Ok(Request::Lint),
+            CONVERT_LLB => Ok(Request::ConvertLlb),
             other => Err(other.to_string()),
         }
     }
@@ -116,8 +120,9 @@ fn definition(
 }
 
 /// The subrequests the reference lists, in its order and words: outline, targets and describe.
-/// Like the reference, it leaves `frontend.lint` out although it answers it (clients ask for it
-/// directly and fall back to another frontend only on an "unsupported request" error).
+/// Like the reference, it leaves `frontend.lint` and `frontend.convertllb` out although it
+/// answers them (clients ask for them directly, and buildx falls back to another frontend only on
+/// an "unsupported request" error).
 pub fn describe() -> Metadata {
     let all = [
         definition(
