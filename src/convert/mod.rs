@@ -62,6 +62,9 @@ pub struct ConvertOptions {
     /// Convert every stage, not only those the target needs (what a lint with no target
     /// checks, the reference's `AllStages`).
     pub all_stages: bool,
+    /// The `BUILDKIT_DOCKERFILE_CHECK` build arg's settings, which replace the Dockerfile's
+    /// `# check=` directive.
+    pub check: Option<lint::Config>,
 }
 
 impl Default for ConvertOptions {
@@ -82,6 +85,7 @@ impl Default for ConvertOptions {
             llb_caps: None,
             dockerfile_source: None,
             all_stages: false,
+            check: None,
         }
     }
 }
@@ -143,7 +147,10 @@ fn parse_stages_linted(
     lint: &mut Linter,
 ) -> Result<(StageGraph, char), ConvertError> {
     let dockerfile = syntax::parse(text)?;
-    *lint = Linter::from_directive(dockerfile.directives.check.as_deref())?;
+    *lint = match &opts.check {
+        Some(config) => Linter::new(config.clone()),
+        None => Linter::from_directive(dockerfile.directives.check.as_deref())?,
+    };
     lint::parsed::empty_continuations(&dockerfile.warnings, lint);
     let instructions = dockerfile.nodes.into_iter().map(|node| {
         let (line, comments) = (node.range.start_line, node.comments.clone());

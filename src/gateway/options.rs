@@ -65,7 +65,12 @@ pub enum OptionError {
     NetMode(String),
     #[error("{0} is not supported by mstage yet")]
     Unsupported(String),
+    #[error("failed to parse {CHECK_ARG}: {0}")]
+    Check(String),
 }
+
+/// The build arg whose value replaces the Dockerfile's `# check=` directive.
+const CHECK_ARG: &str = "build-arg:BUILDKIT_DOCKERFILE_CHECK";
 
 impl BuildOptions {
     /// Reads and checks the options. What depends on BuildKit's answer to Ping (the build
@@ -119,6 +124,11 @@ impl BuildOptions {
             Some("host") => crate::proto::pb::NetMode::Host,
             Some(other) => return Err(OptionError::NetMode(other.to_string())),
         };
+        let check = opts
+            .get(CHECK_ARG)
+            .map(|v| crate::lint::Config::parse(v))
+            .transpose()
+            .map_err(|e| OptionError::Check(e.reason()))?;
         let filename = get("filename", "Dockerfile");
         let convert = crate::convert::ConvertOptions {
             filename: filename.clone(),
@@ -133,6 +143,7 @@ impl BuildOptions {
             network,
             resolve_mode: llb_mode,
             llb_caps: None,
+            check,
             ..Default::default()
         };
         Ok(BuildOptions {

@@ -55,10 +55,23 @@ pub struct Finding {
 /// A `# check=` value the reference rejects.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CheckError {
-    #[error("failed to parse check options: invalid check option {0:?}")]
+    #[error("failed to parse check options: {}", self.reason())]
     InvalidOption(String),
-    #[error("failed to parse check options: failed to parse check option {option:?}: strconv.ParseBool: parsing {value:?}: invalid syntax")]
+    #[error("failed to parse check options: {}", self.reason())]
     InvalidBool { option: String, value: String },
+}
+
+impl CheckError {
+    /// What is wrong with the value (`ParseLintOptions`' own words), without saying where it
+    /// came from.
+    pub fn reason(&self) -> String {
+        match self {
+            CheckError::InvalidOption(o) => format!("invalid check option {o:?}"),
+            CheckError::InvalidBool { option, value } => format!(
+                "failed to parse check option {option:?}: strconv.ParseBool: parsing {value:?}: invalid syntax"
+            ),
+        }
+    }
 }
 
 /// The `# check=` directive's settings.
