@@ -2,7 +2,7 @@
 //! with mstage: its text output, its `format=json` output and its exit status must be the
 //! reference 1.26's, recorded in `tests/check_cases/<case>/` by `hack/record-check`.
 //!
-//! A case holds its own `Dockerfile` (and optional `context/`), or a `source` file naming
+//! A case holds its own `Dockerfile` (and optional `context/`, `build-args`, `target`), or a `source` file naming
 //! `lint_cases/<name>` (tests/lint_cases) or `corpus/<name>` (the conformance corpus, whose
 //! Dockerfiles are read where the corpus is). Outputs are normalized as the recorder normalizes
 //! them: the frontend on the syntax line and the temporary context's path are replaced, the
@@ -25,6 +25,7 @@ struct Inputs {
     dockerfile: PathBuf,
     context: Option<PathBuf>,
     build_args: BTreeMap<String, String>,
+    target: Option<String>,
 }
 
 fn inputs(case_dir: &Path, corpus: Option<&Path>) -> Option<Inputs> {
@@ -43,10 +44,14 @@ fn inputs(case_dir: &Path, corpus: Option<&Path>) -> Option<Inputs> {
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
     let context = Some(base.join("context")).filter(|c| c.is_dir());
+    let target = std::fs::read_to_string(base.join("target"))
+        .ok()
+        .map(|t| t.trim().to_string());
     Some(Inputs {
         dockerfile: base.join("Dockerfile"),
         context,
         build_args,
+        target,
     })
 }
 
@@ -54,6 +59,9 @@ fn inputs(case_dir: &Path, corpus: Option<&Path>) -> Option<Inputs> {
 fn call(inputs: &Inputs, ctx: &Path, call: &str) -> (i32, String, String) {
     let mut cmd = buildx_build();
     cmd.arg(format!("--call={call}"));
+    if let Some(target) = &inputs.target {
+        cmd.args(["--target", target]);
+    }
     for (k, v) in &inputs.build_args {
         cmd.arg("--build-arg").arg(format!("{k}={v}"));
     }

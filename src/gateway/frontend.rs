@@ -161,7 +161,7 @@ async fn answer_lint(
     convert_opts.all_stages = convert_opts.target.as_deref().unwrap_or("").is_empty();
     let (warnings, error) = convert::lint(&text, &convert_opts, resolver).await;
     let error = error.map(|e| super::lint::BuildError {
-        ranges: e.ranges(),
+        ranges: e.line_ranges(),
         message: e.to_string(),
     });
     Ok(super::lint::results(&dockerfile, &warnings, error.as_ref()))
