@@ -1,7 +1,8 @@
 //! Lint rules, data driven: each `tests/lint_cases/<name>/Dockerfile` is converted offline (the
 //! `busybox` image known to the resolver) and its warnings, one `LINE: Rule: message` a line, plus
 //! `error: ...` when `# check=error=true` fails the build, must equal `<name>/expected`.
-//! An optional `<name>/build-args` holds `KEY=VALUE` lines passed as build args.
+//! An optional `<name>/build-args` holds `KEY=VALUE` lines passed as build args, and an
+//! optional `<name>/dockerignore` the context's `.dockerignore` patterns, one a line.
 //! `LINT_BLESS=1` rewrites the expectations (review the diff).
 
 use std::collections::BTreeMap;
@@ -19,10 +20,15 @@ fn render(warnings: &[mstage::lint::Warning]) -> String {
         .collect()
 }
 
-async fn lint(text: &str, build_args: BTreeMap<String, String>) -> Result<String, String> {
+async fn lint(
+    text: &str,
+    build_args: BTreeMap<String, String>,
+    excludes: Vec<String>,
+) -> Result<String, String> {
     let opts = ConvertOptions {
         build_platform: Platform::parse("linux/amd64").map_err(|e| e.to_string())?,
         build_args,
+        excludes,
         ..Default::default()
     };
     let busybox = serde_json::json!({"architecture": "amd64", "os": "linux",
@@ -60,7 +66,12 @@ async fn lint_cases() {
             .filter_map(|l| l.split_once('='))
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        let got = lint(&text, build_args)
+        let excludes = std::fs::read_to_string(dir.join("dockerignore"))
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_string)
+            .collect();
+        let got = lint(&text, build_args, excludes)
             .await
             .unwrap_or_else(|e| format!("conversion failed: {e}\n"));
         if std::env::var_os("LINT_BLESS").is_some() {

@@ -1,6 +1,8 @@
 //! BuildKit's Dockerfile linter (the reference's `linter` package): a rule table, the
-//! `# check=` directive (`skip=`, `error=`, `experimental=`), and a `Linter` that collects the
-//! warnings each phase detects. With `error=true` any warning fails the build after conversion.
+//! `# check=` directive (`skip=`, `error=`, `experimental=`) or the `BUILDKIT_DOCKERFILE_CHECK`
+//! build arg in its place, `# check=` comments above an instruction (`comments`), and a
+//! `Linter` that collects the warnings each phase detects. With `error=true` any warning fails
+//! the build after conversion.
 //!
 //! Detections live beside the facts they need: `parsed` reads syntax nodes and the stage list,
 //! `stages` walks the reachable stages as the reference's dispatch does; conversion pushes the
