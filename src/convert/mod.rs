@@ -174,7 +174,7 @@ fn parse_stages_linted(
     lint::stages::check_from(&stages, &globals, &lexer, lint);
     let mut graph = StageGraph::build(stages, globals, opts.target.as_deref(), &lexer)?;
     if opts.all_stages {
-        graph.reach_all_stages(&lexer)?;
+        graph.reach_all_stages();
     }
     Ok((graph, dockerfile.escape))
 }

@@ -137,13 +137,21 @@ impl StageGraph {
         base.into_iter().chain(deps)
     }
 
-    /// Makes every stage reachable, as the reference's `AllStages` dispatches them all; the
-    /// triggers of stages built on stages are added as for reachable ones.
-    pub fn reach_all_stages(&mut self, lexer: &Lexer) -> Result<(), StageError> {
+    /// Makes every stage reachable, as the reference's `AllStages` dispatches them all (only
+    /// those the target needs take their triggers).
+    pub fn reach_all_stages(&mut self) {
         self.all_stages = true;
         self.reachable = self.reachability();
-        self.add_stage_triggers(lexer)?;
-        Ok(())
+    }
+
+    /// The stages that run their base's ONBUILD triggers: those the target needs, also when
+    /// every stage is converted (the reference's `AllStages` dispatches the others without).
+    pub(super) fn taking_triggers(&self) -> Vec<bool> {
+        if self.all_stages {
+            self.reachable_from(self.target)
+        } else {
+            self.reachable.clone()
+        }
     }
 
     /// What is reachable: from the target, or everything.
