@@ -52,7 +52,10 @@ pub fn results(
             "result.json".into(),
             go_json(&Value::Object(doc)).into_bytes(),
         ),
-        ("result.txt".into(), text(source, warnings).into_bytes()),
+        (
+            "result.txt".into(),
+            text_of(&source.filename, &source.data, warnings).into_bytes(),
+        ),
         ("result.statuscode".into(), status.to_string().into_bytes()),
         ("version".into(), VERSION.as_bytes().to_vec()),
     ])
@@ -258,7 +261,7 @@ fn source_info_json(info: &pb::SourceInfo) -> Value {
 /// The reference's `PrintTo`: warnings by first line (those without a location first), each
 /// with its rule, URL, message and Dockerfile excerpt. Go's sort is not stable past 12
 /// elements; warnings on one line keep the order they were found in here.
-fn text(source: &SourceFile, warnings: &[Warning]) -> String {
+fn text_of(filename: &str, data: &[u8], warnings: &[Warning]) -> String {
     let mut sorted: Vec<&Warning> = warnings.iter().collect();
     sorted.sort_by(|a, b| match (a.ranges.first(), b.ranges.first()) {
         (None, None) => a.rule.cmp(b.rule),
@@ -273,7 +276,7 @@ fn text(source: &SourceFile, warnings: &[Warning]) -> String {
             out.push_str(&format!(" - {}", w.url));
         }
         out.push_str(&format!("\n{}\n", w.message));
-        out.push_str(&excerpt(&source.filename, &source.data, &w.ranges));
+        out.push_str(&excerpt(filename, data, &w.ranges));
     }
     out
 }
@@ -346,6 +349,69 @@ mod tests {
             "Dockerfile:2\n--------------------\n   1 |     a\n   2 | >>> b\n   3 |     c\n   4 |     d\n--------------------\n"
         );
         assert_eq!(excerpt("D", data, &[range(9, 9)]), "");
+    }
+
+    /// A recorded JSON warning back as a [`Warning`] (rule facts are leaked: test only).
+    fn warning_of(w: &Value) -> Warning {
+        let text = |k: &str| -> &'static str {
+            Box::leak(w[k].as_str().unwrap_or("").to_string().into_boxed_str())
+        };
+        let line = |p: &Value| p["line"].as_u64().unwrap_or(0) as usize;
+        Warning {
+            rule: text("ruleName"),
+            message: text("detail").to_string(),
+            description: text("description"),
+            url: text("url"),
+            ranges: w["location"]["ranges"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|r| range(line(&r["start"]), line(&r["end"])))
+                .collect(),
+        }
+    }
+
+    /// `result.txt` is what buildx prints for `--call=check` after its first line (buildx
+    /// prints it from `result.json` with the same code), for every recorded check case.
+    #[test]
+    fn text_is_what_the_reference_prints() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/check_cases");
+        let mut checked = 0;
+        for dir in std::fs::read_dir(root).into_iter().flatten().flatten() {
+            let dir = dir.path();
+            let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap_or_default();
+            let Ok(doc) = serde_json::from_str::<Value>(&read("check.json")) else {
+                continue;
+            };
+            let warnings: Vec<Warning> = doc["warnings"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(warning_of)
+                .collect();
+            let data = doc["sources"][0]["data"]
+                .as_str()
+                .unwrap_or("")
+                .as_bytes()
+                .to_vec();
+            let mut printed = read("check.txt");
+            // buildx leaves a line before the error it prints after the warnings.
+            if !doc["buildError"].is_null() && printed.ends_with("\n\n") {
+                printed.pop();
+            }
+            let want = printed
+                .split_once('\n')
+                .map_or("", |(_, rest)| rest)
+                .replace("CONTEXT/Dockerfile", "Dockerfile");
+            assert_eq!(
+                text_of("Dockerfile", &data, &warnings),
+                want,
+                "{}",
+                dir.display()
+            );
+            checked += 1;
+        }
+        assert!(checked > 50, "too few recorded check cases");
     }
 
     #[test]
