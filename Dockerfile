@@ -14,9 +14,9 @@ COPY --from=builder /mstage /bin/mstage
 LABEL moby.buildkit.frontend.network.none="true"
 # The optional frontend features mstage implements, which BuildKit checks a request's
 # `frontend.caps` against before starting the frontend:
-# - moby.buildkit.frontend.subrequests: `--print=outline|targets` and
-#   `frontend.subrequests.describe` (src/gateway/subrequests.rs); `--call=check` (lint) is
-#   answered with the reference's "unsupported request" error.
+# - moby.buildkit.frontend.subrequests: `--print=outline|targets`,
+#   `frontend.subrequests.describe` (src/gateway/subrequests.rs) and `--call=check` /
+#   `docker build --check` (`frontend.lint`, src/gateway/lint.rs).
 # Not claimed, so BuildKit refuses such builds itself ("unsupported frontend capability") instead
 # of mstage silently building something else:
 # - moby.buildkit.frontend.inputs: context and Dockerfile handed over as LLB through the Inputs

@@ -16,6 +16,8 @@ use crate::syntax::SourceRange;
 /// What differs between COPY and ADD once their flags are read.
 struct CopySpec<'a> {
     is_add: bool,
+    /// The stage and step, for lint findings.
+    step: (usize, usize),
     code: &'a str,
     range: SourceRange,
     sources: &'a SourcesAndDest,
@@ -71,6 +73,7 @@ impl Converter<'_> {
             st,
             CopySpec {
                 is_add: false,
+                step: (stage, index),
                 code: &c.code,
                 range: c.range,
                 sources: &c.sources,
@@ -88,11 +91,18 @@ impl Converter<'_> {
         )
     }
 
-    pub(super) fn add(&mut self, st: &mut StageState, c: &AddInstruction) -> DispatchResult {
+    pub(super) fn add(
+        &mut self,
+        stage: usize,
+        index: usize,
+        st: &mut StageState,
+        c: &AddInstruction,
+    ) -> DispatchResult {
         self.copy_files(
             st,
             CopySpec {
                 is_add: true,
+                step: (stage, index),
                 code: &c.code,
                 range: c.range,
                 sources: &c.sources,
@@ -195,6 +205,7 @@ impl Converter<'_> {
                 continue;
             }
             if spec.from_context {
+                self.check_ignored(st, &spec, src);
                 self.context_paths.insert(paths::join("/", src));
             }
             let local = if spec.parents {
@@ -327,6 +338,27 @@ fn contains_wildcards(name: &str) -> bool {
 }
 
 /// `--chmod`: octal up to 07777, or a symbolic mode (`u+x,g-w`).
+impl Converter<'_> {
+    /// CopyIgnoredFile: a source from the build context that `.dockerignore` excludes.
+    fn check_ignored(&mut self, st: &StageState, spec: &CopySpec, src: &str) {
+        let src = paths::clean(src);
+        if !self.ignore.as_ref().is_some_and(|m| m.ignores(&src)) {
+            return;
+        }
+        let command = if spec.is_add { "Add" } else { "Copy" };
+        let finding = crate::lint::Finding {
+            rule: &crate::lint::rules::COPY_IGNORED_FILE,
+            ranges: vec![spec.range],
+            message: format!(
+                "Attempting to {command} file {src:?} that is excluded by .dockerignore"
+            ),
+            scope: (!st.steps.onbuild).then_some(spec.range.start_line),
+        };
+        let (stage, index) = spec.step;
+        self.lint_findings.push(((stage, index, 1), finding));
+    }
+}
+
 fn parse_chmod(chmod: &str) -> Result<Option<Chmod>, String> {
     if chmod.is_empty() {
         return Ok(None);

@@ -35,11 +35,16 @@ impl Converter<'_> {
     ) -> Result {
         let range = instruction.range();
         let err = |m: String| ConvertError::at(m, range);
+        // Triggers come from strings: no comment above them can change their checks.
+        let scope = (!st.steps.onbuild).then_some(range.start_line);
         let (instruction, unmatched) = self.expanded(instruction, st).map_err(err)?;
         if !unmatched.is_empty() {
-            let findings = self.undefined_vars(st, unmatched, range);
-            self.lint_findings.extend(findings);
+            let findings = self.undefined_vars(st, unmatched, range, scope);
+            let key = (stage, index, 0);
+            self.lint_findings
+                .extend(findings.into_iter().map(|f| (key, f)));
         }
+        let key = (stage, index, 1);
         match &*instruction {
             Instruction::Env(c) => self.env(st, &c.env),
             Instruction::Label(c) => self.label(st, &c.labels),
@@ -49,8 +54,8 @@ impl Converter<'_> {
                 Ok(())
             }
             Instruction::Workdir(c) => {
-                let finding = crate::lint::stages::workdir(&c.path, st.workdir_set, range);
-                self.lint_findings.extend(finding);
+                let finding = crate::lint::stages::workdir(&c.path, st.workdir_set, range, scope);
+                self.lint_findings.extend(finding.map(|f| (key, f)));
                 st.workdir_set = true;
                 self.workdir(st, &c.path, &c.code, range)
             }
@@ -108,8 +113,9 @@ impl Converter<'_> {
                     words.extend(split);
                 }
                 for word in &words {
-                    let findings = crate::lint::stages::expose_port(word, range);
-                    self.lint_findings.extend(findings);
+                    let findings = crate::lint::stages::expose_port(word, range, scope);
+                    self.lint_findings
+                        .extend(findings.into_iter().map(|f| (key, f)));
                 }
                 let ports = expose::parse_ports(&words).map_err(err)?;
                 st.commit(format!("EXPOSE [{}]", ports.join(" ")), false, false);
@@ -157,7 +163,7 @@ impl Converter<'_> {
             }
             Instruction::Run(c) => self.run_instruction(stage, index, st, c),
             Instruction::Copy(c) => self.copy(stage, index, st, c),
-            Instruction::Add(c) => self.add(st, c),
+            Instruction::Add(c) => self.add(stage, index, st, c),
             Instruction::From(_) => Err(err("FROM inside a stage".into())),
         }
     }
@@ -195,6 +201,7 @@ impl Converter<'_> {
         st: &StageState,
         unmatched: Vec<String>,
         range: SourceRange,
+        scope: Option<usize>,
     ) -> Vec<crate::lint::Finding> {
         let declared = |k: &str| st.build_args.iter().any(|(a, _)| a == k);
         let keys = EnvGetter::keys(st.state.env());
@@ -202,7 +209,7 @@ impl Converter<'_> {
         unmatched
             .iter()
             .filter(|v| !declared(v) && !NON_ENV_ARGS.contains(&v.as_str()))
-            .map(|v| crate::lint::stages::undefined_var(v, &options, range))
+            .map(|v| crate::lint::stages::undefined_var(v, &options, range, scope))
             .collect()
     }
 

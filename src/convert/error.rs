@@ -40,6 +40,20 @@ impl ConvertError {
     }
 
     /// The Dockerfile lines the error is about, most relevant first.
+    /// [`Self::ranges`] as the reference's lint result locates the error: a syntax error covers
+    /// each of its lines apart (its parser's `toRanges`).
+    pub fn line_ranges(&self) -> Vec<SourceRange> {
+        match self {
+            ConvertError::Syntax(e) => (e.line..=e.end_line.max(e.line))
+                .map(|line| SourceRange {
+                    start_line: line,
+                    end_line: line,
+                })
+                .collect(),
+            _ => self.ranges(),
+        }
+    }
+
     pub fn ranges(&self) -> Vec<SourceRange> {
         match self {
             ConvertError::Syntax(e) => vec![SourceRange {

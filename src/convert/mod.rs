@@ -9,6 +9,7 @@ mod epoch;
 mod error;
 mod expose;
 mod git;
+mod ignore;
 pub mod image;
 pub mod names;
 pub mod outline;
@@ -61,6 +62,12 @@ pub struct ConvertOptions {
     pub llb_caps: Option<BTreeSet<String>>,
     /// The source that produced the Dockerfile, recorded in the source map.
     pub dockerfile_source: Option<State>,
+    /// Convert every stage, not only those the target needs (what a lint with no target
+    /// checks, the reference's `AllStages`).
+    pub all_stages: bool,
+    /// The `BUILDKIT_DOCKERFILE_CHECK` build arg's settings, which replace the Dockerfile's
+    /// `# check=` directive.
+    pub check: Option<lint::Config>,
 }
 
 impl Default for ConvertOptions {
@@ -81,6 +88,8 @@ impl Default for ConvertOptions {
             resolve_mode: llb::ResolveMode::Unset,
             llb_caps: None,
             dockerfile_source: None,
+            all_stages: false,
+            check: None,
         }
     }
 }
@@ -142,7 +151,7 @@ impl Converted {
 
 /// Parses the Dockerfile into its stage graph (no image is resolved).
 pub fn stage_graph(text: &str, opts: &ConvertOptions) -> Result<StageGraph, ConvertError> {
-    Ok(parse_stages(text, opts)?.graph)
+    Ok(parse_stages(text, opts)?.stages.graph)
 }
 
 /// The stage graph with the parse-time lint warnings (`# check=` applied).
@@ -151,16 +160,37 @@ pub fn stage_graph_linted(
     opts: &ConvertOptions,
 ) -> Result<(StageGraph, Linter), ConvertError> {
     let parsed = parse_stages(text, opts)?;
-    Ok((parsed.graph, parsed.lint))
+    Ok((parsed.stages.graph, parsed.lint))
 }
 
 /// The stage graph, the escape character the Dockerfile's words use, and SOURCE_DATE_EPOCH.
 fn parse_stages(text: &str, opts: &ConvertOptions) -> Result<Parsed, ConvertError> {
+    let mut lint = Linter::default();
+    let stages = parse_stages_linted(text, opts, &mut lint)?;
+    Ok(Parsed { stages, lint })
+}
+
+/// [`parse_stages`] that leaves its lint warnings in `lint` also when it fails.
+fn parse_stages_linted(
+    text: &str,
+    opts: &ConvertOptions,
+    lint: &mut Linter,
+) -> Result<ParsedStages, ConvertError> {
     let dockerfile = syntax::parse(text)?;
-    let mut lint = Linter::from_directive(dockerfile.directives.check.as_deref())?;
-    let instructions = dockerfile.nodes.into_iter().map(instruction_from_node);
+    *lint = match &opts.check {
+        Some(config) => Linter::new(config.clone()),
+        None => Linter::from_directive(dockerfile.directives.check.as_deref())?,
+    };
+    lint::parsed::empty_continuations(&dockerfile.warnings, lint);
+    let instructions = dockerfile.nodes.into_iter().map(|node| {
+        let (line, comments) = (node.range.start_line, node.comments.clone());
+        let instruction = instruction_from_node(node)?;
+        lint.add_scope(line, &comments);
+        lint::parsed::instruction(&instruction, &comments, lint);
+        Ok::<_, crate::instructions::InstructionError>(instruction)
+    });
     let stages = stages::split_parsed(instructions)??;
-    lint::parsed::check(&dockerfile.warnings, &stages, &mut lint);
+    lint::parsed::check_stages(&stages, lint);
     let lexer = Lexer::new(dockerfile.escape);
     let target_name = target_name(opts, &stages.stages);
     let platforms = args::Platforms::new(opts);
@@ -168,19 +198,21 @@ fn parse_stages(text: &str, opts: &ConvertOptions) -> Result<Parsed, ConvertErro
     if let Ok(defaults) =
         args::default_global_args(&platforms, opts, &target_name, &stages.meta_args, &lexer)
     {
-        lint::stages::check_default_base_names(&stages.stages, &defaults, &lexer, &mut lint);
+        lint::stages::check_default_base_names(&stages.stages, &defaults, &lexer, lint);
     }
     let mut globals =
         args::global_arg_pairs(&platforms, opts, &target_name, &stages.meta_args, &lexer)?;
     let mut build_args = opts.build_args.clone();
     let epoch = source_date_epoch(&mut build_args, &mut globals, &stages.stages, &lexer);
     let globals = syntax::shell::EnvList::from_pairs(globals, syntax::shell::KeyCase::Unix);
-    let graph = StageGraph::build(stages, globals, opts.target.as_deref(), &lexer)?;
-    lint::stages::check_from(&graph, &lexer, &mut lint);
-    Ok(Parsed {
+    lint::stages::check_from(&stages, &globals, &lexer, lint);
+    let mut graph = StageGraph::build(stages, globals, opts.target.as_deref(), &lexer)?;
+    if opts.all_stages {
+        graph.reach_all_stages();
+    }
+    Ok(ParsedStages {
         graph,
         escape: dockerfile.escape,
-        lint,
         build_args,
         epoch,
     })
@@ -221,9 +253,14 @@ fn source_date_epoch(
 
 /// A Dockerfile parsed into its stage graph, ready to convert; no image resolved yet.
 pub struct Parsed {
+    stages: ParsedStages,
+    lint: Linter,
+}
+
+/// What parsing gives besides its lint warnings.
+struct ParsedStages {
     graph: StageGraph,
     escape: char,
-    lint: Linter,
     /// The build args with SOURCE_DATE_EPOCH as resolved.
     build_args: BTreeMap<String, String>,
     epoch: Result<Option<epoch::Epoch>, ConvertError>,
@@ -233,7 +270,7 @@ impl Parsed {
     /// The external images the target needs first, each with the platform conversion resolves
     /// it for (images that ONBUILD triggers make reachable come later).
     pub fn image_requests(&self, opts: &ConvertOptions) -> Vec<(String, Platform)> {
-        image_requests(&self.graph, &args::Platforms::new(opts))
+        image_requests(&self.stages.graph, &args::Platforms::new(opts))
     }
 }
 
@@ -296,12 +333,27 @@ pub async fn resolved_graph(
     opts: &ConvertOptions,
     resolver: Arc<dyn ImageResolver>,
 ) -> Result<StageGraph, ConvertError> {
-    let Parsed {
+    let ParsedStages {
         mut graph, escape, ..
-    } = parse(text, opts)?;
+    } = parse(text, opts)?.stages;
     let platforms = args::Platforms::new(opts);
     resolve_images(&mut graph, &platforms, resolver, &Lexer::new(escape)).await?;
     Ok(graph)
+}
+
+/// What a lint (`--call=check`) finds: the warnings, and the error that stopped the
+/// conversion, if any (the warnings found before it are kept, as the reference does).
+pub async fn lint(
+    text: &str,
+    opts: &ConvertOptions,
+    resolver: Arc<dyn ImageResolver>,
+) -> (Vec<lint::Warning>, Option<ConvertError>) {
+    let mut lint = Linter::default();
+    let result = match parse_stages_linted(text, opts, &mut lint) {
+        Ok(stages) => convert_linted(text, stages, &mut lint, opts, resolver, false).await,
+        Err(e) => Err(e),
+    };
+    (lint.warnings().to_vec(), result.err())
 }
 
 /// [`convert`] for a Dockerfile [`parse`] already read; `text` is what it parsed.
@@ -333,13 +385,25 @@ async fn convert_inner(
     resolver: Arc<dyn ImageResolver>,
     want_outline: bool,
 ) -> Result<(Converted, Option<outline::Outline>), ConvertError> {
-    let Parsed {
+    let Parsed { stages, mut lint } = parsed;
+    convert_linted(text, stages, &mut lint, opts, resolver, want_outline).await
+}
+
+/// [`convert_inner`] that leaves its lint warnings in `lint` also when it fails.
+async fn convert_linted(
+    text: &str,
+    stages: ParsedStages,
+    lint: &mut Linter,
+    opts: &ConvertOptions,
+    resolver: Arc<dyn ImageResolver>,
+    want_outline: bool,
+) -> Result<(Converted, Option<outline::Outline>), ConvertError> {
+    let ParsedStages {
         mut graph,
         escape,
-        mut lint,
         build_args,
         epoch,
-    } = parsed;
+    } = stages;
     let epoch = epoch?;
     let opts = &ConvertOptions {
         build_args,
@@ -350,7 +414,7 @@ async fn convert_inner(
     let resolved = resolve_images(&mut graph, &platforms, resolver, &lexer).await?;
     lint.run_all(stage::base_platform_findings(&graph, &resolved, &platforms));
     let image_has_shell = |index: usize| image_sets_shell(&graph, index, &resolved, &platforms);
-    lint::stages::check_dispatch(&graph, &image_has_shell, &mut lint);
+    let mut dispatched = lint::stages::check_dispatch(&graph, &image_has_shell);
     let mut converter = Converter::new(text, opts, &mut graph, &resolved, platforms.clone(), lexer);
     converter.epoch = match epoch {
         Some(e) => Some(epoch::Stamp::new(e).map_err(|message| ConvertError::At {
@@ -362,8 +426,24 @@ async fn convert_inner(
     if want_outline {
         converter.outline = Some(outline::OutlineCapture::default());
     }
-    let conversion = converter.run()?;
-    lint.run_all(conversion.findings);
+    let conversion = converter.run();
+    // Each step's detections, the converter's and the rule walk's, in dispatch order; after a
+    // failure, those the reference would have made before it stopped.
+    let conversion = match conversion {
+        Ok(mut c) => {
+            dispatched.append(&mut c.findings);
+            Ok(c)
+        }
+        Err(e) => {
+            let (stage, step) = converter.reached;
+            dispatched.retain(|(key, _)| *key < (stage, step, 1));
+            dispatched.append(&mut converter.lint_findings);
+            Err(e)
+        }
+    };
+    dispatched.sort_by_key(|(key, _)| *key);
+    lint.run_all(dispatched.into_iter().map(|(_, f)| f));
+    let conversion = conversion?;
     if let Some(message) = lint.error() {
         let warnings = lint.warnings().to_vec();
         return Err(ConvertError::Lint { message, warnings });

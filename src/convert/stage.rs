@@ -92,7 +92,8 @@ pub struct Conversion {
     pub state: State,
     pub image: Image,
     pub base_image: Option<Image>,
-    pub findings: Vec<crate::lint::Finding>,
+    /// Lint detections of the dispatched steps, keyed by step.
+    pub findings: Vec<(crate::lint::stages::StepKey, crate::lint::Finding)>,
     pub outline: Option<super::outline::OutlineCapture>,
 }
 
@@ -125,7 +126,11 @@ pub struct Converter<'a> {
     /// as in the reference, sources that triggers add do not count.
     single_state: bool,
     /// Lint detections that need expanded words (EXPOSE, WORKDIR), of the current pass.
-    pub lint_findings: Vec<crate::lint::Finding>,
+    pub lint_findings: Vec<(crate::lint::stages::StepKey, crate::lint::Finding)>,
+    /// The `.dockerignore` patterns COPY and ADD sources are checked against (CopyIgnoredFile).
+    pub ignore: Option<super::ignore::IgnoreMatcher>,
+    /// The stage and step being dispatched (where a failed conversion stopped).
+    pub reached: (usize, usize),
     /// What `--print=outline` needs of each stage, recorded only when asked for.
     pub outline: Option<super::outline::OutlineCapture>,
     /// SOURCE_DATE_EPOCH, when the build sets it.
@@ -167,6 +172,8 @@ impl<'a> Converter<'a> {
             context_paths: BTreeSet::new(),
             single_state,
             lint_findings: Vec::new(),
+            ignore: super::ignore::IgnoreMatcher::new(&opts.excludes),
+            reached: (0, 0),
             outline: None,
             epoch: None,
         }
@@ -175,7 +182,7 @@ impl<'a> Converter<'a> {
     /// Converts the reachable stages; returns the target's state and image config. The build
     /// context's source lists the paths COPY and ADD read, known only once every stage is
     /// converted: they are filled in then, before anything is marshalled.
-    pub fn run(mut self) -> Result<Conversion, ConvertError> {
+    pub fn run(&mut self) -> Result<Conversion, ConvertError> {
         let follow = llb::DeferredPaths::new();
         self.context = self.context_source(follow.clone());
         self.convert_stages()?;
@@ -199,8 +206,8 @@ impl<'a> Converter<'a> {
             state: st.state,
             image: st.image,
             base_image: st.base_image,
-            findings: self.lint_findings,
-            outline: self.outline,
+            findings: std::mem::take(&mut self.lint_findings),
+            outline: self.outline.take(),
         })
     }
 
@@ -240,6 +247,7 @@ impl<'a> Converter<'a> {
                 if self.opts.multi_platform {
                     st.steps.platform = names::platform_label(&st.platform, Some(st.state.env()));
                 }
+                self.reached = (index, i);
                 self.dispatch(index, i, &instruction, &mut st)
                     .map_err(|e| with_range(e, instruction.range()))?;
             }

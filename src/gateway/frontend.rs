@@ -160,8 +160,11 @@ async fn answer(
     id: &str,
 ) -> Result<BTreeMap<String, Vec<u8>>, FrontendError> {
     let kind = Request::from_id(id);
-    if kind == Ok(Request::Outline) {
-        return answer_outline(bridge, request).await;
+    match kind {
+        Ok(Request::Outline) => return answer_outline(bridge, request).await,
+        Ok(Request::Lint) => return answer_lint(bridge, request).await,
+        Ok(Request::ConvertLlb) => return answer_convert_llb(bridge, request).await,
+        _ => {}
     }
     let (dockerfile, _) = read_dockerfile(bridge, request).await?;
     match kind.map_err(FrontendError::UnsupportedRequest)? {
@@ -172,7 +175,60 @@ async fn answer(
             Ok(subrequests::targets(&targets, &dockerfile.data))
         }
         Request::Outline => answer_outline(bridge, request).await,
+        Request::Lint => answer_lint(bridge, request).await,
+        Request::ConvertLlb => answer_convert_llb(bridge, request).await,
     }
+}
+
+/// The one conversion a subrequest reads: like the reference's, for the build platform
+/// whatever `--platform` says.
+async fn prepare_subrequest(
+    bridge: &Bridge,
+    request: &Arc<BuildRequest>,
+) -> Result<(Prepared, PlatformBuild), FrontendError> {
+    let mut prepared = prepare(bridge, request, vec![None]).await?;
+    // `prepare` gives one build per target asked for, and one was asked for.
+    let build = prepared.builds.remove(0);
+    Ok((prepared, build))
+}
+
+/// `--call=convertllb`: the build's conversion (images resolved, warnings sent), its LLB
+/// returned as JSON instead of solved.
+async fn answer_convert_llb(
+    bridge: &Bridge,
+    request: &Arc<BuildRequest>,
+) -> Result<BTreeMap<String, Vec<u8>>, FrontendError> {
+    let (prepared, PlatformBuild { opts, parsed }) = prepare_subrequest(bridge, request).await?;
+    let converted = match parsed {
+        Ok(parsed) => {
+            convert::convert_parsed(&prepared.text, parsed, &opts, prepared.resolver).await
+        }
+        Err(e) => Err(e),
+    };
+    super::warn::send(bridge, &prepared.dockerfile, &converted).await;
+    let definition = converted?.definition(&opts)?;
+    super::convertllb::result(&definition)
+        .map_err(|e| FrontendError::Llb(crate::llb::LlbError::Decode(e.to_string())))
+}
+
+/// `--call=check`: the conversion runs with every stage when no target is given (images
+/// resolved, nothing solved); what stops it is part of the answer, not a failure.
+async fn answer_lint(
+    bridge: &Bridge,
+    request: &Arc<BuildRequest>,
+) -> Result<BTreeMap<String, Vec<u8>>, FrontendError> {
+    let (prepared, PlatformBuild { mut opts, .. }) = prepare_subrequest(bridge, request).await?;
+    opts.all_stages = opts.target.as_deref().unwrap_or("").is_empty();
+    let (warnings, error) = convert::lint(&prepared.text, &opts, prepared.resolver).await;
+    let error = error.map(|e| super::lint::BuildError {
+        ranges: e.line_ranges(),
+        message: e.to_string(),
+    });
+    Ok(super::lint::results(
+        &prepared.dockerfile,
+        &warnings,
+        error.as_ref(),
+    ))
 }
 
 /// `--print=outline`: the build's conversion runs (images resolved, warnings sent), nothing is

@@ -1,9 +1,11 @@
 //! BuildKit's side: the gateway client that runs when BuildKit starts mstage as a frontend.
 
 mod bridge;
+mod convertllb;
 mod dockerignore;
 mod errors;
 mod frontend;
+mod lint;
 pub mod options;
 pub mod request;
 mod resolver;

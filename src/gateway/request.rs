@@ -29,6 +29,8 @@ pub struct BuildRequest {
     pub resolve_mode: ResolveMode,
     /// A subrequest's id (`frontend.outline`, ...); `None` for a build.
     pub subrequest: Option<String>,
+    /// `BUILDKIT_DOCKERFILE_CHECK`: replaces the Dockerfile's `# check=` directive.
+    pub check: Option<crate::lint::Config>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -47,7 +49,12 @@ pub enum RequestError {
     /// silently differs from what was asked.
     #[error("build option {0:?} is not supported by mstage yet")]
     Unsupported(String),
+    #[error("failed to parse {CHECK_ARG}: {0}")]
+    Check(String),
 }
+
+/// The build arg whose value replaces the Dockerfile's `# check=` directive.
+const CHECK_ARG: &str = "build-arg:BUILDKIT_DOCKERFILE_CHECK";
 
 /// Options the reference reads that mstage does not honour yet, when given a non-empty value.
 const NOT_YET: &[&str] = &[
@@ -102,6 +109,11 @@ impl BuildRequest {
             network: parse_network(opts.get("force-network-mode"))?,
             resolve_mode: parse_resolve_mode(opts.get("image-resolve-mode"))?,
             subrequest: opts.get(super::subrequests::REQUEST_ID).cloned(),
+            check: opts
+                .get(CHECK_ARG)
+                .map(|v| crate::lint::Config::parse(v))
+                .transpose()
+                .map_err(|e| RequestError::Check(e.reason()))?,
         })
     }
 
@@ -139,6 +151,7 @@ impl BuildRequest {
             network: self.network,
             resolve_mode: self.resolve_mode,
             llb_caps: None,
+            check: self.check.clone(),
             ..Default::default()
         }
     }

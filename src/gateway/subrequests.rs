@@ -18,6 +18,8 @@ pub const REQUEST_ID: &str = "requestid";
 const DESCRIBE: &str = "frontend.subrequests.describe";
 const OUTLINE: &str = "frontend.outline";
 const TARGETS: &str = "frontend.targets";
+const LINT: &str = "frontend.lint";
+const CONVERT_LLB: &str = "frontend.convertllb";
 /// Every subrequest mstage answers has this version of its answer's layout.
 const VERSION: &str = "1.0.0";
 
@@ -27,16 +29,21 @@ pub enum Request {
     Describe,
     Outline,
     Targets,
+    /// `--call=check`: the lint warnings (src/gateway/lint.rs writes the answer).
+    Lint,
+    /// `--call=convertllb`: the target's LLB as JSON (src/gateway/convertllb.rs).
+    ConvertLlb,
 }
 
 impl Request {
-    /// The request an id names; any other is the reference's "unsupported request" error
-    /// (`frontend.lint` among them: mstage does not answer it).
+    /// The request an id names; any other is the reference's "unsupported request" error.
     pub fn from_id(id: &str) -> Result<Request, String> {
         match id {
             DESCRIBE => Ok(Request::Describe),
             OUTLINE => Ok(Request::Outline),
             TARGETS => Ok(Request::Targets),
+            LINT => Ok(Request::Lint),
+            CONVERT_LLB => Ok(Request::ConvertLlb),
             other => Err(other.to_string()),
         }
     }
@@ -54,7 +61,7 @@ fn metadata(json: String, txt: String) -> Metadata {
 
 /// Go's `json.MarshalIndent(v, "", "  ")`: serde's pretty output with Go's HTML-safe escapes
 /// (these characters only occur inside strings, so replacing them everywhere is exact).
-fn go_json<T: Serialize>(value: &T) -> String {
+pub(super) fn go_json<T: Serialize>(value: &T) -> String {
     let text = serde_json::to_string_pretty(value).unwrap_or_default();
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -112,7 +119,10 @@ fn definition(
     }
 }
 
-/// The subrequests mstage answers, in the reference's order and words.
+/// The subrequests the reference lists, in its order and words: outline, targets and describe.
+/// Like the reference, it leaves `frontend.lint` and `frontend.convertllb` out although it
+/// answers them (clients ask for them directly, and buildx falls back to another frontend only on
+/// an "unsupported request" error).
 pub fn describe() -> Metadata {
     let all = [
         definition(

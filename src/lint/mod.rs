@@ -1,16 +1,21 @@
 //! BuildKit's Dockerfile linter (the reference's `linter` package): a rule table, the
-//! `# check=` directive (`skip=`, `error=`, `experimental=`), and a `Linter` that collects the
-//! warnings each phase detects. With `error=true` any warning fails the build after conversion.
+//! `# check=` directive (`skip=`, `error=`, `experimental=`) or the `BUILDKIT_DOCKERFILE_CHECK`
+//! build arg in its place, `# check=` comments above an instruction (`comments`), and a
+//! `Linter` that collects the warnings each phase detects. With `error=true` any warning fails
+//! the build after conversion.
 //!
 //! Detections live beside the facts they need: `parsed` reads syntax nodes and the stage list,
 //! `stages` walks the reachable stages as the reference's dispatch does; conversion pushes the
 //! few that need expanded words.
 
+pub mod comments;
 pub mod parsed;
 pub mod rules;
 pub mod stages;
 
 pub use rules::Rule;
+
+use std::collections::BTreeMap;
 
 use crate::syntax::SourceRange;
 
@@ -45,15 +50,30 @@ pub struct Finding {
     pub rule: &'static Rule,
     pub ranges: Vec<SourceRange>,
     pub message: String,
+    /// The first line of the instruction whose `# check=` comments apply, if any.
+    pub scope: Option<usize>,
 }
 
 /// A `# check=` value the reference rejects.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CheckError {
-    #[error("failed to parse check options: invalid check option {0:?}")]
+    #[error("failed to parse check options: {}", self.reason())]
     InvalidOption(String),
-    #[error("failed to parse check options: failed to parse check option {option:?}: strconv.ParseBool: parsing {value:?}: invalid syntax")]
+    #[error("failed to parse check options: {}", self.reason())]
     InvalidBool { option: String, value: String },
+}
+
+impl CheckError {
+    /// What is wrong with the value (`ParseLintOptions`' own words), without saying where it
+    /// came from.
+    pub fn reason(&self) -> String {
+        match self {
+            CheckError::InvalidOption(o) => format!("invalid check option {o:?}"),
+            CheckError::InvalidBool { option, value } => format!(
+                "failed to parse check option {option:?}: strconv.ParseBool: parsing {value:?}: invalid syntax"
+            ),
+        }
+    }
 }
 
 /// The `# check=` directive's settings.
@@ -117,10 +137,13 @@ fn parse_go_bool(value: &str) -> Option<bool> {
     }
 }
 
-/// Collects warnings, honouring the check directive.
+/// Collects warnings, honouring the check directive and the `# check=` comments above each
+/// instruction (which add rules to skip or enable for that instruction's rules only).
 #[derive(Debug, Clone, Default)]
 pub struct Linter {
     config: Config,
+    /// By an instruction's first line: what its comments add to the directive.
+    scoped: BTreeMap<usize, Config>,
     warnings: Vec<Warning>,
 }
 
@@ -128,27 +151,51 @@ impl Linter {
     pub fn new(config: Config) -> Self {
         Linter {
             config,
+            scoped: BTreeMap::new(),
             warnings: Vec::new(),
         }
     }
 
-    /// A linter configured by the Dockerfile's own `# check=` directive, if any.
-    pub fn from_directive(check: Option<&str>) -> Result<Self, CheckError> {
-        Ok(Linter::new(Config::parse(check.unwrap_or(""))?))
+    /// Records the `# check=` comment of an instruction starting at `line`, if it has one.
+    pub fn add_scope(&mut self, line: usize, comments: &[String]) {
+        if let Some(config) = comments::check_comment(comments) {
+            self.scoped.insert(line, config);
+        }
     }
 
-    fn enabled(&self, rule: &Rule) -> bool {
+    /// A linter configured by the Dockerfile's own `# check=` directive, if any. As for every
+    /// directive the reference reads, its value ends at the first space.
+    pub fn from_directive(check: Option<&str>) -> Result<Self, CheckError> {
+        let value = check.unwrap_or("").split(' ').next().unwrap_or("");
+        Ok(Linter::new(Config::parse(value)?))
+    }
+
+    fn enabled(&self, rule: &Rule, scope: Option<usize>) -> bool {
+        let scoped = scope.and_then(|line| self.scoped.get(&line));
+        let mut configs = std::iter::once(&self.config).chain(scoped);
         let named = |list: &[String]| list.iter().any(|r| r == rule.name);
         if rule.experimental {
-            self.config.experimental_all || named(&self.config.experimental)
+            configs.any(|c| c.experimental_all || named(&c.experimental))
         } else {
-            !(self.config.skip_all || named(&self.config.skip))
+            !configs.any(|c| c.skip_all || named(&c.skip))
         }
     }
 
     /// Records a warning of `rule` at `ranges`, unless the directive turns the rule off.
     pub fn run(&mut self, rule: &'static Rule, ranges: Vec<SourceRange>, message: String) {
-        if !self.enabled(rule) {
+        self.run_in(None, rule, ranges, message);
+    }
+
+    /// [`Self::run`] for a rule of the instruction starting at line `scope`, whose own
+    /// `# check=` comment also applies.
+    pub fn run_in(
+        &mut self,
+        scope: Option<usize>,
+        rule: &'static Rule,
+        ranges: Vec<SourceRange>,
+        message: String,
+    ) {
+        if !self.enabled(rule, scope) {
             return;
         }
         self.warnings.push(Warning {
@@ -163,7 +210,7 @@ impl Linter {
     /// Records findings conversion collected, in order.
     pub fn run_all(&mut self, findings: impl IntoIterator<Item = Finding>) {
         for f in findings {
-            self.run(f.rule, f.ranges, f.message);
+            self.run_in(f.scope, f.rule, f.ranges, f.message);
         }
     }
 
@@ -197,7 +244,7 @@ mod tests {
 
     #[test]
     fn check_directive() {
-        let c = Config::parse("skip=A, B;error=true").unwrap_or_default();
+        let c = Config::parse("skip=A,B;error=true").unwrap_or_default();
         assert_eq!(c.skip, vec!["A", "B"]);
         assert!(c.error);
         let c = Config::parse(" skip=all ; experimental=all").unwrap_or_default();

@@ -1,5 +1,6 @@
 //! Rules the reference checks while parsing (`instructions.Parse`, `validateStageNames`,
-//! `validateCommandCasing`): they see every stage, reachable or not.
+//! `validateCommandCasing`): they see every stage, reachable or not. Those of one instruction
+//! (casing of FROM, MAINTAINER, descriptions) honour its `# check=` comment; the rest do not.
 
 use std::collections::HashSet;
 
@@ -12,21 +13,33 @@ use crate::syntax::{is_lower, is_upper, SourceRange, Warning as SyntaxWarning};
 /// Stage names that name something else in `--from` and `FROM`.
 const RESERVED_STAGE_NAMES: [&str; 2] = ["context", "scratch"];
 
-/// Runs every parse-time rule over the parser's warnings and the stages.
-pub fn check(syntax_warnings: &[SyntaxWarning], stages: &Stages, lint: &mut Linter) {
-    empty_continuations(syntax_warnings, lint);
-    for stage in &stages.stages {
-        from_casing(&stage.from, lint);
-        for instruction in &stage.instructions {
-            if let Instruction::Maintainer(m) = instruction {
-                lint.run(
-                    &rules::MAINTAINER_DEPRECATED,
-                    vec![m.range],
-                    "Maintainer instruction is deprecated in favor of using label".into(),
-                );
+/// Rules of one instruction, run as it is parsed (so an instruction that fails to parse
+/// stops them where the reference's parse stops), with the comment lines above it.
+pub fn instruction(instruction: &Instruction, comments: &[String], lint: &mut Linter) {
+    match instruction {
+        Instruction::From(from) => {
+            from_casing(from, lint);
+            if !from.name.is_empty() {
+                let keys = [from.name.clone()];
+                definition_description("FROM", &keys, from.range, comments, lint);
             }
         }
+        Instruction::Maintainer(m) => lint.run_in(
+            Some(m.range.start_line),
+            &rules::MAINTAINER_DEPRECATED,
+            vec![m.range],
+            "Maintainer instruction is deprecated in favor of using label".into(),
+        ),
+        Instruction::Arg(arg) => {
+            let keys: Vec<String> = arg.args.iter().map(|a| a.key.clone()).collect();
+            definition_description("ARG", &keys, arg.range, comments, lint);
+        }
+        _ => {}
     }
+}
+
+/// Rules over all stages, once every instruction parsed: stage names and keyword casing.
+pub fn check_stages(stages: &Stages, lint: &mut Linter) {
     stage_names(stages, lint);
     command_casing(stages, lint);
 }
@@ -38,7 +51,8 @@ pub fn written_keyword(code: &str) -> &str {
         .unwrap_or("")
 }
 
-fn empty_continuations(warnings: &[SyntaxWarning], lint: &mut Linter) {
+/// NoEmptyContinuation, from the parser's warnings (before any instruction's rules).
+pub fn empty_continuations(warnings: &[SyntaxWarning], lint: &mut Linter) {
     for w in warnings
         .iter()
         .filter(|w| w.url == rules::NO_EMPTY_CONTINUATION.url)
@@ -51,13 +65,43 @@ fn empty_continuations(warnings: &[SyntaxWarning], lint: &mut Linter) {
     }
 }
 
+/// InvalidDefinitionDescription: a comment right above a FROM with a name or an ARG is taken as
+/// its description, so its last line must start with the name (any of an ARG's names).
+fn definition_description(
+    instruction: &str,
+    keys: &[String],
+    range: SourceRange,
+    comments: &[String],
+    lint: &mut Linter,
+) {
+    let Some(last) = comments.last() else {
+        return;
+    };
+    let first_word = last.split(' ').next().unwrap_or("");
+    if keys.is_empty() || keys.iter().any(|k| k == first_word) {
+        return;
+    }
+    let example = match keys {
+        [only] => only.as_str(),
+        _ => "<arg_key>",
+    };
+    lint.run_in(
+        Some(range.start_line),
+        &rules::INVALID_DEFINITION_DESCRIPTION,
+        vec![range],
+        format!("Comment for {instruction} should follow the format: `# {example} <description>`"),
+    );
+}
+
 /// StageNameCasing and FromAsCasing, for one FROM line.
 fn from_casing(from: &FromInstruction, lint: &mut Linter) {
     let (Some(as_word), Some(name)) = (&from.as_word, &from.name_as_written) else {
         return;
     };
+    let scope = Some(from.range.start_line);
     if !is_lower(name) {
-        lint.run(
+        lint.run_in(
+            scope,
             &rules::STAGE_NAME_CASING,
             vec![from.range],
             format!("Stage name '{name}' should be lowercase"),
@@ -73,7 +117,8 @@ fn from_casing(from: &FromInstruction, lint: &mut Linter) {
         false
     };
     if as_mismatch {
-        lint.run(
+        lint.run_in(
+            scope,
             &rules::FROM_AS_CASING,
             vec![from.range],
             format!("'{as_word}' and '{command}' keywords' casing do not match"),

@@ -1,5 +1,5 @@
 //! The rule table: names, descriptions and documentation URLs exactly as the reference's
-//! `linter/ruleset.go` (dockerfile/1.19.0) has them. Messages are formatted at the detection site.
+//! `linter/ruleset.go` (dockerfile/1.26.0) has them. Messages are formatted at the detection site.
 
 /// One lint rule.
 #[derive(Debug, PartialEq, Eq)]
@@ -133,8 +133,21 @@ pub static INVALID_BASE_IMAGE_PLATFORM: Rule = rule(
     "",
 );
 
+/// On by default since dockerfile 1.21.
+pub static COPY_IGNORED_FILE: Rule = rule(
+    "CopyIgnoredFile",
+    "Attempting to Copy file that is excluded by .dockerignore",
+    url!("copy-ignored-file"),
+);
+pub static INVALID_DEFINITION_DESCRIPTION: Rule = Rule {
+    name: "InvalidDefinitionDescription",
+    description: "Comment for build stage or argument should follow the format: `# <arg/stage name> <description>`. If this is not intended to be a description comment, add an empty line or comment between the instruction and the comment.",
+    url: url!("invalid-definition-description"),
+    experimental: true,
+};
+
 /// Every rule mstage detects, for listings and tests.
-pub static ALL: [&Rule; 20] = [
+pub static ALL: [&Rule; 22] = [
     &STAGE_NAME_CASING,
     &FROM_AS_CASING,
     &NO_EMPTY_CONTINUATION,
@@ -155,6 +168,8 @@ pub static ALL: [&Rule; 20] = [
     &EXPOSE_INVALID_FORMAT,
     &INVALID_DEFAULT_ARG_IN_FROM,
     &INVALID_BASE_IMAGE_PLATFORM,
+    &COPY_IGNORED_FILE,
+    &INVALID_DEFINITION_DESCRIPTION,
 ];
 
 #[cfg(test)]

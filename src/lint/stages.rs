@@ -11,19 +11,20 @@ use super::Linter;
 use crate::instructions::{suggest, CommandLine, Instruction};
 use crate::llb::normalize_image_ref;
 use crate::platform::Platform;
-use crate::stages::{Base, Stage, StageGraph};
+use crate::stages::{Base, Stage, StageGraph, Stages};
 use crate::syntax::shell::{EnvGetter, EnvList, Lexer};
 use crate::syntax::SourceRange;
 
 /// FROM-time rules for every stage: UndefinedArgInFrom, RedundantTargetPlatform and
 /// FromPlatformFlagConstDisallowed.
-pub fn check_from(graph: &StageGraph, lexer: &Lexer, lint: &mut Linter) {
-    let env = &graph.global_args;
+/// Runs before the stage graph is built, whose errors (a FROM that expands to nothing) come
+/// after these warnings in the reference.
+pub fn check_from(stages: &Stages, env: &EnvList, lexer: &Lexer, lint: &mut Linter) {
     let mut declared: BTreeSet<String> = env.keys().into_iter().collect();
-    for arg in &graph.meta_args {
+    for arg in &stages.meta_args {
         declared.extend(arg.args.iter().map(|a| a.key.clone()));
     }
-    for stage in &graph.stages {
+    for stage in &stages.stages {
         let range = stage.from.range;
         if let Ok(base) = lexer.process_word(&stage.from.base_name, env) {
             undeclared_args(&base.unmatched, &declared, range, lint);
@@ -40,7 +41,8 @@ pub fn check_from(graph: &StageGraph, lexer: &Lexer, lint: &mut Linter) {
             && expanded.unmatched.is_empty()
             && expanded.matched.contains("TARGETPLATFORM");
         if only_target_platform && env.get("TARGETPLATFORM") == Some(expanded.value.as_str()) {
-            lint.run(
+            lint.run_in(
+                Some(range.start_line),
                 &rules::REDUNDANT_TARGET_PLATFORM,
                 vec![range],
                 format!("Setting platform to predefined {platform} in FROM is redundant as this is the default behavior"),
@@ -90,7 +92,12 @@ fn undeclared_args(
         if let Some(s) = suggest::search(arg, &options, true) {
             message.push_str(&format!(" (did you mean {s}?)"));
         }
-        lint.run(&rules::UNDEFINED_ARG_IN_FROM, vec![range], message);
+        lint.run_in(
+            Some(range.start_line),
+            &rules::UNDEFINED_ARG_IN_FROM,
+            vec![range],
+            message,
+        );
     }
 }
 
@@ -102,7 +109,8 @@ fn const_platform(stage_name: &str, value: &str, range: SourceRange, lint: &mut 
     if stage_name.contains(p.os.as_str()) || stage_name.contains(p.architecture.as_str()) {
         return;
     }
-    lint.run(
+    lint.run_in(
+        Some(range.start_line),
         &rules::FROM_PLATFORM_FLAG_CONST_DISALLOWED,
         vec![range],
         format!("FROM --platform flag should not use constant value {value:?}"),
@@ -117,14 +125,38 @@ struct UsedOnce {
     healthcheck: Option<SourceRange>,
 }
 
+/// Where a dispatch-time detection happens: stage, step (triggers first), then 0 for what the
+/// step's word expansion finds and 1 for its instruction's own rules, the reference's order.
+pub type StepKey = (usize, usize, u8);
+
+/// Collects one step's detections with its key and the scope of its `# check=` comments
+/// (triggers, parsed from strings, have none).
+struct StepFindings<'a> {
+    key: StepKey,
+    scope: Option<usize>,
+    out: &'a mut Vec<(StepKey, super::Finding)>,
+}
+
+impl StepFindings<'_> {
+    fn push(&mut self, rule: &'static super::Rule, range: SourceRange, message: String) {
+        let finding = super::Finding {
+            rule,
+            ranges: vec![range],
+            message,
+            scope: self.scope,
+        };
+        self.out.push((self.key, finding));
+    }
+}
+
 /// Dispatch-time rules of the reachable stages. `image_has_shell` tells whether the config of
 /// the image a stage (by index) is built on sets `Shell` (then shell-form CMD/ENTRYPOINT are
-/// deliberate).
+/// deliberate). Conversion adds what needs expanded words; the keys put both in dispatch order.
 pub fn check_dispatch(
     graph: &StageGraph,
     image_has_shell: &dyn Fn(usize) -> bool,
-    lint: &mut Linter,
-) {
+) -> Vec<(StepKey, super::Finding)> {
+    let mut out = Vec::new();
     let mut shell_set = vec![false; graph.stages.len()];
     for (index, stage) in graph.stages.iter().enumerate() {
         if !graph.reachable.get(index).copied().unwrap_or(false) {
@@ -137,16 +169,29 @@ pub fn check_dispatch(
         };
         let mut used = UsedOnce::default();
         let triggers = graph.triggers.get(index).map(Vec::as_slice).unwrap_or(&[]);
-        for instruction in triggers.iter().chain(&stage.instructions) {
-            dispatch_one(instruction, &mut has_shell, &mut used, lint);
+        let steps = triggers.iter().map(|i| (true, i));
+        let steps = steps.chain(stage.instructions.iter().map(|i| (false, i)));
+        for (step, (trigger, instruction)) in steps.enumerate() {
+            let mut findings = StepFindings {
+                key: (index, step, 1),
+                scope: (!trigger).then_some(instruction.range().start_line),
+                out: &mut out,
+            };
+            dispatch_one(instruction, &mut has_shell, &mut used, &mut findings);
         }
         if let Some(slot) = shell_set.get_mut(index) {
             *slot = has_shell;
         }
     }
+    out
 }
 
-fn dispatch_one(i: &Instruction, has_shell: &mut bool, used: &mut UsedOnce, lint: &mut Linter) {
+fn dispatch_one(
+    i: &Instruction,
+    has_shell: &mut bool,
+    used: &mut UsedOnce,
+    lint: &mut StepFindings<'_>,
+) {
     let name = written_keyword(i.code());
     match i {
         Instruction::Env(c) => {
@@ -181,10 +226,10 @@ fn dispatch_one(i: &Instruction, has_shell: &mut bool, used: &mut UsedOnce, lint
     }
 }
 
-fn legacy_key_value(name: &str, range: SourceRange, lint: &mut Linter) {
-    lint.run(
+fn legacy_key_value(name: &str, range: SourceRange, lint: &mut StepFindings<'_>) {
+    lint.push(
         &rules::LEGACY_KEY_VALUE_FORMAT,
-        vec![range],
+        range,
         format!(
             "\"{name} key=value\" should be used instead of legacy \"{name} key value\" format"
         ),
@@ -192,11 +237,17 @@ fn legacy_key_value(name: &str, range: SourceRange, lint: &mut Linter) {
 }
 
 /// The previous instruction of the kind is the one reported: it is the one that is ignored.
-fn used_once(name: &str, last: &mut Option<SourceRange>, range: SourceRange, lint: &mut Linter) {
+/// The `# check=` comment of the current one applies, as in the reference.
+fn used_once(
+    name: &str,
+    last: &mut Option<SourceRange>,
+    range: SourceRange,
+    lint: &mut StepFindings<'_>,
+) {
     if let Some(previous) = last.replace(range) {
-        lint.run(
+        lint.push(
             &rules::MULTIPLE_INSTRUCTIONS_DISALLOWED,
-            vec![previous],
+            previous,
             format!("Multiple {name} instructions should not be used in the same stage because only the last one will be used"),
         );
     }
@@ -207,12 +258,12 @@ fn json_args(
     cmd: &CommandLine,
     has_shell: bool,
     range: SourceRange,
-    lint: &mut Linter,
+    lint: &mut StepFindings<'_>,
 ) {
     if cmd.prepend_shell && !has_shell {
-        lint.run(
+        lint.push(
             &rules::JSON_ARGS_RECOMMENDED,
-            vec![range],
+            range,
             format!("JSON arguments recommended for {name} to prevent unintended behavior related to OS signals"),
         );
     }
@@ -237,11 +288,15 @@ fn has_word(key: &str, words: &[&str]) -> bool {
         .any(|part| words.iter().any(|w| part.eq_ignore_ascii_case(w)))
 }
 
-fn secret_key(instruction: &str, key: &str, range: SourceRange, lint: &mut Linter) {
-    if has_word(key, &SECRET_TOKENS) && !has_word(key, &["public"]) {
-        lint.run(
+/// Words that make a secret-looking key fine (`public` since 1.8, `file` and `version` since
+/// 1.22: a key file's path or a token's version is no secret).
+const ALLOWED_TOKENS: [&str; 3] = ["public", "file", "version"];
+
+fn secret_key(instruction: &str, key: &str, range: SourceRange, lint: &mut StepFindings<'_>) {
+    if has_word(key, &SECRET_TOKENS) && !has_word(key, &ALLOWED_TOKENS) {
+        lint.push(
             &rules::SECRETS_USED_IN_ARG_OR_ENV,
-            vec![range],
+            range,
             format!(
                 "Do not use ARG or ENV instructions for sensitive data ({instruction} {key:?})"
             ),
@@ -251,7 +306,12 @@ fn secret_key(instruction: &str, key: &str, range: SourceRange, lint: &mut Linte
 
 /// WorkdirRelativePath, for conversion to call with the expanded path: only the first WORKDIR
 /// of a stage chain that sets none absolute counts.
-pub fn workdir(path: &str, workdir_set: bool, range: SourceRange) -> Option<super::Finding> {
+pub fn workdir(
+    path: &str,
+    workdir_set: bool,
+    range: SourceRange,
+    scope: Option<usize>,
+) -> Option<super::Finding> {
     if workdir_set || path.starts_with('/') {
         return None;
     }
@@ -261,12 +321,13 @@ pub fn workdir(path: &str, workdir_set: bool, range: SourceRange) -> Option<supe
         message: format!(
             "Relative workdir {path:?} can have unexpected results if the base image changes"
         ),
+        scope,
     })
 }
 
 /// ExposeProtoCasing and ExposeInvalidFormat for one expanded EXPOSE word
 /// (`[ip:]host-port:container-port[/proto]`).
-pub fn expose_port(raw: &str, range: SourceRange) -> Vec<super::Finding> {
+pub fn expose_port(raw: &str, range: SourceRange, scope: Option<usize>) -> Vec<super::Finding> {
     let mut out = Vec::new();
     // Everything before the last two `:`-parts is the IP, then the host port.
     let mut parts = raw.rsplitn(3, ':');
@@ -279,6 +340,7 @@ pub fn expose_port(raw: &str, range: SourceRange) -> Vec<super::Finding> {
             rule: &rules::EXPOSE_PROTO_CASING,
             ranges: vec![range],
             message: format!("Defined protocol '{raw}' in EXPOSE instruction should be lowercase"),
+            scope,
         });
     }
     if !ip.is_empty() || !host_port.is_empty() {
@@ -288,13 +350,19 @@ pub fn expose_port(raw: &str, range: SourceRange) -> Vec<super::Finding> {
             message: format!(
                 "EXPOSE instruction should not define an IP address or host-port mapping, found '{raw}'"
             ),
+            scope,
         });
     }
     out
 }
 
 /// UndefinedVar for one unset variable an instruction read, with a near miss among `options`.
-pub fn undefined_var(var: &str, options: &[&str], range: SourceRange) -> super::Finding {
+pub fn undefined_var(
+    var: &str,
+    options: &[&str],
+    range: SourceRange,
+    scope: Option<usize>,
+) -> super::Finding {
     let mut message = format!("Usage of undefined variable '${var}'");
     if let Some(s) = suggest::search(var, options, true) {
         message.push_str(&format!(" (did you mean ${s}?)"));
@@ -303,6 +371,7 @@ pub fn undefined_var(var: &str, options: &[&str], range: SourceRange) -> super::
         rule: &rules::UNDEFINED_VAR,
         ranges: vec![range],
         message,
+        scope,
     }
 }
 
@@ -334,6 +403,7 @@ pub fn base_image_platform(
             format_normalized(actual),
             format_normalized(expected)
         ),
+        scope: None,
     })
 }
 

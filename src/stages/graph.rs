@@ -57,6 +57,8 @@ pub struct StageGraph {
     pub(super) triggered: Vec<bool>,
     pub target: usize,
     pub reachable: Vec<bool>,
+    /// Every stage counts as reachable (a lint with no target checks them all).
+    all_stages: bool,
     /// Global ARGs (built-ins, build args, ARGs before the first FROM) after expansion.
     pub global_args: EnvList,
 }
@@ -109,6 +111,7 @@ impl StageGraph {
             triggered: vec![false; count],
             target,
             reachable: Vec::new(),
+            all_stages: false,
             global_args,
         };
         // As in the reference, only the instructions' own dependencies are checked for cycles.
@@ -132,6 +135,31 @@ impl StageGraph {
                 _ => None,
             });
         base.into_iter().chain(deps)
+    }
+
+    /// Makes every stage reachable, as the reference's `AllStages` dispatches them all (only
+    /// those the target needs take their triggers).
+    pub fn reach_all_stages(&mut self) {
+        self.all_stages = true;
+        self.reachable = self.reachability();
+    }
+
+    /// The stages that run their base's ONBUILD triggers: those the target needs, also when
+    /// every stage is converted (the reference's `AllStages` dispatches the others without).
+    pub(super) fn taking_triggers(&self) -> Vec<bool> {
+        if self.all_stages {
+            self.reachable_from(self.target)
+        } else {
+            self.reachable.clone()
+        }
+    }
+
+    /// What is reachable: from the target, or everything.
+    pub(super) fn reachability(&self) -> Vec<bool> {
+        if self.all_stages {
+            return vec![true; self.stages.len()];
+        }
+        self.reachable_from(self.target)
     }
 
     pub(super) fn reachable_from(&self, target: usize) -> Vec<bool> {

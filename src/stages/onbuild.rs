@@ -78,7 +78,7 @@ impl StageGraph {
         deps.append(&mut self.dependencies[stage]);
         self.dependencies[stage] = deps;
         self.triggers[stage] = triggers;
-        self.reachable = self.reachable_from(self.target);
+        self.reachable = self.reachability();
         Ok(added)
     }
 
@@ -88,8 +88,9 @@ impl StageGraph {
     pub fn add_stage_triggers(&mut self, lexer: &Lexer) -> Result<bool, StageError> {
         let mut any = false;
         loop {
+            let takes = self.taking_triggers();
             let pending: Vec<(usize, usize)> = (0..self.stages.len())
-                .filter(|&s| self.reachable[s] && !self.triggered[s])
+                .filter(|&s| takes[s] && !self.triggered[s])
                 .filter_map(|s| match self.bases[s] {
                     Base::Stage(base) => Some((s, base)),
                     _ => None,
@@ -109,8 +110,9 @@ impl StageGraph {
 
     /// Reachable stages built on an image that have not taken their triggers yet.
     pub fn stages_awaiting_image_triggers(&self) -> Vec<usize> {
+        let takes = self.taking_triggers();
         (0..self.stages.len())
-            .filter(|&s| self.reachable[s] && !self.triggered[s])
+            .filter(|&s| takes[s] && !self.triggered[s])
             .filter(|&s| matches!(self.bases[s], Base::Image(_)))
             .collect()
     }
