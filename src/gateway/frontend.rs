@@ -246,10 +246,7 @@ fn result_metadata(
     converted: &convert::Converted,
     opts: &convert::ConvertOptions,
 ) -> BTreeMap<String, Vec<u8>> {
-    let platform = opts
-        .target_platform
-        .clone()
-        .unwrap_or_else(|| opts.build_platform.clone());
+    let platform = crate::platform::Platform::of_result(opts.target_platform.as_ref());
     let platforms = serde_json::json!({"Platforms": [{
         "ID": platform.to_string(),
         "Platform": {"architecture": platform.architecture, "os": platform.os},
