@@ -55,7 +55,8 @@ fn build(frontend: &str, base: &str) -> BTreeMap<String, String> {
     common::docker::write_with_syntax(&case_dir().join("Dockerfile"), &ctx, frontend);
     let out = work.join("out");
     let run = buildx_build()
-        .args(["--platform", PLATFORMS, "--build-arg"])
+        // Each RUN runs, not taken from the cache another frontend's equal ops left.
+        .args(["--no-cache", "--platform", PLATFORMS, "--build-arg"])
         .arg(format!("BASE={base}"))
         .arg("--output")
         .arg(format!("type=local,dest={}", out.display()))
