@@ -9,6 +9,8 @@
 //!   the one it ran the frontend image for, and the reference names its result after that.
 //! - A buildx builder of an amd64 node and an arm64 node builds both platforms, each node its
 //!   own (checked in each node's build history), into one local output.
+//! - Both again with a node whose own platform is arm64 (an arm64 buildkitd under emulation,
+//!   MSTAGE_BUILDKITD_ARM64 and MSTAGE_BUILDKITD_QEMU), which runs mstage's arm64 binary.
 //!
 //! The reference runs too when `peer/dockerfile:1.26.0` is in the engine, and must agree.
 //! Needs a current buildkitd, which CI cannot build: MSTAGE_BUILDKITD names one (see
@@ -92,10 +94,15 @@ fn push(image: &str, registry: &str, repo: &str) -> String {
     format!("{remote}@{digest}")
 }
 
-/// A node for `platform` alone, started if it is not running; its `tcp://127.0.0.1:PORT`.
-fn node(platform: &str) -> String {
+/// A node for `platform` alone, started if it is not running (`env`: more of the script's
+/// variables); its `tcp://127.0.0.1:PORT`.
+fn node(platform: &str, env: &[(&str, String)]) -> String {
     let out = Command::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("hack/remote-buildkit-up"))
         .env("MSTAGE_BUILDKIT_PLATFORM", platform)
+        // The native node's emulator and state are its own (`env`), not every node's.
+        .env_remove("MSTAGE_BUILDKITD_QEMU")
+        .env_remove("MSTAGE_BUILDKIT_DIR")
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .output()
         .expect("hack/remote-buildkit-up");
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -218,20 +225,16 @@ fn node_platforms(addr: &str, id: &str) -> Vec<String> {
     serde_json::from_value(record["Platform"].clone()).expect("history platforms")
 }
 
-#[test]
-fn arm64_node_builds_for_its_platform() {
-    let _one = NODES.lock().unwrap_or_else(|e| e.into_inner());
-    let Some(setup) = setup() else {
-        return;
-    };
-    let arm64 = node("linux/arm64");
-    let builder = builder(&[(&arm64, "linux/arm64")]);
+/// On an arm64 node alone, a build that asks for no platform gives the arm64 files and no
+/// platform-mismatch warning, with each of `frontends`.
+fn check_default_platform(arm64: &str, registry: &str, frontends: &[String]) {
+    let builder = builder(&[(arm64, "linux/arm64")]);
     let want: BTreeMap<String, String> = expected()
         .into_iter()
         .filter(|(key, _)| key.starts_with("linux_arm64/"))
         .collect();
-    for frontend in &setup.frontends {
-        let built = build(&builder, frontend, &setup.registry, None);
+    for frontend in frontends {
+        let built = build(&builder, frontend, registry, None);
         assert_eq!(files(&built.out, Some("linux_arm64")), want, "{frontend}");
         assert!(
             !built.log.contains(MISMATCH),
@@ -241,20 +244,14 @@ fn arm64_node_builds_for_its_platform() {
     }
 }
 
-#[test]
-fn platforms_split_across_nodes() {
-    let _one = NODES.lock().unwrap_or_else(|e| e.into_inner());
-    let Some(setup) = setup() else {
-        return;
-    };
-    let amd64 = node("linux/amd64");
-    let arm64 = node("linux/arm64");
-    let builder = builder(&[(&amd64, "linux/amd64"), (&arm64, "linux/arm64")]);
-    for frontend in &setup.frontends {
+/// A builder of the two nodes builds both platforms, each node its own, with each of `frontends`.
+fn check_split(amd64: &str, arm64: &str, registry: &str, frontends: &[String]) {
+    let builder = builder(&[(amd64, "linux/amd64"), (arm64, "linux/arm64")]);
+    for frontend in frontends {
         let built = build(
             &builder,
             frontend,
-            &setup.registry,
+            registry,
             Some("linux/amd64,linux/arm64"),
         );
         assert_eq!(files(&built.out, None), expected(), "{frontend}");
@@ -263,7 +260,7 @@ fn platforms_split_across_nodes() {
             "{frontend}:\n{}",
             tail(&built.log)
         );
-        for (addr, platform) in [(&amd64, "linux/amd64"), (&arm64, "linux/arm64")] {
+        for (addr, platform) in [(amd64, "linux/amd64"), (arm64, "linux/arm64")] {
             assert_eq!(
                 node_platforms(addr, &built.id),
                 vec![platform.to_string()],
@@ -271,4 +268,66 @@ fn platforms_split_across_nodes() {
             );
         }
     }
+}
+
+#[test]
+fn arm64_node_builds_for_its_platform() {
+    let _one = NODES.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(setup) = setup() else {
+        return;
+    };
+    let arm64 = node("linux/arm64", &[]);
+    check_default_platform(&arm64, &setup.registry, &setup.frontends);
+}
+
+#[test]
+fn platforms_split_across_nodes() {
+    let _one = NODES.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(setup) = setup() else {
+        return;
+    };
+    let amd64 = node("linux/amd64", &[]);
+    let arm64 = node("linux/arm64", &[]);
+    check_split(&amd64, &arm64, &setup.registry, &setup.frontends);
+}
+
+/// An arm64 buildkitd (MSTAGE_BUILDKITD_ARM64) run under MSTAGE_BUILDKITD_QEMU (see
+/// hack/remote-buildkit-up) is a node whose own platform is arm64: it runs the frontend image's
+/// arm64 binary, whose unasked-for result must then say linux/arm64. Only mstage: the reference
+/// image here holds amd64 alone.
+#[test]
+fn native_arm64_node_runs_the_arm64_frontend() {
+    let (Some(binary), Some(qemu)) = (
+        std::env::var_os("MSTAGE_BUILDKITD_ARM64"),
+        std::env::var_os("MSTAGE_BUILDKITD_QEMU"),
+    ) else {
+        eprintln!(
+            "skipping: MSTAGE_BUILDKITD_ARM64 and MSTAGE_BUILDKITD_QEMU are not both set (an \
+             arm64 buildkitd and the qemu-aarch64 to run it; see hack/remote-buildkit-up)"
+        );
+        return;
+    };
+    let _one = NODES.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(setup) = setup() else {
+        return;
+    };
+    let mstage = &setup.frontends[..1];
+    let index = run(&["buildx", "imagetools", "inspect", "--raw", &mstage[0]]);
+    assert!(
+        index.contains("\"arm64\""),
+        "{} holds no linux/arm64 (build it with MSTAGE_IMAGE_PLATFORMS=linux/amd64,linux/arm64 hack/image)",
+        frontend_image()
+    );
+    let state = std::env::temp_dir().join("mstage-buildkit-native-arm64");
+    let native = node(
+        "linux/arm64",
+        &[
+            ("MSTAGE_BUILDKITD", binary.to_string_lossy().into_owned()),
+            ("MSTAGE_BUILDKITD_QEMU", qemu.to_string_lossy().into_owned()),
+            ("MSTAGE_BUILDKIT_DIR", state.to_string_lossy().into_owned()),
+        ],
+    );
+    check_default_platform(&native, &setup.registry, mstage);
+    let amd64 = node("linux/amd64", &[]);
+    check_split(&amd64, &native, &setup.registry, mstage);
 }
