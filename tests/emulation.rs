@@ -127,3 +127,59 @@ fn run_steps_on_each_platform() {
         }
     }
 }
+
+/// The arm64 build of mstage (MSTAGE_ARM64_BINARY, e.g. target/aarch64-unknown-linux-gnu/release/mstage
+/// as `MSTAGE_IMAGE_PLATFORMS=linux/amd64,linux/arm64 hack/image` leaves it), run under emulation,
+/// prints the same LLB, byte for byte, as this build for every Dockerfile of tests/e2e and
+/// tests/differential and each target platform, or the same error. Skips without the variable
+/// (CI builds amd64 alone). Dockerfiles that read the build platform would differ by the host's,
+/// and none here does.
+#[test]
+fn arm64_binary_prints_the_same_llb() {
+    let Some(arm64) = std::env::var_os("MSTAGE_ARM64_BINARY") else {
+        eprintln!("skipping: MSTAGE_ARM64_BINARY is not set (an arm64 mstage, see hack/image)");
+        return;
+    };
+    if !emulation_ready() {
+        return;
+    }
+    // Each conversion runs in its case's folder.
+    let arm64 = std::fs::canonicalize(&arm64).expect("MSTAGE_ARM64_BINARY");
+    let mut compared = 0;
+    for folder in ["e2e", "differential"] {
+        for (name, dir) in common::case_dirs(folder) {
+            let dockerfile = std::fs::read_to_string(dir.join("Dockerfile")).expect("Dockerfile");
+            assert!(
+                !dockerfile.contains("BUILDPLATFORM"),
+                "{name} reads the build platform"
+            );
+            for platform in PLATFORMS.split(',') {
+                let convert = |binary: &std::ffi::OsStr| {
+                    std::process::Command::new(binary)
+                        .args(["llb", "-f", "Dockerfile", "--platform", platform])
+                        .current_dir(&dir)
+                        .output()
+                        .expect("mstage llb")
+                };
+                let native = convert(env!("CARGO_BIN_EXE_mstage").as_ref());
+                let emulated = convert(arm64.as_os_str());
+                assert_eq!(
+                    native.status.code(),
+                    emulated.status.code(),
+                    "{name} {platform}"
+                );
+                assert!(
+                    native.stdout == emulated.stdout,
+                    "{name} {platform}: the LLB differs"
+                );
+                assert_eq!(
+                    String::from_utf8_lossy(&native.stderr),
+                    String::from_utf8_lossy(&emulated.stderr),
+                    "{name} {platform}"
+                );
+                compared += 1;
+            }
+        }
+    }
+    eprintln!("{compared} conversions compared");
+}
