@@ -23,6 +23,16 @@ impl Platform {
         }
     }
 
+    /// The platform a build result is named after (`refs.platforms`, per-platform keys): the
+    /// target asked for or, when none was, the platform this binary runs on, as the reference
+    /// names it after its own `platforms.DefaultSpec()` whatever the worker built for. BuildKit
+    /// checks an unasked-for result against its own default, which is this binary's: it pulls
+    /// the frontend image for its own platform (an arm64-only worker on an amd64 host runs the
+    /// amd64 frontend, whose result must then say linux/amd64, or buildx warns of a mismatch).
+    pub fn of_result(target: Option<&Platform>) -> Platform {
+        target.cloned().unwrap_or_else(Platform::host)
+    }
+
     /// Parses `os[/arch[/variant]]` or a bare architecture, normalized as containerd does.
     pub fn parse(spec: &str) -> Result<Platform, PlatformError> {
         let lower = spec.to_ascii_lowercase();
@@ -123,5 +133,18 @@ mod tests {
         for bad in ["", "linux//amd64", "nosuchos/amd64", "a/b/c/d"] {
             assert!(Platform::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn an_unasked_for_result_is_named_after_this_binary() {
+        let arm64 = Platform::parse("linux/arm64").unwrap();
+        assert_eq!(Platform::of_result(Some(&arm64)), arm64);
+        assert_eq!(Platform::of_result(None), Platform::host());
+        let own = if cfg!(target_arch = "aarch64") {
+            "linux/arm64"
+        } else {
+            "linux/amd64"
+        };
+        assert_eq!(Platform::of_result(None).to_string(), own);
     }
 }

@@ -19,7 +19,6 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;
@@ -55,20 +54,6 @@ fn case_dir(case: &str) -> PathBuf {
 fn expected(case: &str) -> Expected {
     let json = std::fs::read(case_dir(case).join("case.json")).expect("case.json");
     serde_json::from_slice(&json).expect("case.json")
-}
-
-/// The registry's `127.0.0.1:PORT`, when one answers.
-fn registry() -> Option<String> {
-    let addr = match std::env::var("MSTAGE_REGISTRY") {
-        Ok(addr) => addr,
-        Err(_) => {
-            let dir = std::env::var("MSTAGE_REGISTRY_DIR")
-                .unwrap_or_else(|_| "/tmp/mstage-registry".into());
-            let port = std::fs::read_to_string(Path::new(&dir).join("port")).ok()?;
-            format!("127.0.0.1:{}", port.trim())
-        }
-    };
-    TcpStream::connect(&addr).ok().map(|_| addr)
 }
 
 /// Pushes the frontend image as `REGISTRY/mstage` and drops that local tag, so the build must pull
@@ -186,7 +171,7 @@ fn frontend_from_registry() {
     if !engine_ready() {
         return;
     }
-    let Some(registry) = registry() else {
+    let Some(registry) = common::registry::address() else {
         missing("no registry answers (run hack/registry-up, or set MSTAGE_REGISTRY)");
         return;
     };
@@ -222,7 +207,8 @@ fn frontend_from_registry_on_remote_buildkit() {
     if !engine_ready() {
         return;
     }
-    let registry = registry().expect("MSTAGE_REMOTE_BUILDKIT is set but no registry answers");
+    let registry =
+        common::registry::address().expect("MSTAGE_REMOTE_BUILDKIT is set but no registry answers");
     let _one = REGISTRY_TAG.lock().unwrap_or_else(|e| e.into_inner());
     let base = format!("{registry}/library/busybox");
     run(&["tag", "busybox:latest", &base]);

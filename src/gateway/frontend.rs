@@ -143,7 +143,7 @@ async fn build_platform(
     let definition = converted.definition(&opts)?;
     let solved = bridge.solve(definition).await?;
     Ok(PlatformResult {
-        platform: opts.target_platform.unwrap_or(opts.build_platform),
+        platform: crate::platform::Platform::of_result(opts.target_platform.as_ref()),
         solved,
         image: converted.image,
         base_image: converted.base_image,

@@ -53,6 +53,9 @@ pub fn case_dirs(folder: &str) -> Vec<(String, PathBuf)> {
 #[allow(dead_code)]
 pub mod docker;
 
+#[allow(dead_code)]
+pub mod registry;
+
 /// Fails with every case's problems listed, so one run shows them all.
 #[allow(dead_code)]
 pub fn assert_no_problems(problems: &[String]) {
