@@ -186,13 +186,7 @@ fn check_case(name: &str, case_dir: &Path, corpus: Option<&Path>) -> Vec<String>
     let ctx = work.join("ctx");
     std::fs::create_dir_all(&ctx).expect("ctx");
     if let Some(context) = &inputs.context {
-        let status = Command::new("cp")
-            .arg("-a")
-            .arg(context.join("."))
-            .arg(&ctx)
-            .status()
-            .expect("cp");
-        assert!(status.success());
+        common::docker::copy_context(context, &ctx);
         let _ = Command::new("chmod").args(["-R", "u+w"]).arg(&ctx).status();
     }
     write_with_syntax(&inputs.dockerfile, &ctx, &frontend_image());

@@ -45,15 +45,7 @@ struct Build {
 fn build(case_dir: &Path, case: &Case, work: &Path) -> Build {
     let ctx = work.join("ctx");
     std::fs::create_dir_all(&ctx).expect("temp dir");
-    if case_dir.join("context").is_dir() {
-        let status = Command::new("cp")
-            .arg("-a")
-            .arg(case_dir.join("context/."))
-            .arg(&ctx)
-            .status()
-            .expect("cp");
-        assert!(status.success());
-    }
+    common::docker::copy_context(&case_dir.join("context"), &ctx);
     write_with_syntax(
         &case_dir.join("Dockerfile"),
         &ctx,

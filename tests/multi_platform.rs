@@ -120,15 +120,7 @@ fn build(
 ) -> Result<String, String> {
     let ctx = work.join("ctx");
     std::fs::create_dir_all(&ctx).expect("ctx");
-    if dir.join("context").is_dir() {
-        let copied = Command::new("cp")
-            .arg("-a")
-            .arg(dir.join("context/."))
-            .arg(&ctx)
-            .status()
-            .expect("cp");
-        assert!(copied.success());
-    }
+    common::docker::copy_context(&dir.join("context"), &ctx);
     write_with_syntax(&dir.join("Dockerfile"), &ctx, frontend);
     let dest = work.join("out");
     let output = match output {

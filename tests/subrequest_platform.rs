@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::docker::{docker, engine_ready, frontend_image, tail, write_with_syntax};
+use common::docker::{buildx_build, engine_ready, frontend_image, tail, write_with_syntax};
 
 use serde::Deserialize;
 
@@ -33,15 +33,7 @@ fn subrequests_ignore_the_target_platforms() {
         let _ = std::fs::remove_dir_all(&ctx);
         std::fs::create_dir_all(&ctx).expect("ctx");
         write_with_syntax(&dir.join("Dockerfile"), &ctx, &frontend_image());
-        let out = docker()
-            .args([
-                "buildx",
-                "build",
-                "--network",
-                "none",
-                "--progress",
-                "plain",
-            ])
+        let out = buildx_build()
             .args(["--call", &case.call, "--platform", &case.platforms])
             .arg(&ctx)
             .output()

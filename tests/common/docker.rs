@@ -82,6 +82,20 @@ pub fn buildx_build() -> Command {
     cmd
 }
 
+/// Copies a case's build context folder, when it has one, into `ctx` (modes and links kept).
+pub fn copy_context(from: &Path, ctx: &Path) {
+    if !from.is_dir() {
+        return;
+    }
+    let status = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(from.join("."))
+        .arg(ctx)
+        .status()
+        .expect("cp");
+    assert!(status.success(), "copying {}", from.display());
+}
+
 /// Copies the Dockerfile at `source` into `ctx` behind a `# syntax=` line naming `frontend`.
 pub fn write_with_syntax(source: &Path, ctx: &Path, frontend: &str) {
     let dockerfile = std::fs::read_to_string(source).expect("read Dockerfile");
