@@ -4,6 +4,9 @@
 //! the reference frontend: the image's `created`, the `created` of each history entry the build
 //! adds (the base image's own entries must stay as they are in that image), and the paths' times.
 //!
+//! The same cases run again on an engine with the classic image store when
+//! MSTAGE_CLASSIC_DOCKER_HOST names one (hack/test starts it): the image must come out the same.
+//!
 //! Record with `MSTAGE_RECORD=1 MSTAGE_IMAGE=peer/dockerfile:1.26.0 cargo test --test
 //! source_date_epoch`; review the diff. Needs the engine and the image, like tests/e2e.rs.
 
@@ -184,4 +187,28 @@ fn source_date_epoch_cases() {
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The cases again on the classic image store, in a child run of [`source_date_epoch_cases`]
+/// pointed at that engine: exporters differ between the stores, the image must not.
+#[test]
+fn source_date_epoch_cases_on_the_classic_image_store() {
+    let Ok(host) = std::env::var("MSTAGE_CLASSIC_DOCKER_HOST") else {
+        common::docker::missing(
+            "MSTAGE_CLASSIC_DOCKER_HOST (an engine on the classic image store; hack/test starts one)",
+        );
+        return;
+    };
+    let out = Command::new(std::env::current_exe().expect("test binary"))
+        .args(["source_date_epoch_cases", "--exact", "--nocapture"])
+        .env("DOCKER_HOST", &host)
+        .env_remove("MSTAGE_RECORD")
+        .output()
+        .expect("the test binary");
+    assert!(
+        out.status.success(),
+        "on the classic image store ({host}):\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        tail(&String::from_utf8_lossy(&out.stderr))
+    );
 }
