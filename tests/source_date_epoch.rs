@@ -60,10 +60,24 @@ fn saved_config(image: &str, work: &Path) -> serde_json::Value {
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).expect("manifest.json"))
             .expect("manifest JSON");
-    let config_path = manifest[0]["Config"]
-        .as_str()
-        .expect("config path")
-        .to_string();
+    // `docker save busybox` saves every tag of the repository (busybox:arm64 too, once
+    // hack/emulation-up has made it): take the entry of the name asked for.
+    let name = if image.rsplit('/').next().unwrap_or(image).contains(':') {
+        image.to_string()
+    } else {
+        format!("{image}:latest")
+    };
+    let entry = manifest
+        .as_array()
+        .and_then(|entries| {
+            entries.iter().find(|e| {
+                e["RepoTags"]
+                    .as_array()
+                    .is_some_and(|tags| tags.iter().any(|t| t.as_str() == Some(name.as_str())))
+            })
+        })
+        .unwrap_or_else(|| panic!("{name} in docker save's manifest.json: {manifest}"));
+    let config_path = entry["Config"].as_str().expect("config path").to_string();
     untar(&tar, &dir, &[&config_path]);
     serde_json::from_slice(&std::fs::read(dir.join(&config_path)).expect("config"))
         .expect("config JSON")
