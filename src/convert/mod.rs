@@ -68,6 +68,24 @@ pub struct ConvertOptions {
     /// The `BUILDKIT_DOCKERFILE_CHECK` build arg's settings, which replace the Dockerfile's
     /// `# check=` directive.
     pub check: Option<lint::Config>,
+    /// What every RUN gets from the build request (`--add-host`, `--shm-size`, ...).
+    pub run: RunOptions,
+}
+
+/// Build-wide settings of every RUN step (dockerui's `ExtraHosts`, `Hostname`, `ShmSize`,
+/// `Ulimits`, `CgroupParent`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunOptions {
+    /// `add-hosts`: extra `/etc/hosts` entries, in the order given.
+    pub extra_hosts: Vec<(String, std::net::IpAddr)>,
+    /// `hostname` (or the `BUILDKIT_SANDBOX_HOSTNAME` build arg); empty leaves BuildKit's.
+    pub hostname: String,
+    /// `shm-size` in bytes; 0 leaves `/dev/shm` as BuildKit mounts it.
+    pub shm_size: i64,
+    /// `ulimit`: (name, soft, hard).
+    pub ulimits: Vec<(String, i64, i64)>,
+    /// `cgroup-parent`; empty leaves BuildKit's.
+    pub cgroup_parent: String,
 }
 
 impl Default for ConvertOptions {
@@ -90,6 +108,7 @@ impl Default for ConvertOptions {
             dockerfile_source: None,
             all_stages: false,
             check: None,
+            run: RunOptions::default(),
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod options;
 pub mod request;
 mod resolver;
 mod result;
+mod run_options;
 mod stdio;
 mod subrequests;
 mod tabwriter;
