@@ -73,7 +73,7 @@ pub struct ConvertOptions {
 }
 
 /// Build-wide settings of every RUN step (dockerui's `ExtraHosts`, `Hostname`, `ShmSize`,
-/// `Ulimits`, `CgroupParent`).
+/// `Ulimits`, `CgroupParent`, `CacheIDNamespace`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RunOptions {
     /// `add-hosts`: extra `/etc/hosts` entries, in the order given.
@@ -86,6 +86,8 @@ pub struct RunOptions {
     pub ulimits: Vec<(String, i64, i64)>,
     /// `cgroup-parent`; empty leaves BuildKit's.
     pub cgroup_parent: String,
+    /// `BUILDKIT_CACHE_MOUNT_NS`: put before every cache mount's id (`<ns>/<id>`).
+    pub cache_id_namespace: String,
 }
 
 impl Default for ConvertOptions {

@@ -239,7 +239,8 @@ impl Converter<'_> {
                 } else {
                     m.id.clone()
                 };
-                llb::Mount::cache(&target, &format!("/{id}"), sharing)
+                let namespaced = format!("{}/{id}", self.opts.run.cache_id_namespace);
+                llb::Mount::cache(&target, &namespaced, sharing)
             }
             _ => llb::Mount::bind(&target, &from),
         };

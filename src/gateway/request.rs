@@ -32,7 +32,7 @@ pub struct BuildRequest {
     /// `BUILDKIT_DOCKERFILE_CHECK`: replaces the Dockerfile's `# check=` directive.
     pub check: Option<crate::lint::Config>,
     /// What every RUN gets: `add-hosts`, `hostname` (`BUILDKIT_SANDBOX_HOSTNAME`), `shm-size`,
-    /// `ulimit`, `cgroup-parent`.
+    /// `ulimit`, `cgroup-parent`, `BUILDKIT_CACHE_MOUNT_NS`.
     pub run: crate::convert::RunOptions,
 }
 
@@ -74,7 +74,6 @@ const NOT_YET: &[&str] = &[
     "cache-from",
     "cache-imports",
     "attest:sbom",
-    "build-arg:BUILDKIT_CACHE_MOUNT_NS",
 ];
 
 /// Prefixes of options the reference reads that mstage does not honour yet.

@@ -1,5 +1,5 @@
 //! The build options that shape every RUN step (dockerui's `parseExtraHosts`, `parseShmSize`,
-//! `parseUlimits`, the hostname and cgroup parent), read into conversion's `RunOptions`.
+//! `parseUlimits`, the hostname, cgroup parent and cache mount namespace), read into conversion's `RunOptions`.
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -10,6 +10,8 @@ use crate::instructions::goconv::parse_int10;
 
 /// The build arg that, when set, replaces the `hostname` option.
 const HOSTNAME_ARG: &str = "build-arg:BUILDKIT_SANDBOX_HOSTNAME";
+/// The build arg whose value namespaces cache mount ids.
+const CACHE_NS_ARG: &str = "build-arg:BUILDKIT_CACHE_MOUNT_NS";
 
 /// The run options of a request, or the reference's message for the first bad value.
 pub fn parse(opts: &BTreeMap<String, String>) -> Result<RunOptions, String> {
@@ -31,6 +33,7 @@ pub fn parse(opts: &BTreeMap<String, String>) -> Result<RunOptions, String> {
         shm_size,
         ulimits,
         cgroup_parent: value("cgroup-parent").to_string(),
+        cache_id_namespace: value(CACHE_NS_ARG).to_string(),
     })
 }
 
@@ -172,9 +175,21 @@ mod tests {
     }
 
     #[test]
-    fn shm_size_and_cgroup_parent() {
-        let r = run(&[("shm-size", "134217728"), ("cgroup-parent", "p")]).unwrap();
-        assert_eq!((r.shm_size, r.cgroup_parent.as_str()), (134217728, "p"));
+    fn shm_size_cgroup_parent_and_cache_namespace() {
+        let r = run(&[
+            ("shm-size", "134217728"),
+            ("cgroup-parent", "p"),
+            (CACHE_NS_ARG, "ns"),
+        ])
+        .unwrap();
+        assert_eq!(
+            (
+                r.shm_size,
+                r.cgroup_parent.as_str(),
+                r.cache_id_namespace.as_str()
+            ),
+            (134217728, "p", "ns")
+        );
         assert_eq!(
             run(&[("shm-size", "1g")]).unwrap_err(),
             "failed to parse shm size: strconv.ParseInt: parsing \"1g\": invalid syntax"
