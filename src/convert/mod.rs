@@ -88,6 +88,20 @@ pub struct RunOptions {
     pub cgroup_parent: String,
     /// `BUILDKIT_CACHE_MOUNT_NS`: put before every cache mount's id (`<ns>/<id>`).
     pub cache_id_namespace: String,
+    /// `memory`, `memswap`, `cpu*`: `None` when none was asked for.
+    pub resources: Option<LinuxResources>,
+}
+
+/// 1.25's resource limits of RUN steps (`pb.LinuxResources`); zero or empty is unset.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LinuxResources {
+    pub memory: i64,
+    pub memory_swap: i64,
+    pub cpu_shares: u64,
+    pub cpu_period: u64,
+    pub cpu_quota: i64,
+    pub cpuset_cpus: String,
+    pub cpuset_mems: String,
 }
 
 impl Default for ConvertOptions {

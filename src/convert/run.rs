@@ -129,7 +129,7 @@ impl Converter<'_> {
         for m in exec_mounts {
             exec = exec.mount(m);
         }
-        exec = self.with_run_options(exec);
+        exec = self.with_run_options(exec).map_err(err)?;
         for m in &mounts {
             match m.kind {
                 MountKind::Secret => {
@@ -162,8 +162,10 @@ impl Converter<'_> {
     }
 
     /// The build request's settings for every RUN, each only where the reference's worker cap
-    /// check lets it through (extra hosts need none).
-    fn with_run_options(&self, mut exec: Exec) -> Exec {
+    /// check lets it through (extra hosts need none). Resource limits go into op metadata,
+    /// which mstage cannot write yet: refused where the reference would send them, dropped like
+    /// the reference drops them where the worker lacks the cap.
+    fn with_run_options(&self, mut exec: Exec) -> Result<Exec, String> {
         let run = &self.opts.run;
         let supports = |cap: &str| {
             self.opts
@@ -185,7 +187,14 @@ impl Converter<'_> {
         if !run.cgroup_parent.is_empty() && supports(llb::caps::EXEC_META_CGROUP_PARENT) {
             exec = exec.cgroup_parent(&run.cgroup_parent);
         }
-        exec
+        if run.resources.is_some() && supports(llb::caps::EXEC_META_LINUX_RESOURCES) {
+            return Err(
+                "resource limits (memory, memswap, cpu*) are not supported by mstage yet on a \
+                 BuildKit with exec.meta.linux.resources"
+                    .into(),
+            );
+        }
+        Ok(exec)
     }
 
     /// One `--mount` as an exec mount; secrets and ssh sockets are added separately.

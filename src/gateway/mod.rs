@@ -9,6 +9,7 @@ mod lint;
 pub mod options;
 pub mod request;
 mod resolver;
+mod resources;
 mod result;
 mod run_options;
 mod stdio;

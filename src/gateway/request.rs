@@ -32,7 +32,7 @@ pub struct BuildRequest {
     /// `BUILDKIT_DOCKERFILE_CHECK`: replaces the Dockerfile's `# check=` directive.
     pub check: Option<crate::lint::Config>,
     /// What every RUN gets: `add-hosts`, `hostname` (`BUILDKIT_SANDBOX_HOSTNAME`), `shm-size`,
-    /// `ulimit`, `cgroup-parent`, `BUILDKIT_CACHE_MOUNT_NS`.
+    /// `ulimit`, `cgroup-parent`, `BUILDKIT_CACHE_MOUNT_NS`, resource limits.
     pub run: crate::convert::RunOptions,
 }
 
@@ -63,18 +63,7 @@ pub enum RequestError {
 const CHECK_ARG: &str = "build-arg:BUILDKIT_DOCKERFILE_CHECK";
 
 /// Options the reference reads that mstage does not honour yet, when given a non-empty value.
-const NOT_YET: &[&str] = &[
-    "memory",
-    "memswap",
-    "cpushares",
-    "cpuperiod",
-    "cpuquota",
-    "cpusetcpus",
-    "cpusetmems",
-    "cache-from",
-    "cache-imports",
-    "attest:sbom",
-];
+const NOT_YET: &[&str] = &["cache-from", "cache-imports", "attest:sbom"];
 
 /// Prefixes of options the reference reads that mstage does not honour yet.
 const NOT_YET_PREFIXES: &[&str] = &["context:", "local-sessionid:"];
@@ -305,13 +294,13 @@ mod tests {
 
     #[test]
     fn options_not_honoured_yet_fail_naming_the_option() {
-        for key in ["memory", "cache-imports", "context:base", "attest:sbom"] {
+        for key in ["cache-from", "cache-imports", "context:base", "attest:sbom"] {
             let err = request(&[(key, "x")]).unwrap_err();
             assert_eq!(err, RequestError::Unsupported(key.into()));
             assert!(err.to_string().contains(key));
         }
         // Empty values are what the client sends when the flag was not given.
-        assert!(request(&[("cpuquota", "")]).is_ok());
+        assert!(request(&[("cache-from", "")]).is_ok());
         // Provenance is BuildKit's, not the frontend's.
         assert!(request(&[("attest:provenance", "mode=min")]).is_ok());
     }

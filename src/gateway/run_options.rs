@@ -23,6 +23,8 @@ pub fn parse(opts: &BTreeMap<String, String>) -> Result<RunOptions, String> {
         v => parse_int10(v, 64).map_err(|e| format!("failed to parse shm size: {e}"))?,
     };
     let ulimits = ulimits(value("ulimit")).map_err(|e| format!("failed to parse ulimit: {e}"))?;
+    let resources = super::resources::parse(opts)
+        .map_err(|e| format!("failed to parse resource limits: {e}"))?;
     let hostname = match value(HOSTNAME_ARG) {
         "" => value("hostname"),
         arg => arg,
@@ -34,6 +36,7 @@ pub fn parse(opts: &BTreeMap<String, String>) -> Result<RunOptions, String> {
         ulimits,
         cgroup_parent: value("cgroup-parent").to_string(),
         cache_id_namespace: value(CACHE_NS_ARG).to_string(),
+        resources,
     })
 }
 
