@@ -5,7 +5,8 @@
 //! Normalized on both sides: progress group ids (random in the reference), and the source
 //! map's Dockerfile entry, whose definition names the build's session. Cases read nothing from
 //! the build context, whose local source would name the session too. Needs the engine and
-//! image; skips without them except under CI=true.
+//! image; skips without them except under CI=true. A case's optional `flags` file holds extra
+//! `buildx build` arguments, one a line (`--add-host`, `--shm-size`, ...).
 
 mod common;
 
@@ -50,8 +51,10 @@ fn convert(case_dir: &Path, frontend: &str) -> Result<Value, String> {
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
     write_with_syntax(&case_dir.join("Dockerfile"), &work, frontend);
+    let flags = std::fs::read_to_string(case_dir.join("flags")).unwrap_or_default();
     let out = buildx_build()
         .arg("--call=convertllb")
+        .args(flags.lines().filter(|l| !l.is_empty()))
         .arg(&work)
         .output()
         .map_err(|e| e.to_string())?;

@@ -23,6 +23,8 @@ struct Case {
     labels: BTreeMap<String, String>,
     /// Entitlements the build asks for (`--allow`); hack/engine-up's daemon grants them.
     allow: Vec<String>,
+    /// Further `buildx build` arguments (`--add-host`, `--shm-size`, ...).
+    flags: Vec<String>,
     /// Files that must exist in the result, with their exact content when not null.
     files: BTreeMap<String, Option<String>>,
     /// Paths that must not exist in the result.
@@ -67,7 +69,11 @@ fn build(case_dir: &Path, case: &Case, work: &Path) -> Build {
     for entitlement in &case.allow {
         cmd.arg("--allow").arg(entitlement);
     }
-    let out = cmd.arg(&ctx).output().expect("docker buildx");
+    let out = cmd
+        .args(&case.flags)
+        .arg(&ctx)
+        .output()
+        .expect("docker buildx");
     let output = String::from_utf8_lossy(&out.stderr).into_owned();
     let rootfs = work.join("rootfs");
     let mut config = serde_json::Value::Null;

@@ -68,6 +68,40 @@ pub struct ConvertOptions {
     /// The `BUILDKIT_DOCKERFILE_CHECK` build arg's settings, which replace the Dockerfile's
     /// `# check=` directive.
     pub check: Option<lint::Config>,
+    /// What every RUN gets from the build request (`--add-host`, `--shm-size`, ...).
+    pub run: RunOptions,
+}
+
+/// Build-wide settings of every RUN step (dockerui's `ExtraHosts`, `Hostname`, `ShmSize`,
+/// `Ulimits`, `CgroupParent`, `CacheIDNamespace`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunOptions {
+    /// `add-hosts`: extra `/etc/hosts` entries, in the order given.
+    pub extra_hosts: Vec<(String, std::net::IpAddr)>,
+    /// `hostname` (or the `BUILDKIT_SANDBOX_HOSTNAME` build arg); empty leaves BuildKit's.
+    pub hostname: String,
+    /// `shm-size` in bytes; 0 leaves `/dev/shm` as BuildKit mounts it.
+    pub shm_size: i64,
+    /// `ulimit`: (name, soft, hard).
+    pub ulimits: Vec<(String, i64, i64)>,
+    /// `cgroup-parent`; empty leaves BuildKit's.
+    pub cgroup_parent: String,
+    /// `BUILDKIT_CACHE_MOUNT_NS`: put before every cache mount's id (`<ns>/<id>`).
+    pub cache_id_namespace: String,
+    /// `memory`, `memswap`, `cpu*`: `None` when none was asked for.
+    pub resources: Option<LinuxResources>,
+}
+
+/// 1.25's resource limits of RUN steps (`pb.LinuxResources`); zero or empty is unset.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LinuxResources {
+    pub memory: i64,
+    pub memory_swap: i64,
+    pub cpu_shares: u64,
+    pub cpu_period: u64,
+    pub cpu_quota: i64,
+    pub cpuset_cpus: String,
+    pub cpuset_mems: String,
 }
 
 impl Default for ConvertOptions {
@@ -90,6 +124,7 @@ impl Default for ConvertOptions {
             dockerfile_source: None,
             all_stages: false,
             check: None,
+            run: RunOptions::default(),
         }
     }
 }

@@ -129,6 +129,7 @@ impl Converter<'_> {
         for m in exec_mounts {
             exec = exec.mount(m);
         }
+        exec = self.with_run_options(exec).map_err(err)?;
         for m in &mounts {
             match m.kind {
                 MountKind::Secret => {
@@ -158,6 +159,42 @@ impl Converter<'_> {
             st.commit(history, true, true);
         }
         Ok(())
+    }
+
+    /// The build request's settings for every RUN, each only where the reference's worker cap
+    /// check lets it through (extra hosts need none). Resource limits go into op metadata,
+    /// which mstage cannot write yet: refused where the reference would send them, dropped like
+    /// the reference drops them where the worker lacks the cap.
+    fn with_run_options(&self, mut exec: Exec) -> Result<Exec, String> {
+        let run = &self.opts.run;
+        let supports = |cap: &str| {
+            self.opts
+                .llb_caps
+                .as_ref()
+                .is_some_and(|caps| caps.contains(cap))
+        };
+        if supports(llb::caps::EXEC_META_ULIMIT) {
+            for (name, soft, hard) in &run.ulimits {
+                exec = exec.ulimit(name, *soft, *hard);
+            }
+        }
+        for (host, ip) in &run.extra_hosts {
+            exec = exec.extra_host(host, *ip);
+        }
+        if run.shm_size > 0 && supports(llb::caps::EXEC_MOUNT_TMPFS_SIZE) {
+            exec = exec.mount(llb::Mount::tmpfs("/dev/shm", run.shm_size));
+        }
+        if !run.cgroup_parent.is_empty() && supports(llb::caps::EXEC_META_CGROUP_PARENT) {
+            exec = exec.cgroup_parent(&run.cgroup_parent);
+        }
+        if run.resources.is_some() && supports(llb::caps::EXEC_META_LINUX_RESOURCES) {
+            return Err(
+                "resource limits (memory, memswap, cpu*) are not supported by mstage yet on a \
+                 BuildKit with exec.meta.linux.resources"
+                    .into(),
+            );
+        }
+        Ok(exec)
     }
 
     /// One `--mount` as an exec mount; secrets and ssh sockets are added separately.
@@ -211,7 +248,8 @@ impl Converter<'_> {
                 } else {
                     m.id.clone()
                 };
-                llb::Mount::cache(&target, &format!("/{id}"), sharing)
+                let namespaced = format!("{}/{id}", self.opts.run.cache_id_namespace);
+                llb::Mount::cache(&target, &namespaced, sharing)
             }
             _ => llb::Mount::bind(&target, &from),
         };

@@ -312,6 +312,9 @@ impl<'a> Converter<'a> {
             let (k, v) = entry.split_once('=').unwrap_or((entry, ""));
             st.state.set_env(k, v);
         }
+        if !self.opts.run.hostname.is_empty() {
+            st.state = st.state.hostname(&self.opts.run.hostname);
+        }
         if !st.image.config.working_dir.is_empty() {
             let wd = paths::normalize_workdir("/", &st.image.config.working_dir);
             st.image.config.working_dir = wd.clone();

@@ -31,6 +31,9 @@ pub struct BuildRequest {
     pub subrequest: Option<String>,
     /// `BUILDKIT_DOCKERFILE_CHECK`: replaces the Dockerfile's `# check=` directive.
     pub check: Option<crate::lint::Config>,
+    /// What every RUN gets: `add-hosts`, `hostname` (`BUILDKIT_SANDBOX_HOSTNAME`), `shm-size`,
+    /// `ulimit`, `cgroup-parent`, `BUILDKIT_CACHE_MOUNT_NS`, resource limits.
+    pub run: crate::convert::RunOptions,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -51,31 +54,16 @@ pub enum RequestError {
     Unsupported(String),
     #[error("failed to parse {CHECK_ARG}: {0}")]
     Check(String),
+    /// A bad value of an option RUN steps take, in the reference's words.
+    #[error("{0}")]
+    Run(String),
 }
 
 /// The build arg whose value replaces the Dockerfile's `# check=` directive.
 const CHECK_ARG: &str = "build-arg:BUILDKIT_DOCKERFILE_CHECK";
 
 /// Options the reference reads that mstage does not honour yet, when given a non-empty value.
-const NOT_YET: &[&str] = &[
-    "add-hosts",
-    "cgroup-parent",
-    "hostname",
-    "shm-size",
-    "ulimit",
-    "memory",
-    "memswap",
-    "cpushares",
-    "cpuperiod",
-    "cpuquota",
-    "cpusetcpus",
-    "cpusetmems",
-    "cache-from",
-    "cache-imports",
-    "attest:sbom",
-    "build-arg:BUILDKIT_SANDBOX_HOSTNAME",
-    "build-arg:BUILDKIT_CACHE_MOUNT_NS",
-];
+const NOT_YET: &[&str] = &["cache-from", "cache-imports", "attest:sbom"];
 
 /// Prefixes of options the reference reads that mstage does not honour yet.
 const NOT_YET_PREFIXES: &[&str] = &["context:", "local-sessionid:"];
@@ -114,6 +102,7 @@ impl BuildRequest {
                 .map(|v| crate::lint::Config::parse(v))
                 .transpose()
                 .map_err(|e| RequestError::Check(e.reason()))?,
+            run: super::run_options::parse(opts).map_err(RequestError::Run)?,
         })
     }
 
@@ -152,6 +141,7 @@ impl BuildRequest {
             resolve_mode: self.resolve_mode,
             llb_caps: None,
             check: self.check.clone(),
+            run: self.run.clone(),
             ..Default::default()
         }
     }
@@ -304,13 +294,13 @@ mod tests {
 
     #[test]
     fn options_not_honoured_yet_fail_naming_the_option() {
-        for key in ["add-hosts", "cache-imports", "context:base", "attest:sbom"] {
+        for key in ["cache-from", "cache-imports", "context:base", "attest:sbom"] {
             let err = request(&[(key, "x")]).unwrap_err();
             assert_eq!(err, RequestError::Unsupported(key.into()));
             assert!(err.to_string().contains(key));
         }
         // Empty values are what the client sends when the flag was not given.
-        assert!(request(&[("shm-size", "")]).is_ok());
+        assert!(request(&[("cache-from", "")]).is_ok());
         // Provenance is BuildKit's, not the frontend's.
         assert!(request(&[("attest:provenance", "mode=min")]).is_ok());
     }

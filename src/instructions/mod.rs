@@ -6,7 +6,7 @@
 
 mod bflags;
 mod copy;
-mod csv;
+pub mod csv;
 mod expand;
 mod from;
 pub mod goconv;

@@ -38,6 +38,7 @@ pub const EXEC_META_PROXY: &str = "exec.meta.proxyenv";
 pub const EXEC_META_SECURITY: &str = "exec.meta.security";
 pub const EXEC_META_SETS_DEFAULT_PATH: &str = "exec.meta.setsdefaultpath";
 pub const EXEC_META_ULIMIT: &str = "exec.meta.ulimit";
+pub const EXEC_META_LINUX_RESOURCES: &str = "exec.meta.linux.resources";
 pub const EXEC_META_CDI: &str = "exec.meta.cdi";
 pub const EXEC_MOUNT_BIND: &str = "exec.mount.bind";
 pub const EXEC_MOUNT_CACHE: &str = "exec.mount.cache";
