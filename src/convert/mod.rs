@@ -217,9 +217,14 @@ fn parse_stages_linted(
         None => Linter::from_directive(dockerfile.directives.check.as_deref())?,
     };
     lint::parsed::empty_continuations(&dockerfile.warnings, lint);
+    let mut previous_run_end = None;
+    let escape = dockerfile.escape;
     let instructions = dockerfile.nodes.into_iter().map(|node| {
         let (line, comments) = (node.range.start_line, node.comments.clone());
-        let instruction = instruction_from_node(node)?;
+        let run_end = (node.keyword == "run").then_some(node.range.end_line);
+        let after_run = std::mem::replace(&mut previous_run_end, run_end);
+        let instruction = instruction_from_node(node)
+            .map_err(|e| crate::instructions::hint_missing_continuation(e, after_run, escape))?;
         lint.add_scope(line, &comments);
         lint::parsed::instruction(&instruction, &comments, lint);
         Ok::<_, crate::instructions::InstructionError>(instruction)

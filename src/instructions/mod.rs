@@ -272,11 +272,39 @@ fn lower_keyword(keyword: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+const UNKNOWN_INSTRUCTION: &str = "unknown instruction: ";
+
+/// An unknown "instruction" that reads like the rest of a shell command (`&& make`, `|| true`,
+/// `| tee`, `--flag`) right after a RUN that ended on `previous_run_end`: that RUN most likely
+/// lost the escape character at the end of its last line, so the error says so.
+pub fn hint_missing_continuation(
+    mut error: InstructionError,
+    previous_run_end: Option<usize>,
+    escape: char,
+) -> InstructionError {
+    let Some(end) = previous_run_end else {
+        return error;
+    };
+    let Some(command) = error.message.strip_prefix(UNKNOWN_INSTRUCTION) else {
+        return error;
+    };
+    let continues_a_command = ["&&", "||", "|", "-"]
+        .iter()
+        .any(|start| command.starts_with(start));
+    if continues_a_command {
+        error.message = format!(
+            "{} (did you forget a \"{escape}\" at the end of line {end}?)",
+            error.message
+        );
+    }
+    error
+}
+
 fn unknown_instruction(command: &str) -> String {
     let upper: Vec<String> = KEYWORDS.iter().map(|k| k.to_uppercase()).collect();
     let options: Vec<&str> = upper.iter().map(String::as_str).collect();
     suggest::with_suggestion(
-        format!("unknown instruction: {command}"),
+        format!("{UNKNOWN_INSTRUCTION}{command}"),
         command,
         &options,
         false,
@@ -289,4 +317,50 @@ pub(crate) fn err_at_least_one(command: &str) -> String {
 
 pub(crate) fn err_exactly_one(command: &str) -> String {
     format!("{command} requires exactly one argument")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unknown(command: &str) -> InstructionError {
+        InstructionError {
+            range: SourceRange {
+                start_line: 3,
+                end_line: 3,
+            },
+            message: unknown_instruction(command),
+        }
+    }
+
+    #[test]
+    fn continuation_hint_only_for_what_continues_a_run() {
+        let hinted = |command, run_end, escape| {
+            hint_missing_continuation(unknown(command), run_end, escape).message
+        };
+        assert_eq!(
+            hinted("&&", Some(2), '\\'),
+            "unknown instruction: && (did you forget a \"\\\" at the end of line 2?)"
+        );
+        assert_eq!(
+            hinted("--no-cache", Some(2), '`'),
+            "unknown instruction: --no-cache (did you forget a \"`\" at the end of line 2?)"
+        );
+        assert!(hinted("||", Some(7), '\\').ends_with("line 7?)"));
+        assert!(hinted("|", Some(7), '\\').ends_with("line 7?)"));
+        // Not after a RUN, or not shell-like: the reference's words alone.
+        assert_eq!(hinted("&&", None, '\\'), "unknown instruction: &&");
+        assert_eq!(
+            hinted("FOO", Some(2), '\\'),
+            "unknown instruction: FOO (did you mean FROM?)"
+        );
+        let other = InstructionError {
+            range: SourceRange::default(),
+            message: "RUN requires at least one argument".into(),
+        };
+        assert_eq!(
+            hint_missing_continuation(other, Some(2), '\\').message,
+            "RUN requires at least one argument"
+        );
+    }
 }

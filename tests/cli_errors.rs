@@ -1,0 +1,50 @@
+//! Errors of the offline CLI (`mstage llb`), for Dockerfiles whose errors mstage explains beyond
+//! the reference. Each case is an end-to-end case (tests/e2e/<case>/) whose `error` lines name the
+//! message; offline the message comes with the file and line instead of the engine's excerpt.
+
+use std::path::Path;
+use std::process::Command;
+
+/// The lines of an e2e case's expected error that are mstage's own message.
+fn messages(case: &Path) -> Vec<String> {
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(case.join("case.json")).expect("case.json"))
+            .expect("case.json");
+    json["error"]
+        .as_array()
+        .expect("an error case")
+        .iter()
+        .filter_map(|line| line.as_str())
+        .filter(|line| line.starts_with("dockerfile parse error"))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn missing_continuation_is_explained_offline() {
+    let case = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e/missing-continuation");
+    let wanted = messages(&case);
+    assert!(!wanted.is_empty(), "the case names no parse error");
+    // The e2e Dockerfile gets a syntax line first, so its lines are one further down there.
+    let dockerfile = case.join("Dockerfile");
+    let out = Command::new(env!("CARGO_BIN_EXE_mstage"))
+        .args(["llb", "-f"])
+        .arg(&dockerfile)
+        .output()
+        .expect("mstage llb");
+    assert!(!out.status.success(), "a broken Dockerfile converted");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let offline = "dockerfile parse error on line 4: unknown instruction: && \
+                   (did you forget a \"\\\" at the end of line 3?)";
+    assert!(
+        stderr.contains(&format!("Dockerfile:4: {offline}")),
+        "mstage llb said: {stderr}"
+    );
+    // The same words as through the engine, but for the syntax line's shift.
+    assert_eq!(
+        wanted,
+        [offline
+            .replace("line 4", "line 5")
+            .replace("line 3", "line 4")]
+    );
+}
