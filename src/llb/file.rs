@@ -43,8 +43,10 @@ impl Chown {
     }
 
     fn to_pb(&self, base: i64) -> pb::ChownOpt {
+        // An empty name (`--chown=:group`, `user:`) is uid/gid 0, as client/llb marshals it.
         let conv = |u: &UserOpt| pb::UserOpt {
             user: Some(match u {
+                UserOpt::Name(name) if name.is_empty() => pb::user_opt::User::ById(0),
                 UserOpt::Name(name) => pb::user_opt::User::ByName(pb::NamedUserOpt {
                     name: name.clone(),
                     input: base,
