@@ -248,7 +248,7 @@ impl Converter<'_> {
         };
         let mut constraints = Constraints::new()
             .custom_name(step_name.clone())
-            .location(&self.source_map, vec![super::stage::line_range(spec.range)]);
+            .location(&self.source_map, super::stage::line_ranges(spec.range));
         if st.ignore_cache {
             constraints = constraints.ignore_cache();
         }

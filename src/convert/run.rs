@@ -5,7 +5,7 @@
 use super::dispatch::{push_all, with_shell, DispatchResult};
 use super::names::{summarize_heredoc, uppercase_keyword};
 use super::paths;
-use super::stage::{line_range, Converter, StageState};
+use super::stage::{line_ranges, Converter, StageState};
 use super::ConvertError;
 use crate::instructions::{
     parse_mounts, Mount, MountKind, NetworkMode, RunInstruction, SecurityMode, ShareMode,
@@ -108,7 +108,7 @@ impl Converter<'_> {
         let step = uppercase_keyword(&step);
         let mut constraints = Constraints::new()
             .description("com.docker.dockerfile.v1.command", &c.code)
-            .location(&self.source_map, vec![line_range(c.range)])
+            .location(&self.source_map, line_ranges(c.range))
             .custom_name(st.steps.next(&step, false));
         if st.ignore_cache {
             constraints = constraints.ignore_cache();

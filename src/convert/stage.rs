@@ -402,7 +402,7 @@ impl<'a> Converter<'a> {
                         .platform(pb_platform(&platform))
                         .description("com.docker.dockerfile.v1.command", &stage.from.code)
                         .custom_name(name)
-                        .location(&self.source_map, vec![line_range(stage.from.range)]),
+                        .location(&self.source_map, line_ranges(stage.from.range)),
                     ..Default::default()
                 },
             )
@@ -432,7 +432,7 @@ impl<'a> Converter<'a> {
                     .description("com.docker.dockerfile.v1.command", "")
                     .custom_name(format!("FROM {reference}"));
                 if let Some(range) = at {
-                    constraints = constraints.location(&self.source_map, vec![line_range(range)]);
+                    constraints = constraints.location(&self.source_map, line_ranges(range));
                 }
                 Ok(llb::image_with(
                     &reference,
@@ -456,7 +456,7 @@ impl<'a> Converter<'a> {
         let name = st.steps.next(text, false);
         let mut c = Constraints::new()
             .custom_name(name)
-            .location(&self.source_map, vec![line_range(range)]);
+            .location(&self.source_map, line_ranges(range));
         c.platform = Some(st.op_platform.clone());
         if st.ignore_cache {
             c = c.ignore_cache();
@@ -508,9 +508,13 @@ fn with_range(err: ConvertError, range: SourceRange) -> ConvertError {
     }
 }
 
-pub fn line_range(range: SourceRange) -> crate::proto::pb::Range {
+/// An instruction's source-map location: one range a line, as the reference's `Location()`.
+pub fn line_ranges(range: SourceRange) -> Vec<crate::proto::pb::Range> {
     let line = |l: usize| i32::try_from(l).unwrap_or(i32::MAX);
-    llb::line_range(line(range.start_line), line(range.end_line))
+    range
+        .lines()
+        .map(|l| llb::line_range(line(l), line(l)))
+        .collect()
 }
 
 /// The sources the reference counts as extra (unnamed) stages when deciding whether progress

@@ -153,7 +153,7 @@ pub fn describe() -> Metadata {
 /// A `pb.Location` as Go's encoding/json writes it: zero fields left out.
 #[derive(Serialize)]
 struct Location {
-    ranges: [LocationRange; 1],
+    ranges: Vec<LocationRange>,
 }
 
 #[derive(Serialize)]
@@ -176,16 +176,16 @@ fn is_false(b: &bool) -> bool {
     !*b
 }
 
+/// One range per line of the instruction, as the reference's `Node.Location()` gives them.
 fn location(range: SourceRange) -> Location {
     Location {
-        ranges: [LocationRange {
-            start: Position {
-                line: range.start_line,
-            },
-            end: Position {
-                line: range.end_line,
-            },
-        }],
+        ranges: range
+            .lines()
+            .map(|line| LocationRange {
+                start: Position { line },
+                end: Position { line },
+            })
+            .collect(),
     }
 }
 

@@ -8,6 +8,14 @@ pub struct SourceRange {
     pub end_line: usize,
 }
 
+impl SourceRange {
+    /// Each line of the range (just the first when the end is not after it), the way BuildKit
+    /// locates an instruction: one range a line.
+    pub fn lines(&self) -> std::ops::RangeInclusive<usize> {
+        self.start_line..=self.end_line.max(self.start_line)
+    }
+}
+
 /// A here-document attached to an instruction (`<<EOF`).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Heredoc {
