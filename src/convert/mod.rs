@@ -3,6 +3,7 @@
 //! `dockerfile2llb`). Pure apart from image resolution, which goes through `ImageResolver`.
 
 mod args;
+pub mod contexts;
 mod copy;
 mod dispatch;
 mod epoch;
@@ -70,6 +71,8 @@ pub struct ConvertOptions {
     pub check: Option<lint::Config>,
     /// What every RUN gets from the build request (`--add-host`, `--shm-size`, ...).
     pub run: RunOptions,
+    /// `--build-context NAME=docker-image://REF`: images that replace those named NAME.
+    pub image_contexts: contexts::ImageContexts,
 }
 
 /// Build-wide settings of every RUN step (dockerui's `ExtraHosts`, `Hostname`, `ShmSize`,
@@ -125,6 +128,7 @@ impl Default for ConvertOptions {
             all_stages: false,
             check: None,
             run: RunOptions::default(),
+            image_contexts: contexts::ImageContexts::default(),
         }
     }
 }
@@ -309,6 +313,31 @@ impl Parsed {
     }
 }
 
+/// dockerui replaces a stage named as a context with the context; mstage does not yet, and
+/// fails rather than build the stage instead.
+fn refuse_contexts_naming_stages(
+    graph: &StageGraph,
+    opts: &ConvertOptions,
+    platforms: &args::Platforms,
+) -> Result<(), ConvertError> {
+    for (index, stage) in graph.stages.iter().enumerate() {
+        let Some(name) = stage.name() else {
+            continue;
+        };
+        let platform = stage_platform(graph, index, platforms);
+        if let Some(context) = opts.image_contexts.lookup(name, &platform) {
+            return Err(ConvertError::at(
+                format!(
+                    "named context {} replacing stage {name} is not supported by mstage yet",
+                    context.key
+                ),
+                stage.from.range,
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Each external image the reachable stages use, with the platform it is resolved for: a FROM
 /// image its stage's platform, a COPY --from or mount image the target platform.
 fn image_requests(graph: &StageGraph, platforms: &args::Platforms) -> Vec<(String, Platform)> {
@@ -445,9 +474,15 @@ async fn convert_linted(
         ..opts.clone()
     };
     let platforms = args::Platforms::new(opts);
+    refuse_contexts_naming_stages(&graph, opts, &platforms)?;
     let lexer = Lexer::new(escape);
     let resolved = resolve_images(&mut graph, &platforms, resolver, &lexer).await?;
-    lint.run_all(stage::base_platform_findings(&graph, &resolved, &platforms));
+    lint.run_all(stage::base_platform_findings(
+        &graph,
+        &resolved,
+        &platforms,
+        &opts.image_contexts,
+    ));
     let image_has_shell = |index: usize| image_sets_shell(&graph, index, &resolved, &platforms);
     let mut dispatched = lint::stages::check_dispatch(&graph, &image_has_shell);
     let mut converter = Converter::new(text, opts, &mut graph, &resolved, platforms.clone(), lexer);

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::convert::contexts::ImageContexts;
 use crate::convert::{ConvertOptions, NoCache};
 use crate::llb::ResolveMode;
 use crate::platform::Platform;
@@ -34,6 +35,8 @@ pub struct BuildRequest {
     /// What every RUN gets: `add-hosts`, `hostname` (`BUILDKIT_SANDBOX_HOSTNAME`), `shm-size`,
     /// `ulimit`, `cgroup-parent`, `BUILDKIT_CACHE_MOUNT_NS`, resource limits.
     pub run: crate::convert::RunOptions,
+    /// `context:NAME=docker-image://REF` options (`--build-context`).
+    pub image_contexts: ImageContexts,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -85,6 +88,9 @@ const NOT_YET_PREFIXES: &[&str] = &["local-sessionid:"];
 /// The option prefix of named contexts.
 const CONTEXT_PREFIX: &str = "context:";
 
+/// The named-context kind mstage loads: an image in place of the one named.
+const IMAGE_CONTEXT: &str = "docker-image:";
+
 /// The context kinds dockerui loads (`git@` counts as git).
 const CONTEXT_KINDS: &[&str] = &[
     "docker-image",
@@ -131,6 +137,7 @@ impl BuildRequest {
                 .transpose()
                 .map_err(|e| RequestError::Check(e.reason()))?,
             run: super::run_options::parse(opts).map_err(RequestError::Run)?,
+            image_contexts: image_contexts(opts),
         })
     }
 
@@ -170,6 +177,7 @@ impl BuildRequest {
             llb_caps: None,
             check: self.check.clone(),
             run: self.run.clone(),
+            image_contexts: self.image_contexts.clone(),
             ..Default::default()
         }
     }
@@ -212,8 +220,25 @@ fn check_supported(opts: &BTreeMap<String, String>) -> Result<(), RequestError> 
     }
 }
 
-/// Reads a `context:NAME` value's kind as dockerui does (errors in its words) and refuses it by
-/// name and kind: none is loaded yet. NAME may carry a platform (`NAME::linux/amd64`).
+/// The `docker-image://` named contexts (`check_named_context` refused every other kind).
+fn image_contexts(opts: &BTreeMap<String, String>) -> ImageContexts {
+    ImageContexts(
+        opts.iter()
+            .filter_map(|(key, value)| {
+                let name = key.strip_prefix(CONTEXT_PREFIX)?;
+                let reference = value.strip_prefix(IMAGE_CONTEXT)?;
+                Some((
+                    name.to_string(),
+                    reference.trim_start_matches("//").to_string(),
+                ))
+            })
+            .collect(),
+    )
+}
+
+/// Reads a `context:NAME` value's kind as dockerui does (errors in its words) and refuses the
+/// kinds mstage does not load yet by name and kind. NAME may carry a platform
+/// (`NAME::linux/amd64`).
 fn check_named_context(name: &str, value: &str) -> Result<(), RequestError> {
     let Some((kind, _)) = value.split_once(':') else {
         return Err(RequestError::ContextSpecifier {
@@ -231,6 +256,9 @@ fn check_named_context(name: &str, value: &str) -> Result<(), RequestError> {
             name: name.to_string(),
             kind: kind.to_string(),
         });
+    }
+    if kind == "docker-image" {
+        return Ok(());
     }
     Err(RequestError::NamedContext {
         name: name.to_string(),
@@ -372,12 +400,13 @@ mod tests {
     }
 
     #[test]
-    fn named_contexts_are_refused_by_name_and_kind() {
+    fn image_contexts_are_read_and_other_kinds_refused_by_name_and_kind() {
         let message = |value: &str| request(&[("context:base", value)]).unwrap_err().to_string();
+        let image = request(&[("context:base", "docker-image://alpine:latest")]).unwrap();
+        let contexts = &image.image_contexts.0;
         assert_eq!(
-            message("docker-image://alpine:latest"),
-            "named context base (docker-image://alpine:latest): docker-image contexts are not \
-             supported by mstage yet"
+            contexts.get("base").map(String::as_str),
+            Some("alpine:latest")
         );
         assert_eq!(
             message("local:base"),

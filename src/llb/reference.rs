@@ -35,6 +35,27 @@ pub fn normalize_image_ref(reference: &str) -> Result<String, String> {
     Ok(full)
 }
 
+/// distribution/reference's `FamiliarString` of a normalized reference, without a `:latest`
+/// tag (how dockerui names contexts): `docker.io/library/busybox:latest` -> `busybox`.
+pub fn familiar_name(normalized: &str) -> String {
+    let short = match normalized.strip_prefix("docker.io/") {
+        Some(rest) => match rest.strip_prefix(OFFICIAL_REPO_PREFIX) {
+            Some(official)
+                if !official
+                    .split([':', '@'])
+                    .next()
+                    .unwrap_or("")
+                    .contains('/') =>
+            {
+                official
+            }
+            _ => rest,
+        },
+        None => normalized,
+    };
+    short.strip_suffix(":latest").unwrap_or(short).to_string()
+}
+
 /// Whether lowercasing would change `s` (Go's `strings.ToLower(s) != s`).
 fn has_upper(s: &str) -> bool {
     if s.is_ascii() {
