@@ -274,7 +274,22 @@ fn validate_digest(d: &str) -> Result<(), String> {
 
 #[cfg(test)]
 mod tests {
-    use super::normalize_image_ref;
+    use super::{familiar_name, normalize_image_ref};
+
+    #[test]
+    fn familiar_names_drop_the_default_domain_library_and_latest() {
+        for (name, familiar) in [
+            ("busybox", "busybox"),
+            ("busybox:1.36", "busybox:1.36"),
+            ("docker.io/library/busybox:latest", "busybox"),
+            ("user/app", "user/app"),
+            ("docker.io/library/a/b", "library/a/b"),
+            ("ghcr.io/o/r:latest", "ghcr.io/o/r"),
+        ] {
+            let normalized = normalize_image_ref(name).unwrap();
+            assert_eq!(familiar_name(&normalized), familiar, "{name}");
+        }
+    }
 
     #[test]
     fn normalizes_like_distribution_reference() {
