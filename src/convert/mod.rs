@@ -242,7 +242,13 @@ fn parse_stages_linted(
     let mut globals =
         args::global_arg_pairs(&platforms, opts, &target_name, &stages.meta_args, &lexer)?;
     let mut build_args = opts.build_args.clone();
-    let epoch = source_date_epoch(&mut build_args, &mut globals, &stages.stages, &lexer);
+    let epoch = source_date_epoch(
+        &mut build_args,
+        &mut globals,
+        &stages.stages,
+        &lexer,
+        &opts.image_contexts,
+    );
     let globals = syntax::shell::EnvList::from_pairs(globals, syntax::shell::KeyCase::Unix);
     lint::stages::check_from(&stages, &globals, &lexer, lint);
     let mut graph = StageGraph::build(stages, globals, opts.target.as_deref(), &lexer)?;
@@ -264,10 +270,27 @@ fn source_date_epoch(
     globals: &mut Vec<(String, String)>,
     stages: &[stages::Stage],
     lexer: &Lexer,
+    contexts: &contexts::ImageContexts,
 ) -> Result<Option<epoch::Epoch>, ConvertError> {
     let Some(value) = epoch::requested(build_args, globals) else {
         return Ok(None);
     };
+    // After seconds, the reference looks the value up as a named context (for the default
+    // platform) and takes the date of its source; mstage cannot resolve that date yet.
+    let context = match value.parse::<i64>() {
+        Ok(_) => None,
+        Err(_) => contexts.lookup(&value, &Platform::host()),
+    };
+    if let Some(context) = context {
+        return Err(ConvertError::At {
+            message: format!(
+                "{} from named context {} is not supported by mstage yet",
+                epoch::KEY,
+                context.key
+            ),
+            ranges: Vec::new(),
+        });
+    }
     let expand = |word: &str, env: &[(String, String)]| {
         let scope =
             syntax::shell::EnvList::from_pairs(env.iter().cloned(), syntax::shell::KeyCase::Unix);
