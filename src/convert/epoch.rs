@@ -115,7 +115,7 @@ pub fn resolve(
         return Ok(Some(Epoch { seconds }));
     }
     // The gateway first looks the value up as a named context, whose name must be an image
-    // reference (mstage takes no named contexts, so a valid name never names one).
+    // reference (a named image context was refused before).
     if let Err(e) = crate::llb::normalize_image_ref(value) {
         return Err(ConvertError::At {
             message: format!("invalid context name {value}: {e}"),

@@ -3,6 +3,7 @@
 //! `dockerfile2llb`). Pure apart from image resolution, which goes through `ImageResolver`.
 
 mod args;
+pub mod contexts;
 mod copy;
 mod dispatch;
 mod epoch;
@@ -70,6 +71,8 @@ pub struct ConvertOptions {
     pub check: Option<lint::Config>,
     /// What every RUN gets from the build request (`--add-host`, `--shm-size`, ...).
     pub run: RunOptions,
+    /// `--build-context NAME=docker-image://REF`: images that replace those named NAME.
+    pub image_contexts: contexts::ImageContexts,
 }
 
 /// Build-wide settings of every RUN step (dockerui's `ExtraHosts`, `Hostname`, `ShmSize`,
@@ -125,6 +128,7 @@ impl Default for ConvertOptions {
             all_stages: false,
             check: None,
             run: RunOptions::default(),
+            image_contexts: contexts::ImageContexts::default(),
         }
     }
 }
@@ -243,7 +247,13 @@ fn parse_stages_linted(
     let mut globals =
         args::global_arg_pairs(&platforms, opts, &target_name, &stages.meta_args, &lexer)?;
     let mut build_args = opts.build_args.clone();
-    let epoch = source_date_epoch(&mut build_args, &mut globals, &stages.stages, &lexer);
+    let epoch = source_date_epoch(
+        &mut build_args,
+        &mut globals,
+        &stages.stages,
+        &lexer,
+        &opts.image_contexts,
+    );
     let globals = syntax::shell::EnvList::from_pairs(globals, syntax::shell::KeyCase::Unix);
     lint::stages::check_from(&stages, &globals, &lexer, lint);
     let mut graph = StageGraph::build(stages, globals, opts.target.as_deref(), &lexer)?;
@@ -265,10 +275,27 @@ fn source_date_epoch(
     globals: &mut Vec<(String, String)>,
     stages: &[stages::Stage],
     lexer: &Lexer,
+    contexts: &contexts::ImageContexts,
 ) -> Result<Option<epoch::Epoch>, ConvertError> {
     let Some(value) = epoch::requested(build_args, globals) else {
         return Ok(None);
     };
+    // After seconds, the reference looks the value up as a named context (for the default
+    // platform) and takes the date of its source; mstage cannot resolve that date yet.
+    let context = match value.parse::<i64>() {
+        Ok(_) => None,
+        Err(_) => contexts.lookup(&value, &Platform::host()),
+    };
+    if let Some(context) = context {
+        return Err(ConvertError::At {
+            message: format!(
+                "{} from named context {} is not supported by mstage yet",
+                epoch::KEY,
+                context.key
+            ),
+            ranges: Vec::new(),
+        });
+    }
     let expand = |word: &str, env: &[(String, String)]| {
         let scope =
             syntax::shell::EnvList::from_pairs(env.iter().cloned(), syntax::shell::KeyCase::Unix);
@@ -312,6 +339,31 @@ impl Parsed {
     pub fn image_requests(&self, opts: &ConvertOptions) -> Vec<(String, Platform)> {
         image_requests(&self.stages.graph, &args::Platforms::new(opts))
     }
+}
+
+/// dockerui replaces a stage named as a context with the context; mstage does not yet, and
+/// fails rather than build the stage instead.
+fn refuse_contexts_naming_stages(
+    graph: &StageGraph,
+    opts: &ConvertOptions,
+    platforms: &args::Platforms,
+) -> Result<(), ConvertError> {
+    for (index, stage) in graph.stages.iter().enumerate() {
+        let Some(name) = stage.name() else {
+            continue;
+        };
+        let platform = stage_platform(graph, index, platforms);
+        if let Some(context) = opts.image_contexts.lookup(name, &platform) {
+            return Err(ConvertError::at(
+                format!(
+                    "named context {} replacing stage {name} is not supported by mstage yet",
+                    context.key
+                ),
+                stage.from.range,
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Each external image the reachable stages use, with the platform it is resolved for: a FROM
@@ -450,9 +502,15 @@ async fn convert_linted(
         ..opts.clone()
     };
     let platforms = args::Platforms::new(opts);
+    refuse_contexts_naming_stages(&graph, opts, &platforms)?;
     let lexer = Lexer::new(escape);
     let resolved = resolve_images(&mut graph, &platforms, resolver, &lexer).await?;
-    lint.run_all(stage::base_platform_findings(&graph, &resolved, &platforms));
+    lint.run_all(stage::base_platform_findings(
+        &graph,
+        &resolved,
+        &platforms,
+        &opts.image_contexts,
+    ));
     let image_has_shell = |index: usize| image_sets_shell(&graph, index, &resolved, &platforms);
     let mut dispatched = lint::stages::check_dispatch(&graph, &image_has_shell);
     let mut converter = Converter::new(text, opts, &mut graph, &resolved, platforms.clone(), lexer);

@@ -366,6 +366,15 @@ impl<'a> Converter<'a> {
     ) -> Result<StageState, ConvertError> {
         let stage = &self.graph.stages[index];
         let mut platform = self.stage_platform(index)?;
+        if let Some(context) = self.opts.image_contexts.lookup(name, &platform) {
+            let image = self.context_image(name, &platform, stage.from.range)?;
+            return Ok(StageState::fresh(
+                context.state(&platform),
+                image,
+                platform,
+                steps,
+            ));
+        }
         let resolved = self.resolved.get(&(name.to_string(), platform.clone()));
         let mut image = match resolved.filter(|r| !r.config.is_empty()) {
             Some(r) => Image::from_json(&r.config).map_err(|e| {
@@ -412,6 +421,26 @@ impl<'a> Converter<'a> {
         Ok(st)
     }
 
+    /// The config of the image context standing in for image `name`: its resolved config
+    /// without `Created` (ONBUILD triggers run as `StageGraph::triggers` says), or the empty
+    /// image of `platform` for `scratch`. The platform stays the one asked for.
+    fn context_image(
+        &self,
+        name: &str,
+        platform: &Platform,
+        at: SourceRange,
+    ) -> Result<Image, ConvertError> {
+        let resolved = self.resolved.get(&(name.to_string(), platform.clone()));
+        let mut image = match resolved.filter(|r| !r.config.is_empty()) {
+            Some(r) => Image::from_json(&r.config)
+                .map_err(|e| ConvertError::at(format!("failed to parse image config: {e}"), at))?,
+            None => empty_image(platform),
+        };
+        image.created = None;
+        image.config.on_build.clear();
+        Ok(image)
+    }
+
     /// The state a COPY --from or RUN --mount from= reads. An image is an unnamed stage of its
     /// own in the reference: empty command text, located at the COPY that names it (`at`).
     pub fn source_state(&self, source: &Source, at: Option<SourceRange>) -> Result<State, String> {
@@ -425,6 +454,9 @@ impl<'a> Converter<'a> {
                 .ok_or_else(|| format!("stage {i} is not converted yet")),
             Source::Image(name) => {
                 let platform = self.platforms.target.clone();
+                if let Some(context) = self.opts.image_contexts.lookup(name, &platform) {
+                    return Ok(context.state(&platform));
+                }
                 let resolved = self.resolved.get(&(name.clone(), platform.clone()));
                 let reference = pinned_reference(name, resolved);
                 let mut constraints = Constraints::new()
@@ -598,6 +630,7 @@ pub(super) fn base_platform_findings(
     graph: &StageGraph,
     resolved: &BTreeMap<(String, Platform), ResolvedImage>,
     platforms: &Platforms,
+    contexts: &super::contexts::ImageContexts,
 ) -> Vec<crate::lint::Finding> {
     let mut out = Vec::new();
     for (index, stage) in graph.stages.iter().enumerate() {
@@ -615,6 +648,10 @@ pub(super) fn base_platform_findings(
             },
             None => platforms.target.clone(),
         };
+        // dockerui's context images skip the platform check.
+        if contexts.lookup(name, &requested).is_some() {
+            continue;
+        }
         let image = resolved
             .get(&(name.clone(), requested.clone()))
             .filter(|r| !r.config.is_empty())

@@ -286,6 +286,7 @@ async fn prepare(
         bridge.clone(),
         request.resolve_mode_name().to_string(),
         request.multi_platform,
+        request.image_contexts.clone(),
     ));
     let Inputs {
         dockerfile,

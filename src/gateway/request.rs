@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::convert::contexts::ImageContexts;
 use crate::convert::{ConvertOptions, NoCache};
 use crate::llb::ResolveMode;
 use crate::platform::Platform;
@@ -34,6 +35,8 @@ pub struct BuildRequest {
     /// What every RUN gets: `add-hosts`, `hostname` (`BUILDKIT_SANDBOX_HOSTNAME`), `shm-size`,
     /// `ulimit`, `cgroup-parent`, `BUILDKIT_CACHE_MOUNT_NS`, resource limits.
     pub run: crate::convert::RunOptions,
+    /// `context:NAME=docker-image://REF` options (`--build-context`).
+    pub image_contexts: ImageContexts,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -52,6 +55,20 @@ pub enum RequestError {
     /// silently differs from what was asked.
     #[error("build option {0:?} is not supported by mstage yet")]
     Unsupported(String),
+    /// A named context (`--build-context NAME=...`, option `context:NAME`): refused by its kind
+    /// until mstage loads named contexts.
+    #[error("named context {name} ({value}): {kind} contexts are not supported by mstage yet")]
+    NamedContext {
+        name: String,
+        value: String,
+        kind: String,
+    },
+    /// dockerui's message for a `context:NAME` value without a `KIND:` prefix.
+    #[error("invalid context specifier {value} for {name}")]
+    ContextSpecifier { name: String, value: String },
+    /// dockerui's message for a context kind it does not know.
+    #[error("unsupported context source {kind} for {name}")]
+    ContextSource { name: String, kind: String },
     #[error("failed to parse {CHECK_ARG}: {0}")]
     Check(String),
     /// A bad value of an option RUN steps take, in the reference's words.
@@ -66,7 +83,24 @@ const CHECK_ARG: &str = "build-arg:BUILDKIT_DOCKERFILE_CHECK";
 const NOT_YET: &[&str] = &["cache-from", "cache-imports", "attest:sbom"];
 
 /// Prefixes of options the reference reads that mstage does not honour yet.
-const NOT_YET_PREFIXES: &[&str] = &["context:", "local-sessionid:"];
+const NOT_YET_PREFIXES: &[&str] = &["local-sessionid:"];
+
+/// The option prefix of named contexts.
+const CONTEXT_PREFIX: &str = "context:";
+
+/// The named-context kind mstage loads: an image in place of the one named.
+const IMAGE_CONTEXT: &str = "docker-image:";
+
+/// The context kinds dockerui loads (`git@` counts as git).
+const CONTEXT_KINDS: &[&str] = &[
+    "docker-image",
+    "git",
+    "http",
+    "https",
+    "oci-layout",
+    "local",
+    "input",
+];
 
 impl BuildRequest {
     pub fn from_options(opts: &BTreeMap<String, String>) -> Result<BuildRequest, RequestError> {
@@ -103,6 +137,7 @@ impl BuildRequest {
                 .transpose()
                 .map_err(|e| RequestError::Check(e.reason()))?,
             run: super::run_options::parse(opts).map_err(RequestError::Run)?,
+            image_contexts: image_contexts(opts),
         })
     }
 
@@ -142,6 +177,7 @@ impl BuildRequest {
             llb_caps: None,
             check: self.check.clone(),
             run: self.run.clone(),
+            image_contexts: self.image_contexts.clone(),
             ..Default::default()
         }
     }
@@ -165,10 +201,16 @@ pub fn with_capabilities(
 }
 
 fn check_supported(opts: &BTreeMap<String, String>) -> Result<(), RequestError> {
+    // Empty values (and an empty list of cache imports) are what clients send for a flag that
+    // was not given.
+    let given = |value: &str| !matches!(value, "" | "[]" | "null");
+    for (key, value) in opts {
+        if let Some(name) = key.strip_prefix(CONTEXT_PREFIX).filter(|_| given(value)) {
+            check_named_context(name, value)?;
+        }
+    }
     let refused = opts.iter().find(|(key, value)| {
-        // Empty values (and an empty list of cache imports) are what clients send for a flag
-        // that was not given.
-        !matches!(value.as_str(), "" | "[]" | "null")
+        given(value)
             && (NOT_YET.contains(&key.as_str())
                 || NOT_YET_PREFIXES.iter().any(|p| key.starts_with(p)))
     });
@@ -176,6 +218,53 @@ fn check_supported(opts: &BTreeMap<String, String>) -> Result<(), RequestError> 
         Some((key, _)) => Err(RequestError::Unsupported(key.clone())),
         None => Ok(()),
     }
+}
+
+/// The `docker-image://` named contexts (`check_named_context` refused every other kind).
+fn image_contexts(opts: &BTreeMap<String, String>) -> ImageContexts {
+    ImageContexts(
+        opts.iter()
+            .filter_map(|(key, value)| {
+                let name = key.strip_prefix(CONTEXT_PREFIX)?;
+                let reference = value.strip_prefix(IMAGE_CONTEXT)?;
+                Some((
+                    name.to_string(),
+                    reference.trim_start_matches("//").to_string(),
+                ))
+            })
+            .collect(),
+    )
+}
+
+/// Reads a `context:NAME` value's kind as dockerui does (errors in its words) and refuses the
+/// kinds mstage does not load yet by name and kind. NAME may carry a platform
+/// (`NAME::linux/amd64`).
+fn check_named_context(name: &str, value: &str) -> Result<(), RequestError> {
+    let Some((kind, _)) = value.split_once(':') else {
+        return Err(RequestError::ContextSpecifier {
+            name: name.to_string(),
+            value: value.to_string(),
+        });
+    };
+    let kind = if kind.starts_with("git@") {
+        "git"
+    } else {
+        kind
+    };
+    if !CONTEXT_KINDS.contains(&kind) {
+        return Err(RequestError::ContextSource {
+            name: name.to_string(),
+            kind: kind.to_string(),
+        });
+    }
+    if kind == "docker-image" {
+        return Ok(());
+    }
+    Err(RequestError::NamedContext {
+        name: name.to_string(),
+        value: value.to_string(),
+        kind: kind.to_string(),
+    })
 }
 
 fn parse_platforms(value: &str) -> Result<Vec<Platform>, RequestError> {
@@ -294,7 +383,12 @@ mod tests {
 
     #[test]
     fn options_not_honoured_yet_fail_naming_the_option() {
-        for key in ["cache-from", "cache-imports", "context:base", "attest:sbom"] {
+        for key in [
+            "cache-from",
+            "cache-imports",
+            "local-sessionid:base",
+            "attest:sbom",
+        ] {
             let err = request(&[(key, "x")]).unwrap_err();
             assert_eq!(err, RequestError::Unsupported(key.into()));
             assert!(err.to_string().contains(key));
@@ -303,6 +397,32 @@ mod tests {
         assert!(request(&[("cache-from", "")]).is_ok());
         // Provenance is BuildKit's, not the frontend's.
         assert!(request(&[("attest:provenance", "mode=min")]).is_ok());
+    }
+
+    #[test]
+    fn image_contexts_are_read_and_other_kinds_refused_by_name_and_kind() {
+        let message = |value: &str| request(&[("context:base", value)]).unwrap_err().to_string();
+        let image = request(&[("context:base", "docker-image://alpine:latest")]).unwrap();
+        let contexts = &image.image_contexts.0;
+        assert_eq!(
+            contexts.get("base").map(String::as_str),
+            Some("alpine:latest")
+        );
+        assert_eq!(
+            message("local:base"),
+            "named context base (local:base): local contexts are not supported by mstage yet"
+        );
+        assert!(message("git@github.com:o/r.git").contains(": git contexts are not"));
+        assert_eq!(
+            message("nokind"),
+            "invalid context specifier nokind for base"
+        );
+        assert_eq!(
+            message("ftp://x"),
+            "unsupported context source ftp for base"
+        );
+        // An empty value is what clients send for no context.
+        assert!(request(&[("context:base", "")]).is_ok());
     }
 
     #[test]

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::OnceCell;
 
 use super::bridge::Bridge;
+use crate::convert::contexts::ImageContexts;
 use crate::convert::names::pb_platform;
 use crate::llb::normalize_image_ref;
 use crate::platform::Platform;
@@ -21,16 +22,24 @@ pub struct BridgeResolver {
     resolve_mode: String,
     /// Progress names carry the platform (`[linux/arm64 internal] load metadata for ...`).
     multi_platform: bool,
+    /// `--build-context NAME=docker-image://REF`: resolved in place of the images they name.
+    contexts: ImageContexts,
     /// Every resolution asked for, done or under way.
     resolutions: Mutex<BTreeMap<(String, Platform), Resolution>>,
 }
 
 impl BridgeResolver {
-    pub fn new(bridge: Bridge, resolve_mode: String, multi_platform: bool) -> Self {
+    pub fn new(
+        bridge: Bridge,
+        resolve_mode: String,
+        multi_platform: bool,
+        contexts: ImageContexts,
+    ) -> Self {
         BridgeResolver {
             bridge,
             resolve_mode,
             multi_platform,
+            contexts,
             resolutions: Mutex::new(BTreeMap::new()),
         }
     }
@@ -57,6 +66,7 @@ impl BridgeResolver {
         let bridge = self.bridge.clone();
         let mode = self.resolve_mode.clone();
         let original = image.to_string();
+        let context = self.contexts.lookup(image, platform);
         let internal = match self.multi_platform {
             true => format!("[{platform} internal]"),
             false => "[internal]".to_string(),
@@ -67,8 +77,16 @@ impl BridgeResolver {
                 image: original.clone(),
                 message,
             };
-            let reference = normalize_image_ref(&original).map_err(fail)?;
-            let log_name = format!("{internal} load metadata for {reference}");
+            let (reference, log_name) = match &context {
+                // dockerui's empty image: no config to resolve.
+                Some(c) if c.is_scratch() => return Ok(ResolvedImage::default()),
+                Some(c) => (c.normalized().map_err(fail)?, c.log_name()),
+                None => {
+                    let reference = normalize_image_ref(&original).map_err(fail)?;
+                    let log_name = format!("{internal} load metadata for {reference}");
+                    (reference, log_name)
+                }
+            };
             super::trace::mark(&format!("resolve {reference} start"));
             let (digest, config) = bridge
                 .resolve_image_config(&reference, Some(platform), &mode, &log_name)

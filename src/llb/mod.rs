@@ -41,7 +41,7 @@ pub use marshal::{
     MarshalOptions,
 };
 pub use merge::{diff, merge};
-pub use reference::normalize_image_ref;
+pub use reference::{familiar_name, normalize_image_ref};
 pub use source::{
     http, http_with, image, image_with, local, local_with, oci_layout, DeferredPaths, DiffType,
     HttpOptions, ImageOptions, LocalOptions, ResolveMode,

@@ -35,6 +35,27 @@ pub fn normalize_image_ref(reference: &str) -> Result<String, String> {
     Ok(full)
 }
 
+/// distribution/reference's `FamiliarString` of a normalized reference, without a `:latest`
+/// tag (how dockerui names contexts): `docker.io/library/busybox:latest` -> `busybox`.
+pub fn familiar_name(normalized: &str) -> String {
+    let short = match normalized.strip_prefix("docker.io/") {
+        Some(rest) => match rest.strip_prefix(OFFICIAL_REPO_PREFIX) {
+            Some(official)
+                if !official
+                    .split([':', '@'])
+                    .next()
+                    .unwrap_or("")
+                    .contains('/') =>
+            {
+                official
+            }
+            _ => rest,
+        },
+        None => normalized,
+    };
+    short.strip_suffix(":latest").unwrap_or(short).to_string()
+}
+
 /// Whether lowercasing would change `s` (Go's `strings.ToLower(s) != s`).
 fn has_upper(s: &str) -> bool {
     if s.is_ascii() {
@@ -253,7 +274,22 @@ fn validate_digest(d: &str) -> Result<(), String> {
 
 #[cfg(test)]
 mod tests {
-    use super::normalize_image_ref;
+    use super::{familiar_name, normalize_image_ref};
+
+    #[test]
+    fn familiar_names_drop_the_default_domain_library_and_latest() {
+        for (name, familiar) in [
+            ("busybox", "busybox"),
+            ("busybox:1.36", "busybox:1.36"),
+            ("docker.io/library/busybox:latest", "busybox"),
+            ("user/app", "user/app"),
+            ("docker.io/library/a/b", "library/a/b"),
+            ("ghcr.io/o/r:latest", "ghcr.io/o/r"),
+        ] {
+            let normalized = normalize_image_ref(name).unwrap();
+            assert_eq!(familiar_name(&normalized), familiar, "{name}");
+        }
+    }
 
     #[test]
     fn normalizes_like_distribution_reference() {
