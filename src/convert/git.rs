@@ -94,7 +94,7 @@ fn load_query(r: &mut GitRef, query: &QueryValues) -> Result<(), String> {
         let flag = |name: &str| -> Result<Option<bool>, String> {
             match value.as_deref() {
                 None => Ok(Some(true)),
-                Some(v) => parse_go_bool(v)
+                Some(v) => crate::instructions::goconv::parse_bool(v)
                     .map(Some)
                     .ok_or_else(|| format!("invalid {name} value: {}", go_quote(v))),
             }
@@ -153,15 +153,6 @@ fn with_prefix(prefix: &str, name: String) -> String {
         name
     } else {
         format!("{prefix}{name}")
-    }
-}
-
-/// `strconv.ParseBool`.
-fn parse_go_bool(v: &str) -> Option<bool> {
-    match v {
-        "1" | "t" | "T" | "true" | "TRUE" | "True" => Some(true),
-        "0" | "f" | "F" | "false" | "FALSE" | "False" => Some(false),
-        _ => None,
     }
 }
 

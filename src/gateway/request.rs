@@ -286,20 +286,12 @@ fn multi_platform(opts: &BTreeMap<String, String>, platforms: usize) -> Result<b
     let Some(value) = asked else {
         return Ok(several);
     };
-    let wanted = parse_go_bool(value).ok_or_else(|| RequestError::MultiPlatform(value.clone()))?;
+    let wanted = crate::instructions::goconv::parse_bool(value)
+        .ok_or_else(|| RequestError::MultiPlatform(value.clone()))?;
     if !wanted && several {
         return Err(RequestError::MultiPlatformConflict);
     }
     Ok(wanted)
-}
-
-/// Go's `strconv.ParseBool`.
-fn parse_go_bool(value: &str) -> Option<bool> {
-    match value {
-        "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
-        "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(false),
-        _ => None,
-    }
 }
 
 fn parse_network(value: Option<&String>) -> Result<NetMode, RequestError> {

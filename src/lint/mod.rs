@@ -108,10 +108,13 @@ impl Config {
                     &mut config.experimental,
                 ),
                 "error" => {
-                    config.error = parse_go_bool(value).ok_or_else(|| CheckError::InvalidBool {
-                        option: part.to_string(),
-                        value: value.to_string(),
-                    })?
+                    config.error =
+                        crate::instructions::goconv::parse_bool(value).ok_or_else(|| {
+                            CheckError::InvalidBool {
+                                option: part.to_string(),
+                                value: value.to_string(),
+                            }
+                        })?
                 }
                 other => return Err(CheckError::InvalidOption(other.to_string())),
             }
@@ -125,15 +128,6 @@ fn set_list(value: &str, all: &mut bool, list: &mut Vec<String>) {
         *all = true;
     } else {
         *list = value.split(',').map(|r| r.trim().to_string()).collect();
-    }
-}
-
-/// Go's `strconv.ParseBool`.
-fn parse_go_bool(value: &str) -> Option<bool> {
-    match value {
-        "1" | "t" | "T" | "true" | "TRUE" | "True" => Some(true),
-        "0" | "f" | "F" | "false" | "FALSE" | "False" => Some(false),
-        _ => None,
     }
 }
 
