@@ -72,13 +72,9 @@ fn go_parse_uint(v: &str) -> Result<u64, String> {
     })
 }
 
-/// Go's `strconv.Atoi` as a cpuset element: a non-negative decimal (an optional sign allowed).
+/// Go's `strconv.Atoi`, as a cpuset element is read.
 fn atoi(s: &str) -> Option<i64> {
-    let digits = s.strip_prefix(['+', '-']).unwrap_or(s);
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    s.parse().ok()
+    parse_int10(s, 64).ok()
 }
 
 /// `cpuset.Validate`: comma-separated CPU numbers and `lo-hi` ranges, each at most `MAX_CPU`.
