@@ -237,15 +237,13 @@ async fn answer_outline(
     bridge: &Bridge,
     request: &Arc<BuildRequest>,
 ) -> Result<BTreeMap<String, Vec<u8>>, FrontendError> {
+    let (prepared, PlatformBuild { opts, parsed }) = prepare_subrequest(bridge, request).await?;
     let Prepared {
         dockerfile,
         text,
-        builds,
         resolver,
-    } = prepare(bridge, request, vec![None]).await?;
-    let Some(PlatformBuild { opts, parsed }) = builds.into_iter().next() else {
-        return Ok(subrequests::outline(&Default::default(), &dockerfile.data));
-    };
+        ..
+    } = prepared;
     let result = match parsed {
         Ok(parsed) => convert::outline_parsed(&text, parsed, &opts, resolver).await,
         Err(e) => Err(e),
