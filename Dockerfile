@@ -17,14 +17,14 @@ LABEL moby.buildkit.frontend.network.none="true"
 # - moby.buildkit.frontend.subrequests: `--print=outline|targets`,
 #   `frontend.subrequests.describe` (src/gateway/subrequests.rs) and `--call=check` /
 #   `docker build --check` (`frontend.lint`, src/gateway/lint.rs).
-# - moby.buildkit.frontend.contexts: named contexts (`--build-context`, `context:NAME` options);
-#   images (`docker-image://`) are loaded, every other kind (local directories, git, http,
-#   oci-layout, input:) is refused by name and kind (src/gateway/request.rs).
+# - moby.buildkit.frontend.contexts: named contexts (`--build-context`, `context:NAME` options):
+#   images, local directories, git repositories, http(s) files and OCI layouts
+#   (src/convert/contexts.rs, src/gateway/contexts.rs); `input:` is refused by name.
+# - moby.buildkit.frontend.gitquerystring: git contexts with `?ref=&subdir=` query strings.
 # Not claimed, so BuildKit refuses such builds itself ("unsupported frontend capability") instead
 # of mstage silently building something else:
 # - moby.buildkit.frontend.inputs: context and Dockerfile handed over as LLB through the Inputs
 #   call (a forwarding frontend, bake target contexts); mstage never calls Inputs.
-# - moby.buildkit.frontend.gitquerystring: git contexts with `?ref=&subdir=` query strings.
 # tests/image.rs holds the same list.
-LABEL moby.buildkit.frontend.caps="moby.buildkit.frontend.subrequests,moby.buildkit.frontend.contexts"
+LABEL moby.buildkit.frontend.caps="moby.buildkit.frontend.subrequests,moby.buildkit.frontend.contexts,moby.buildkit.frontend.gitquerystring"
 ENTRYPOINT ["/bin/mstage"]

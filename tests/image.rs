@@ -9,6 +9,7 @@ use common::docker::{engine_ready, frontend_image, run};
 const IMPLEMENTED_CAPS: &[&str] = &[
     "moby.buildkit.frontend.subrequests",
     "moby.buildkit.frontend.contexts",
+    "moby.buildkit.frontend.gitquerystring",
 ];
 
 const MAX_IMAGE_BYTES: u64 = 5_000_000;

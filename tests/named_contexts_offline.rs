@@ -1,28 +1,32 @@
-//! Named image contexts in conversion, without the engine: what mstage does not do yet fails
-//! naming the context instead of building something else (tests/named_contexts.rs builds the
-//! rest through the real engine).
+//! Named contexts in conversion, without the engine: a context named as a stage replaces it,
+//! and what mstage does not do yet fails naming the context instead of building something else
+//! (tests/named_contexts.rs builds the rest through the real engine).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use mstage::cli::llb::FileResolver;
-use mstage::convert::contexts::ImageContexts;
+use mstage::convert::contexts::{ContextSource, NamedContexts};
 use mstage::convert::{self, ConvertOptions};
 use mstage::platform::Platform;
 
-async fn convert_error(dockerfile: &str, build_args: &[(&str, &str)]) -> String {
-    let opts = ConvertOptions {
+fn options(build_args: &[(&str, &str)]) -> ConvertOptions {
+    ConvertOptions {
         build_platform: Platform::parse("linux/amd64").expect("platform"),
         build_args: build_args
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect(),
-        image_contexts: ImageContexts(BTreeMap::from([(
+        named_contexts: NamedContexts(BTreeMap::from([(
             "busybox".to_string(),
-            "alpine:latest".to_string(),
+            ContextSource::Image("alpine:latest".to_string()),
         )])),
         ..Default::default()
-    };
+    }
+}
+
+async fn convert_error(dockerfile: &str, build_args: &[(&str, &str)]) -> String {
+    let opts = options(build_args);
     let resolver = Arc::new(FileResolver::new(BTreeMap::new()));
     match convert::convert(dockerfile, &opts, resolver).await {
         Ok(_) => "converted".to_string(),
@@ -30,15 +34,31 @@ async fn convert_error(dockerfile: &str, build_args: &[(&str, &str)]) -> String 
     }
 }
 
+/// The ops' bytes of a conversion, where source identifiers and progress names can be found.
+async fn definition_text(dockerfile: &str) -> String {
+    let opts = options(&[]);
+    let resolver = Arc::new(FileResolver::new(BTreeMap::new()));
+    let converted = convert::convert(dockerfile, &opts, resolver)
+        .await
+        .expect("converts");
+    let definition = converted.definition(&opts).expect("marshals");
+    let bytes: Vec<u8> = definition.def.concat();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
 #[tokio::test]
-async fn a_context_named_as_a_stage_is_refused() {
-    let err = convert_error("FROM alpine AS busybox\nFROM busybox\n", &[]).await;
+async fn a_context_named_as_a_stage_replaces_it_and_its_steps() {
+    let text = definition_text(
+        "FROM debian AS busybox\nRUN never-run\nFROM busybox\nRUN echo built\n",
+    )
+    .await;
     assert!(
-        err.contains(
-            "named context busybox replacing stage busybox is not supported by mstage yet"
-        ),
-        "{err}"
+        text.contains("docker-image://docker.io/library/alpine:latest"),
+        "{text}"
     );
+    assert!(!text.contains("debian"), "the replaced stage's base: {text}");
+    assert!(!text.contains("never-run"), "the replaced stage's step: {text}");
+    assert!(text.contains("echo built"), "{text}");
 }
 
 #[tokio::test]

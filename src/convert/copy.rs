@@ -64,7 +64,7 @@ impl Converter<'_> {
                 }
             }
             (
-                self.source_state(&dep, Some(c.range))
+                self.source_state(&dep, Some(c.range), &c.sources.source_paths)
                     .map_err(|m| ConvertError::at(m, c.range))?,
                 false,
             )

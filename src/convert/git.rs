@@ -206,6 +206,35 @@ pub(super) fn git_state(
     ))
 }
 
+/// dockerui's `DetectGitContext`: a build context (or named context) read as a git repository,
+/// `None` when `src` is not a git ref. Unlike ADD, the query's `mtime` applies.
+pub(crate) fn context_state(
+    src: &str,
+    keep_git_dir: bool,
+    name: &str,
+) -> Option<Result<State, String>> {
+    let r = match parse_git_ref(src) {
+        GitSource::NotGit => return None,
+        GitSource::Invalid(e) => return Some(Err(e)),
+        GitSource::Git(r) => r,
+    };
+    Some(Ok(llb::git_with(
+        &r.remote,
+        "",
+        GitOptions {
+            git_ref: Some(r.git_ref.clone()),
+            subdir: Some(r.subdir.clone()).filter(|s| !s.is_empty()),
+            keep_git_dir: keep_git_dir || r.keep_git_dir == Some(true),
+            checksum: Some(r.checksum.clone()).filter(|c| !c.is_empty()),
+            skip_submodules: r.submodules == Some(false),
+            mtime: r.mtime.clone(),
+            fetch_by_commit: r.fetch_by_commit,
+            constraints: Constraints::new().custom_name(name),
+            ..Default::default()
+        },
+    )))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

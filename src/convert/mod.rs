@@ -71,8 +71,8 @@ pub struct ConvertOptions {
     pub check: Option<lint::Config>,
     /// What every RUN gets from the build request (`--add-host`, `--shm-size`, ...).
     pub run: RunOptions,
-    /// `--build-context NAME=docker-image://REF`: images that replace those named NAME.
-    pub image_contexts: contexts::ImageContexts,
+    /// `--build-context NAME=...`: contexts that replace the images or stages named NAME.
+    pub named_contexts: contexts::NamedContexts,
 }
 
 /// Build-wide settings of every RUN step (dockerui's `ExtraHosts`, `Hostname`, `ShmSize`,
@@ -128,7 +128,7 @@ impl Default for ConvertOptions {
             all_stages: false,
             check: None,
             run: RunOptions::default(),
-            image_contexts: contexts::ImageContexts::default(),
+            named_contexts: contexts::NamedContexts::default(),
         }
     }
 }
@@ -252,7 +252,7 @@ fn parse_stages_linted(
         &mut globals,
         &stages.stages,
         &lexer,
-        &opts.image_contexts,
+        &opts.named_contexts,
     );
     let globals = syntax::shell::EnvList::from_pairs(globals, syntax::shell::KeyCase::Unix);
     lint::stages::check_from(&stages, &globals, &lexer, lint);
@@ -275,7 +275,7 @@ fn source_date_epoch(
     globals: &mut Vec<(String, String)>,
     stages: &[stages::Stage],
     lexer: &Lexer,
-    contexts: &contexts::ImageContexts,
+    contexts: &contexts::NamedContexts,
 ) -> Result<Option<epoch::Epoch>, ConvertError> {
     let Some(value) = epoch::requested(build_args, globals) else {
         return Ok(None);
@@ -337,38 +337,33 @@ impl Parsed {
     /// The external images the target needs first, each with the platform conversion resolves
     /// it for (images that ONBUILD triggers make reachable come later).
     pub fn image_requests(&self, opts: &ConvertOptions) -> Vec<(String, Platform)> {
-        image_requests(&self.stages.graph, &args::Platforms::new(opts))
+        image_requests(
+            &self.stages.graph,
+            &args::Platforms::new(opts),
+            &opts.named_contexts,
+        )
     }
 }
 
-/// dockerui replaces a stage named as a context with the context; mstage does not yet, and
-/// fails rather than build the stage instead.
-fn refuse_contexts_naming_stages(
-    graph: &StageGraph,
-    opts: &ConvertOptions,
-    platforms: &args::Platforms,
-) -> Result<(), ConvertError> {
-    for (index, stage) in graph.stages.iter().enumerate() {
-        let Some(name) = stage.name() else {
-            continue;
-        };
-        let platform = stage_platform(graph, index, platforms);
-        if let Some(context) = opts.image_contexts.lookup(name, &platform) {
-            return Err(ConvertError::at(
-                format!(
-                    "named context {} replacing stage {name} is not supported by mstage yet",
-                    context.key
-                ),
-                stage.from.range,
-            ));
-        }
+impl Parsed {
+    /// The keys of the named contexts the target reads (those loaded before converting).
+    pub fn named_contexts_used(&self, opts: &ConvertOptions) -> BTreeSet<String> {
+        self.image_requests(opts)
+            .into_iter()
+            .filter_map(|(name, platform)| opts.named_contexts.lookup(&name, &platform))
+            .map(|c| c.key)
+            .collect()
     }
-    Ok(())
 }
 
 /// Each external image the reachable stages use, with the platform it is resolved for: a FROM
-/// image its stage's platform, a COPY --from or mount image the target platform.
-fn image_requests(graph: &StageGraph, platforms: &args::Platforms) -> Vec<(String, Platform)> {
+/// image its stage's platform, a COPY --from or mount image the target platform. A stage a
+/// named context replaces asks for its own name (the context's config) instead of its base.
+fn image_requests(
+    graph: &StageGraph,
+    platforms: &args::Platforms,
+    contexts: &contexts::NamedContexts,
+) -> Vec<(String, Platform)> {
     let mut out: Vec<(String, Platform)> = Vec::new();
     let mut seen = BTreeSet::new();
     let mut add = |key: (String, Platform)| {
@@ -380,8 +375,12 @@ fn image_requests(graph: &StageGraph, platforms: &args::Platforms) -> Vec<(Strin
         if !reachable {
             continue;
         }
-        if let stages::Base::Image(name) = &graph.bases[index] {
-            add((name.clone(), stage_platform(graph, index, platforms)));
+        let platform = stage_platform(graph, index, platforms);
+        let stage_name = graph.stages[index].name();
+        if let Some(name) = stage_name.filter(|n| contexts.lookup(n, &platform).is_some()) {
+            add((name.to_string(), platform));
+        } else if let stages::Base::Image(name) = &graph.bases[index] {
+            add((name.clone(), platform));
         }
         for dep in &graph.dependencies[index] {
             if let stages::Source::Image(name) = &dep.source {
@@ -429,7 +428,14 @@ pub async fn resolved_graph(
         mut graph, escape, ..
     } = parse(text, opts)?.stages;
     let platforms = args::Platforms::new(opts);
-    resolve_images(&mut graph, &platforms, resolver, &Lexer::new(escape)).await?;
+    resolve_images(
+        &mut graph,
+        &platforms,
+        &opts.named_contexts,
+        resolver,
+        &Lexer::new(escape),
+    )
+    .await?;
     Ok(graph)
 }
 
@@ -502,14 +508,20 @@ async fn convert_linted(
         ..opts.clone()
     };
     let platforms = args::Platforms::new(opts);
-    refuse_contexts_naming_stages(&graph, opts, &platforms)?;
     let lexer = Lexer::new(escape);
-    let resolved = resolve_images(&mut graph, &platforms, resolver, &lexer).await?;
+    let resolved = resolve_images(
+        &mut graph,
+        &platforms,
+        &opts.named_contexts,
+        resolver,
+        &lexer,
+    )
+    .await?;
     lint.run_all(stage::base_platform_findings(
         &graph,
         &resolved,
         &platforms,
-        &opts.image_contexts,
+        &opts.named_contexts,
     ));
     let image_has_shell = |index: usize| image_sets_shell(&graph, index, &resolved, &platforms);
     let mut dispatched = lint::stages::check_dispatch(&graph, &image_has_shell);
@@ -569,12 +581,13 @@ type Resolved = BTreeMap<(String, Platform), stages::ResolvedImage>;
 async fn resolve_images(
     graph: &mut StageGraph,
     platforms: &args::Platforms,
+    contexts: &contexts::NamedContexts,
     resolver: Arc<dyn ImageResolver>,
     lexer: &Lexer,
 ) -> Result<Resolved, ConvertError> {
     let mut resolved = Resolved::new();
     loop {
-        let requests: Vec<_> = image_requests(graph, platforms)
+        let requests: Vec<_> = image_requests(graph, platforms, contexts)
             .into_iter()
             .filter(|key| !resolved.contains_key(key))
             .collect();

@@ -33,6 +33,8 @@ impl Converter<'_> {
                     .into(),
             ));
         }
+        // A RUN may read anything in its stage's filesystem.
+        self.use_paths(stage, ["/".to_string()]);
         let mut exec_mounts = Vec::new();
         let mut name = c.code.clone();
         let mut args = c.cmd.cmd_line.clone();
@@ -228,7 +230,7 @@ impl Converter<'_> {
             return Err(format!("invalid mount target {:?}", target));
         }
         let mut from = match source {
-            Some(source) => self.source_state(source, None)?,
+            Some(source) => self.source_state(source, None, std::slice::from_ref(&m.source))?,
             None if m.kind == MountKind::Cache => llb::scratch(),
             None => {
                 self.context_paths.insert(paths::join("/", &m.source));

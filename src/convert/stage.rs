@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use super::args::Platforms;
+use super::contexts::NamedContext;
 use super::epoch::Stamp;
 use super::image::{History, Image};
 use super::names::{self, pb_platform, StepCounter};
@@ -135,6 +136,13 @@ pub struct Converter<'a> {
     pub outline: Option<super::outline::OutlineCapture>,
     /// SOURCE_DATE_EPOCH, when the build sets it.
     pub epoch: Option<Stamp>,
+    /// The named context each stage is replaced by (dockerui looks stage names up first).
+    replaced: Vec<Option<NamedContext>>,
+    /// Paths read from each stage family (a stage and those built on it, keyed by the first),
+    /// which is what a local named context at its root transfers (the reference's `ds.paths`).
+    family_paths: BTreeMap<usize, BTreeSet<String>>,
+    /// Local named contexts at a family's root, filled in with its paths once all is converted.
+    family_follows: Vec<(usize, llb::DeferredPaths)>,
 }
 
 impl<'a> Converter<'a> {
@@ -176,6 +184,9 @@ impl<'a> Converter<'a> {
             reached: (0, 0),
             outline: None,
             epoch: None,
+            replaced: Vec::new(),
+            family_paths: BTreeMap::new(),
+            family_follows: Vec::new(),
         }
     }
 
@@ -185,9 +196,16 @@ impl<'a> Converter<'a> {
     pub fn run(&mut self) -> Result<Conversion, ConvertError> {
         let follow = llb::DeferredPaths::new();
         self.context = self.context_source(follow.clone());
+        self.replaced = self.replaced_stages()?;
         self.convert_stages()?;
         follow.set(follow_paths(&self.context_paths));
         let target = self.graph.target;
+        // The whole target is the result (dockerfile2llb marks it read after dispatching).
+        self.use_paths(target, ["/".to_string()]);
+        for (root, follow) in std::mem::take(&mut self.family_follows) {
+            let paths = self.family_paths.remove(&root).unwrap_or_default();
+            follow.set(follow_paths(&paths));
+        }
         let mut st = self
             .kept
             .get_mut(target)
@@ -225,6 +243,65 @@ impl<'a> Converter<'a> {
         )
     }
 
+    /// For each stage, the named context its name (and platform) replaces it with.
+    fn replaced_stages(&self) -> Result<Vec<Option<NamedContext>>, ConvertError> {
+        let mut out = Vec::with_capacity(self.graph.stages.len());
+        for index in 0..self.graph.stages.len() {
+            let found = match self.graph.stages[index].name() {
+                Some(name) if !self.opts.named_contexts.is_empty() => {
+                    let platform = self.stage_platform(index)?;
+                    self.opts.named_contexts.lookup(name, &platform)
+                }
+                _ => None,
+            };
+            out.push(found);
+        }
+        Ok(out)
+    }
+
+    /// The first stage of `stage`'s family: following FROM a stage up to one built on
+    /// something else (or replaced by a context).
+    fn family(&self, mut stage: usize) -> usize {
+        while let (Some(Base::Stage(base)), None) = (
+            self.graph.bases.get(stage),
+            self.replaced.get(stage).and_then(Option::as_ref),
+        ) {
+            stage = *base;
+        }
+        stage
+    }
+
+    /// Records paths a stage's family is read at; only local named contexts use them.
+    pub fn use_paths(&mut self, stage: usize, paths: impl IntoIterator<Item = String>) {
+        if self.opts.named_contexts.is_empty() {
+            return;
+        }
+        let root = self.family(stage);
+        let entry = self.family_paths.entry(root).or_default();
+        entry.extend(paths.into_iter().map(|p| paths::join("/", &p)));
+    }
+
+    /// A named context's state for a family rooted at `root`, or (`root` None) for one use
+    /// reading `paths`, as an unnamed `COPY --from` or mount source is in the reference.
+    fn named_context_state(
+        &mut self,
+        context: &NamedContext,
+        platform: &Platform,
+        root: Option<usize>,
+        paths: &[String],
+    ) -> Result<State, String> {
+        let follow = llb::DeferredPaths::new();
+        match root {
+            Some(root) => self.family_follows.push((root, follow.clone())),
+            None => {
+                let paths: BTreeSet<String> = paths.iter().map(|p| paths::join("/", p)).collect();
+                follow.set(follow_paths(&paths));
+            }
+        }
+        let state = context.state(platform, &self.opts.session_id, Some(follow))?;
+        Ok(state.platform(pb_platform(platform)))
+    }
+
     fn convert_stages(&mut self) -> Result<(), ConvertError> {
         self.context_paths.clear();
         let count = self.graph.stages.len();
@@ -235,6 +312,13 @@ impl<'a> Converter<'a> {
         self.kept = vec![None; count];
         for index in 0..count {
             if !self.graph.reachable[index] {
+                continue;
+            }
+            if let Some(context) = self.replaced[index].clone() {
+                // dockerui: the context is the stage, taken as it is; none of its steps run.
+                let st = self.replacing_context(index, &context)?;
+                self.graph.take_steps(index);
+                self.finish_stage(index, st);
                 continue;
             }
             let mut st = self.start_stage(index)?;
@@ -252,12 +336,18 @@ impl<'a> Converter<'a> {
                     .map_err(|e| with_range(e, instruction.range()))?;
             }
             st.steps.onbuild = false;
-            self.stages[index] = Some(st.state.clone());
-            if self.last_child[index].is_some() || index == self.graph.target {
-                self.kept[index] = Some(st);
-            }
+            self.finish_stage(index, st);
         }
         Ok(())
+    }
+
+    /// Keeps a converted stage's filesystem for later sources, and its whole state while a
+    /// later stage still builds on it or when it is the target.
+    fn finish_stage(&mut self, index: usize, st: StageState) {
+        self.stages[index] = Some(st.state.clone());
+        if self.last_child[index].is_some() || index == self.graph.target {
+            self.kept[index] = Some(st);
+        }
     }
 
     /// The stage's state before its first instruction (`dispatchState.init` and the base setup).
@@ -275,7 +365,8 @@ impl<'a> Converter<'a> {
             onbuild: false,
             platform: String::new(),
         };
-        let mut st = match &self.graph.bases[index] {
+        let base = self.graph.bases[index].clone();
+        let mut st = match &base {
             Base::Stage(base) => {
                 let from = stage.from.range;
                 let mut st = self
@@ -359,22 +450,21 @@ impl<'a> Converter<'a> {
     }
 
     fn image_stage(
-        &self,
+        &mut self,
         index: usize,
         name: &str,
         mut steps: StepCounter,
     ) -> Result<StageState, ConvertError> {
-        let stage = &self.graph.stages[index];
         let mut platform = self.stage_platform(index)?;
-        if let Some(context) = self.opts.image_contexts.lookup(name, &platform) {
-            let image = self.context_image(name, &platform, stage.from.range)?;
-            return Ok(StageState::fresh(
-                context.state(&platform),
-                image,
-                platform,
-                steps,
-            ));
+        let from = self.graph.stages[index].from.range;
+        if let Some(context) = self.opts.named_contexts.lookup(name, &platform) {
+            let image = self.context_image(name, &platform, from)?;
+            let state = self
+                .named_context_state(&context, &platform, Some(index), &[])
+                .map_err(|m| ConvertError::at(m, from))?;
+            return Ok(StageState::fresh(state, image, platform, steps));
         }
+        let stage = &self.graph.stages[index];
         let resolved = self.resolved.get(&(name.to_string(), platform.clone()));
         let mut image = match resolved.filter(|r| !r.config.is_empty()) {
             Some(r) => Image::from_json(&r.config).map_err(|e| {
@@ -421,6 +511,47 @@ impl<'a> Converter<'a> {
         Ok(st)
     }
 
+    /// A stage replaced by the named context of its name: the context's filesystem, and the
+    /// config of an image context (its platform then the image's), else an empty one.
+    fn replacing_context(
+        &mut self,
+        index: usize,
+        context: &NamedContext,
+    ) -> Result<StageState, ConvertError> {
+        let from = self.graph.stages[index].from.range;
+        let platform = self.stage_platform(index)?;
+        let state = self
+            .named_context_state(context, &platform, Some(index), &[])
+            .map_err(|m| ConvertError::at(m, from))?;
+        let name = self.graph.stages[index]
+            .name()
+            .unwrap_or_default()
+            .to_string();
+        let resolved = self.resolved.get(&(name, platform.clone()));
+        let (image, platform) = match resolved.filter(|r| !r.config.is_empty()) {
+            Some(r) => {
+                let mut image = Image::from_json(&r.config).map_err(|e| {
+                    ConvertError::at(format!("failed to parse image config: {e}"), from)
+                })?;
+                image.created = None;
+                let own = Platform {
+                    os: image.os.clone(),
+                    architecture: image.architecture.clone(),
+                    variant: image.variant.clone(),
+                };
+                let platform = match own.os.is_empty() || own.architecture.is_empty() {
+                    true => platform,
+                    false => own,
+                };
+                (image, platform)
+            }
+            None => (Image::default(), platform),
+        };
+        let mut st = StageState::fresh(state, image, platform, StepCounter::default());
+        st.record = self.records.get(index) == Some(&true);
+        Ok(st)
+    }
+
     /// The config of the image context standing in for image `name`: its resolved config
     /// without `Created` (ONBUILD triggers run as `StageGraph::triggers` says), or the empty
     /// image of `platform` for `scratch`. The platform stays the one asked for.
@@ -443,19 +574,26 @@ impl<'a> Converter<'a> {
 
     /// The state a COPY --from or RUN --mount from= reads. An image is an unnamed stage of its
     /// own in the reference: empty command text, located at the COPY that names it (`at`).
-    pub fn source_state(&self, source: &Source, at: Option<SourceRange>) -> Result<State, String> {
+    pub fn source_state(
+        &mut self,
+        source: &Source,
+        at: Option<SourceRange>,
+        paths: &[String],
+    ) -> Result<State, String> {
         match source {
             Source::Scratch => Ok(llb::scratch()),
-            Source::Stage(i) => self
-                .stages
-                .get(*i)
-                .and_then(Option::as_ref)
-                .cloned()
-                .ok_or_else(|| format!("stage {i} is not converted yet")),
+            Source::Stage(i) => {
+                self.use_paths(*i, paths.iter().cloned());
+                self.stages
+                    .get(*i)
+                    .and_then(Option::as_ref)
+                    .cloned()
+                    .ok_or_else(|| format!("stage {i} is not converted yet"))
+            }
             Source::Image(name) => {
                 let platform = self.platforms.target.clone();
-                if let Some(context) = self.opts.image_contexts.lookup(name, &platform) {
-                    return Ok(context.state(&platform));
+                if let Some(context) = self.opts.named_contexts.lookup(name, &platform) {
+                    return self.named_context_state(&context, &platform, None, paths);
                 }
                 let resolved = self.resolved.get(&(name.clone(), platform.clone()));
                 let reference = pinned_reference(name, resolved);
@@ -630,7 +768,7 @@ pub(super) fn base_platform_findings(
     graph: &StageGraph,
     resolved: &BTreeMap<(String, Platform), ResolvedImage>,
     platforms: &Platforms,
-    contexts: &super::contexts::ImageContexts,
+    contexts: &super::contexts::NamedContexts,
 ) -> Vec<crate::lint::Finding> {
     let mut out = Vec::new();
     for (index, stage) in graph.stages.iter().enumerate() {

@@ -152,14 +152,22 @@ impl Bridge {
         platform: Option<pb::Platform>,
         resolve_mode: &str,
         log_name: &str,
+        oci_store: Option<&OciStore>,
     ) -> Result<(String, Vec<u8>), BridgeError> {
-        let request = ResolveImageConfigRequest {
+        let mut request = ResolveImageConfigRequest {
             r#ref: reference.to_string(),
             platform,
             resolve_mode: resolve_mode.to_string(),
             log_name: log_name.to_string(),
             ..Default::default()
         };
+        if let Some(store) = oci_store {
+            // sourceresolver's ResolverTypeOCILayout: the image is in the client's store.
+            request.resolve_mode = String::new();
+            request.resolver_type = 1;
+            request.session_id = store.session_id.clone();
+            request.store_id = store.store_id.clone();
+        }
         let response = self
             .client
             .clone()
@@ -213,4 +221,11 @@ impl Bridge {
             .map_err(call_error("return"))?;
         Ok(())
     }
+}
+
+/// A client-side OCI layout store an image config is read from (`oci-layout://` contexts).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OciStore {
+    pub session_id: String,
+    pub store_id: String,
 }

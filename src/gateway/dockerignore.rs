@@ -1,6 +1,39 @@
-//! `.dockerignore` files into exclude patterns (moby's `ignorefile.ReadAll`).
+//! `.dockerignore` files: read from a client directory, and into exclude patterns (moby's
+//! `ignorefile.ReadAll`).
 
+use super::bridge::Bridge;
+use super::frontend::FrontendError;
+use crate::convert::contexts::DOCKERIGNORE;
 use crate::convert::paths::clean;
+use crate::llb::{self, Constraints, MarshalOptions};
+
+/// The `.dockerignore` of the client directory `local` (empty when there is none), through a
+/// local source that transfers only it, named `progress_name` in the build's progress.
+pub async fn read(
+    bridge: &Bridge,
+    local: &str,
+    session_id: &str,
+    shared_key_hint: String,
+    progress_name: String,
+) -> Result<Vec<u8>, FrontendError> {
+    let state = llb::local_with(
+        local,
+        llb::LocalOptions {
+            session_id: Some(session_id.to_string()),
+            follow_paths: vec![DOCKERIGNORE.into()],
+            shared_key_hint: Some(shared_key_hint),
+            differ: Some((llb::DiffType::None, false)),
+            constraints: Constraints::new().custom_name(progress_name),
+            ..Default::default()
+        },
+    );
+    let definition = llb::marshal(&state, &MarshalOptions::default())?;
+    let solved = bridge.solve(definition).await?;
+    Ok(bridge
+        .read_file(&solved, DOCKERIGNORE, None)
+        .await
+        .unwrap_or_default())
+}
 
 /// The patterns, or the reference's error for one that can never match (`patternmatcher.New`).
 pub fn parse_checked(text: &str) -> Result<Vec<String>, String> {

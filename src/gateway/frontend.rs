@@ -33,6 +33,7 @@ pub enum FrontendError {
     Llb(#[from] crate::llb::LlbError),
     #[error("{0}")]
     Dockerignore(String),
+
     #[error("reading .dockerignore: {0}")]
     Task(String),
     #[error("a platform's build task failed: {0}")]
@@ -284,7 +285,8 @@ async fn prepare(
         bridge.clone(),
         request.resolve_mode_name().to_string(),
         request.multi_platform,
-        request.image_contexts.clone(),
+        request.named_contexts.clone(),
+        request.session_id.clone(),
     ));
     let Inputs {
         dockerfile,
@@ -294,9 +296,21 @@ async fn prepare(
     } = read_inputs(bridge, request, targets, &resolver).await?;
     let excludes = super::dockerignore::parse_checked(&String::from_utf8_lossy(&ignore))
         .map_err(FrontendError::Dockerignore)?;
+    let used = builds
+        .iter()
+        .filter_map(|b| {
+            b.parsed
+                .as_ref()
+                .ok()
+                .map(|p| p.named_contexts_used(&b.opts))
+        })
+        .flatten()
+        .collect();
+    let named_contexts = super::contexts::load(bridge, request, used).await?;
     for build in &mut builds {
         build.opts.excludes = excludes.clone();
         build.opts.dockerfile_source = Some(dockerfile.state.clone());
+        build.opts.named_contexts = named_contexts.clone();
     }
     Ok(Prepared {
         dockerfile,
@@ -409,24 +423,14 @@ async fn read_context_dockerignore(
     request: Arc<BuildRequest>,
 ) -> Result<Vec<u8>, FrontendError> {
     let context = &request.context_key;
-    let state = llb::local_with(
+    let data = super::dockerignore::read(
+        &bridge,
         context,
-        llb::LocalOptions {
-            session_id: Some(request.session_id.clone()),
-            follow_paths: vec![".dockerignore".into()],
-            shared_key_hint: Some(format!("{context}-.dockerignore")),
-            differ: Some((llb::DiffType::None, false)),
-            constraints: Constraints::new().custom_name("[internal] load .dockerignore"),
-            ..Default::default()
-        },
-    );
-    let solved = bridge
-        .solve(llb::marshal(&state, &MarshalOptions::default())?)
-        .await?;
-    let data = bridge
-        .read_file(&solved, ".dockerignore", None)
-        .await
-        .unwrap_or_default();
+        &request.session_id,
+        format!("{context}-.dockerignore"),
+        "[internal] load .dockerignore".into(),
+    )
+    .await?;
     trace::mark(".dockerignore read");
     Ok(data)
 }

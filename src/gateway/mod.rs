@@ -1,6 +1,7 @@
 //! BuildKit's side: the gateway client that runs when BuildKit starts mstage as a frontend.
 
 mod bridge;
+mod contexts;
 mod convertllb;
 mod dockerignore;
 mod errors;

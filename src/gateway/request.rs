@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::convert::contexts::ImageContexts;
+use crate::convert::contexts::{ContextError, ContextSource, NamedContexts};
 use crate::convert::{ConvertOptions, NoCache};
 use crate::llb::ResolveMode;
 use crate::platform::Platform;
@@ -35,8 +35,8 @@ pub struct BuildRequest {
     /// What every RUN gets: `add-hosts`, `hostname` (`BUILDKIT_SANDBOX_HOSTNAME`), `shm-size`,
     /// `ulimit`, `cgroup-parent`, `BUILDKIT_CACHE_MOUNT_NS`, resource limits.
     pub run: crate::convert::RunOptions,
-    /// `context:NAME=docker-image://REF` options (`--build-context`).
-    pub image_contexts: ImageContexts,
+    /// `context:NAME=...` options (`--build-context`, bake's `contexts`).
+    pub named_contexts: NamedContexts,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -55,20 +55,16 @@ pub enum RequestError {
     /// silently differs from what was asked.
     #[error("build option {0:?} is not supported by mstage yet")]
     Unsupported(String),
-    /// A named context (`--build-context NAME=...`, option `context:NAME`): refused by its kind
-    /// until mstage loads named contexts.
+    /// A named context (`--build-context NAME=...`, option `context:NAME`) mstage cannot load.
     #[error("named context {name} ({value}): {kind} contexts are not supported by mstage yet")]
     NamedContext {
         name: String,
         value: String,
         kind: String,
     },
-    /// dockerui's message for a `context:NAME` value without a `KIND:` prefix.
-    #[error("invalid context specifier {value} for {name}")]
-    ContextSpecifier { name: String, value: String },
-    /// dockerui's message for a context kind it does not know.
-    #[error("unsupported context source {kind} for {name}")]
-    ContextSource { name: String, kind: String },
+    /// A `context:NAME` value dockerui cannot read, in its words.
+    #[error(transparent)]
+    Context(#[from] ContextError),
     #[error("failed to parse {CHECK_ARG}: {0}")]
     Check(String),
     /// A bad value of an option RUN steps take, in the reference's words.
@@ -88,19 +84,8 @@ const NOT_YET_PREFIXES: &[&str] = &["local-sessionid:"];
 /// The option prefix of named contexts.
 const CONTEXT_PREFIX: &str = "context:";
 
-/// The named-context kind mstage loads: an image in place of the one named.
-const IMAGE_CONTEXT: &str = "docker-image:";
-
-/// The context kinds dockerui loads (`git@` counts as git).
-const CONTEXT_KINDS: &[&str] = &[
-    "docker-image",
-    "git",
-    "http",
-    "https",
-    "oci-layout",
-    "local",
-    "input",
-];
+/// The option that names a local context's shared key (`sharedkey:localdir:NAME`).
+const SHARED_KEY_PREFIX: &str = "sharedkey:localdir:";
 
 impl BuildRequest {
     pub fn from_options(opts: &BTreeMap<String, String>) -> Result<BuildRequest, RequestError> {
@@ -137,7 +122,7 @@ impl BuildRequest {
                 .transpose()
                 .map_err(|e| RequestError::Check(e.reason()))?,
             run: super::run_options::parse(opts).map_err(RequestError::Run)?,
-            image_contexts: image_contexts(opts),
+            named_contexts: named_contexts(opts)?,
         })
     }
 
@@ -177,7 +162,7 @@ impl BuildRequest {
             llb_caps: None,
             check: self.check.clone(),
             run: self.run.clone(),
-            image_contexts: self.image_contexts.clone(),
+            named_contexts: self.named_contexts.clone(),
             ..Default::default()
         }
     }
@@ -201,14 +186,6 @@ pub fn with_capabilities(
 }
 
 fn check_supported(opts: &BTreeMap<String, String>) -> Result<(), RequestError> {
-    // Empty values (and an empty list of cache imports) are what clients send for a flag that
-    // was not given.
-    let given = |value: &str| !matches!(value, "" | "[]" | "null");
-    for (key, value) in opts {
-        if let Some(name) = key.strip_prefix(CONTEXT_PREFIX).filter(|_| given(value)) {
-            check_named_context(name, value)?;
-        }
-    }
     let refused = opts.iter().find(|(key, value)| {
         given(value)
             && (NOT_YET.contains(&key.as_str())
@@ -220,51 +197,40 @@ fn check_supported(opts: &BTreeMap<String, String>) -> Result<(), RequestError> 
     }
 }
 
-/// The `docker-image://` named contexts (`check_named_context` refused every other kind).
-fn image_contexts(opts: &BTreeMap<String, String>) -> ImageContexts {
-    ImageContexts(
-        opts.iter()
-            .filter_map(|(key, value)| {
-                let name = key.strip_prefix(CONTEXT_PREFIX)?;
-                let reference = value.strip_prefix(IMAGE_CONTEXT)?;
-                Some((
-                    name.to_string(),
-                    reference.trim_start_matches("//").to_string(),
-                ))
-            })
-            .collect(),
-    )
+/// Empty values (and an empty list of cache imports) are what clients send for a flag that
+/// was not given.
+fn given(value: &str) -> bool {
+    !matches!(value, "" | "[]" | "null")
 }
 
-/// Reads a `context:NAME` value's kind as dockerui does (errors in its words) and refuses the
-/// kinds mstage does not load yet by name and kind. NAME may carry a platform
-/// (`NAME::linux/amd64`).
-fn check_named_context(name: &str, value: &str) -> Result<(), RequestError> {
-    let Some((kind, _)) = value.split_once(':') else {
-        return Err(RequestError::ContextSpecifier {
-            name: name.to_string(),
-            value: value.to_string(),
-        });
-    };
-    let kind = if kind.starts_with("git@") {
-        "git"
-    } else {
-        kind
-    };
-    if !CONTEXT_KINDS.contains(&kind) {
-        return Err(RequestError::ContextSource {
-            name: name.to_string(),
-            kind: kind.to_string(),
-        });
+/// The `context:NAME` options, each read as dockerui reads it (errors in its words), with the
+/// shared key and input metadata the client sent beside them.
+fn named_contexts(opts: &BTreeMap<String, String>) -> Result<NamedContexts, RequestError> {
+    let mut out = BTreeMap::new();
+    for (key, value) in opts {
+        let Some(name) = key.strip_prefix(CONTEXT_PREFIX).filter(|_| given(value)) else {
+            continue;
+        };
+        let mut source = ContextSource::parse(name, value)?;
+        match &mut source {
+            ContextSource::Local(local) => {
+                local.shared_key = opts
+                    .get(&format!("{SHARED_KEY_PREFIX}{name}"))
+                    .cloned()
+                    .unwrap_or_default();
+            }
+            ContextSource::Input(_) => {
+                return Err(RequestError::NamedContext {
+                    name: name.to_string(),
+                    value: value.clone(),
+                    kind: "input".into(),
+                })
+            }
+            _ => {}
+        }
+        out.insert(name.to_string(), source);
     }
-    if kind == "docker-image" {
-        return Ok(());
-    }
-    Err(RequestError::NamedContext {
-        name: name.to_string(),
-        value: value.to_string(),
-        kind: kind.to_string(),
-    })
+    Ok(NamedContexts(out))
 }
 
 fn parse_platforms(value: &str) -> Result<Vec<Platform>, RequestError> {
@@ -392,19 +358,26 @@ mod tests {
     }
 
     #[test]
-    fn image_contexts_are_read_and_other_kinds_refused_by_name_and_kind() {
+    fn named_contexts_are_read_with_their_shared_keys_and_input_refused() {
         let message = |value: &str| request(&[("context:base", value)]).unwrap_err().to_string();
-        let image = request(&[("context:base", "docker-image://alpine:latest")]).unwrap();
-        let contexts = &image.image_contexts.0;
+        let r = request(&[
+            ("context:base", "docker-image://alpine:latest"),
+            ("context:dir", "local:dir"),
+            ("sharedkey:localdir:dir", "abc"),
+        ])
+        .unwrap();
+        let contexts = &r.named_contexts.0;
         assert_eq!(
-            contexts.get("base").map(String::as_str),
-            Some("alpine:latest")
+            contexts.get("base"),
+            Some(&ContextSource::Image("alpine:latest".into()))
+        );
+        assert!(
+            matches!(contexts.get("dir"), Some(ContextSource::Local(l)) if l.shared_key == "abc")
         );
         assert_eq!(
-            message("local:base"),
-            "named context base (local:base): local contexts are not supported by mstage yet"
+            message("input:base"),
+            "named context base (input:base): input contexts are not supported by mstage yet"
         );
-        assert!(message("git@github.com:o/r.git").contains(": git contexts are not"));
         assert_eq!(
             message("nokind"),
             "invalid context specifier nokind for base"

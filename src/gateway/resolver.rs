@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::OnceCell;
 
-use super::bridge::Bridge;
-use crate::convert::contexts::ImageContexts;
+use super::bridge::{Bridge, OciStore};
+use crate::convert::contexts::{ContextSource, NamedContexts};
 use crate::convert::names::pb_platform;
 use crate::llb::normalize_image_ref;
 use crate::platform::Platform;
@@ -22,8 +22,10 @@ pub struct BridgeResolver {
     resolve_mode: String,
     /// Progress names carry the platform (`[linux/arm64 internal] load metadata for ...`).
     multi_platform: bool,
-    /// `--build-context NAME=docker-image://REF`: resolved in place of the images they name.
-    contexts: ImageContexts,
+    /// `--build-context NAME=...`: resolved in place of the images they name.
+    contexts: NamedContexts,
+    /// The session OCI layout contexts are read through.
+    session_id: String,
     /// Every resolution asked for, done or under way.
     resolutions: Mutex<BTreeMap<(String, Platform), Resolution>>,
 }
@@ -33,13 +35,15 @@ impl BridgeResolver {
         bridge: Bridge,
         resolve_mode: String,
         multi_platform: bool,
-        contexts: ImageContexts,
+        contexts: NamedContexts,
+        session_id: String,
     ) -> Self {
         BridgeResolver {
             bridge,
             resolve_mode,
             multi_platform,
             contexts,
+            session_id,
             resolutions: Mutex::new(BTreeMap::new()),
         }
     }
@@ -71,6 +75,13 @@ impl BridgeResolver {
             true => format!("[{platform} internal]"),
             false => "[internal]".to_string(),
         };
+        let oci_store = match context.as_ref().map(|c| &c.source) {
+            Some(ContextSource::OciLayout { store, .. }) => Some(OciStore {
+                session_id: self.session_id.clone(),
+                store_id: store.clone(),
+            }),
+            _ => None,
+        };
         let platform = pb_platform(platform);
         Box::pin(async move {
             let fail = |message: String| ResolveError {
@@ -78,9 +89,13 @@ impl BridgeResolver {
                 message,
             };
             let (reference, log_name) = match &context {
-                // dockerui's empty image: no config to resolve.
-                Some(c) if c.is_scratch() => return Ok(ResolvedImage::default()),
-                Some(c) => (c.normalized().map_err(fail)?, c.log_name()),
+                // dockerui's empty image, and contexts that are no image: no config to resolve.
+                Some(c) if !c.source.has_image_config() => return Ok(ResolvedImage::default()),
+                Some(c) => {
+                    let reference = c.image_ref().map_err(fail)?;
+                    let log_name = c.log_name(&reference);
+                    (reference, log_name)
+                }
                 None => {
                     let reference = normalize_image_ref(&original).map_err(fail)?;
                     let log_name = format!("{internal} load metadata for {reference}");
@@ -89,7 +104,13 @@ impl BridgeResolver {
             };
             super::trace::mark(&format!("resolve {reference} start"));
             let (digest, config) = bridge
-                .resolve_image_config(&reference, Some(platform), &mode, &log_name)
+                .resolve_image_config(
+                    &reference,
+                    Some(platform),
+                    &mode,
+                    &log_name,
+                    oci_store.as_ref(),
+                )
                 .await
                 .map_err(|e| fail(e.to_string()))?;
             super::trace::mark(&format!("resolve {reference} done"));

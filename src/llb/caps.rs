@@ -23,6 +23,7 @@ pub const SOURCE_GIT_MOUNT_SSH_SOCK: &str = "source.git.mountsshsock";
 pub const SOURCE_GIT_CHECKSUM: &str = "source.git.checksum";
 pub const SOURCE_GIT_SKIP_SUBMODULES: &str = "source.git.skipsubmodules";
 pub const SOURCE_GIT_FETCH_BY_COMMIT: &str = "source.git.fetchbycommit";
+pub const SOURCE_GIT_MTIME: &str = "source.git.mtime";
 pub const SOURCE_HTTP: &str = "source.http";
 pub const SOURCE_HTTP_AUTH: &str = "source.http.auth";
 pub const SOURCE_HTTP_CHECKSUM: &str = "source.http.checksum";

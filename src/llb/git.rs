@@ -26,6 +26,8 @@ pub struct GitOptions {
     pub skip_submodules: bool,
     /// `GitFetchByCommit`: trust `checksum` as the commit and fetch it directly.
     pub fetch_by_commit: bool,
+    /// `GitMTime`: `checkout` or `commit` file times; empty leaves BuildKit's default.
+    pub mtime: String,
     /// `GitRef` and `GitSubDir`: set after the fragment is read, so they override it.
     pub git_ref: Option<String>,
     pub subdir: Option<String>,
@@ -118,6 +120,10 @@ pub fn git_with(url: &str, fragment: &str, opts: GitOptions) -> State {
     if opts.fetch_by_commit {
         attrs.insert("git.fetchbycommit".to_string(), "true".to_string());
         c.add_cap(caps::SOURCE_GIT_FETCH_BY_COMMIT);
+    }
+    if !opts.mtime.is_empty() {
+        attrs.insert("git.mtime".to_string(), opts.mtime);
+        c.add_cap(caps::SOURCE_GIT_MTIME);
     }
     c.add_cap(caps::SOURCE_GIT);
     source_state(format!("git://{id}"), attrs, c, None)

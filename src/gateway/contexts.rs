@@ -1,0 +1,51 @@
+//! Named contexts loaded before conversion: what only BuildKit can tell of them (dockerui's
+//! `NamedContext.load`). A local directory's `.dockerignore` is read, for the contexts the
+//! builds use.
+
+use std::collections::BTreeSet;
+
+use tokio::task::JoinSet;
+
+use super::bridge::Bridge;
+use super::frontend::FrontendError;
+use super::request::BuildRequest;
+use crate::convert::contexts::{ContextSource, NamedContexts, DOCKERIGNORE};
+
+/// The request's named contexts, with those in `used` loaded.
+pub async fn load(
+    bridge: &Bridge,
+    request: &BuildRequest,
+    used: BTreeSet<String>,
+) -> Result<NamedContexts, FrontendError> {
+    let mut contexts = request.named_contexts.clone();
+    let mut reads = JoinSet::new();
+    for key in used {
+        let Some(ContextSource::Local(local)) = contexts.0.get(&key) else {
+            continue;
+        };
+        let (bridge, local, session) = (
+            bridge.clone(),
+            local.name.clone(),
+            request.session_id.clone(),
+        );
+        reads.spawn(async move {
+            let data = super::dockerignore::read(
+                &bridge,
+                &local,
+                &session,
+                format!("context:{key}-{DOCKERIGNORE}"),
+                format!("[context {key}] load {DOCKERIGNORE}"),
+            )
+            .await;
+            (key, data)
+        });
+    }
+    while let Some(joined) = reads.join_next().await {
+        let (key, data) = joined.map_err(|e| FrontendError::Task(e.to_string()))?;
+        let patterns = super::dockerignore::parse(&String::from_utf8_lossy(&data?));
+        if let Some(ContextSource::Local(local)) = contexts.0.get_mut(&key) {
+            local.excludes = Some(patterns);
+        }
+    }
+    Ok(contexts)
+}
