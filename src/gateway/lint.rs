@@ -191,6 +191,36 @@ pub(super) fn op_metadata_json(m: &pb::OpMetadata) -> Value {
         }
         out.insert("progress_group".into(), Value::Object(group));
     }
+    if let Some(r) = &m.linux_resources {
+        out.insert("linux_resources".into(), linux_resources_json(r));
+    }
+    Value::Object(out)
+}
+
+/// `pb.LinuxResources` through encoding/json: its fields' json tags, zero values left out.
+fn linux_resources_json(r: &pb::LinuxResources) -> Value {
+    let mut out = Map::new();
+    for (key, value) in [("memory", r.memory), ("memorySwap", r.memory_swap)] {
+        if value != 0 {
+            out.insert(key.into(), json!(value));
+        }
+    }
+    for (key, value) in [("cpuShares", r.cpu_shares), ("cpuPeriod", r.cpu_period)] {
+        if value != 0 {
+            out.insert(key.into(), json!(value));
+        }
+    }
+    if r.cpu_quota != 0 {
+        out.insert("cpuQuota".into(), json!(r.cpu_quota));
+    }
+    for (key, value) in [
+        ("cpusetCpus", &r.cpuset_cpus),
+        ("cpusetMems", &r.cpuset_mems),
+    ] {
+        if !value.is_empty() {
+            out.insert(key.into(), json!(value));
+        }
+    }
     Value::Object(out)
 }
 
