@@ -451,4 +451,27 @@ mod tests {
             vec![range(2, 2), range(5, 8)]
         );
     }
+
+    /// Op metadata as client/llb's `OpMetadata` goes through encoding/json, resource limits
+    /// included: the reference's own, recorded for tests/linux_resources.rs.
+    #[test]
+    fn op_metadata_as_the_reference_writes_it() {
+        let hex: String = include_str!("../../tests/linux_resources/definition.hex")
+            .split_whitespace()
+            .collect();
+        let bytes: Vec<u8> = (0..hex.len())
+            .step_by(2)
+            .filter_map(|i| u8::from_str_radix(&hex[i..i + 2], 16).ok())
+            .collect();
+        let def = crate::llb::read_definition(&bytes).expect("definition");
+        let got: Map<String, Value> = def
+            .metadata
+            .iter()
+            .map(|(digest, m)| (digest.clone(), op_metadata_json(m)))
+            .collect();
+        let want: Value =
+            serde_json::from_str(include_str!("../../tests/linux_resources/metadata.json"))
+                .expect("metadata.json");
+        assert_eq!(Value::Object(got), want);
+    }
 }
