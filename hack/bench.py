@@ -17,6 +17,8 @@ import time
 RUNS = 5
 # Cached builds are short and the engine is shared: more runs, interleaved across frontends.
 GATEWAY_RUNS = int(os.environ.get("GATEWAY_RUNS", "15"))
+# The multi-platform conversion row is short and spread over several processes: likewise.
+PLATFORM_RUNS = 15
 
 
 def log(msg):
@@ -109,6 +111,38 @@ def run_once(cmd, stdin_path=None):
     return wall, rss
 
 
+def run_group(cmds, stdin_path=None):
+    """Wall seconds from starting `cmds` together to the last one's exit, and the sum of their
+    peak RSS (KiB): what they hold at once, at most."""
+    files = [tempfile.NamedTemporaryFile("r", suffix=".time") for _ in cmds]
+    stdins = [open(stdin_path, "rb") if stdin_path else subprocess.DEVNULL for _ in cmds]
+    try:
+        start = time.perf_counter()
+        procs = [
+            subprocess.Popen(
+                ["/usr/bin/time", "-o", tf.name, "-f", "%e %M"] + cmd,
+                stdin=stdin,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+            )
+            for cmd, tf, stdin in zip(cmds, files, stdins)
+        ]
+        errs = [p.communicate()[1] for p in procs]
+        wall = time.perf_counter() - start
+        for cmd, proc, err in zip(cmds, procs, errs):
+            if proc.returncode != 0:
+                lines = err.decode(errors="replace").strip().splitlines()[-5:]
+                raise RuntimeError(f"{' '.join(cmd)} failed: {' | '.join(lines)}")
+        rss = sum(int(tf.read().split()[-1]) for tf in files)
+    finally:
+        for tf in files:
+            tf.close()
+        if stdin_path:
+            for stdin in stdins:
+                stdin.close()
+    return wall, rss
+
+
 def measure(cmd, stdin_path=None):
     """Median wall seconds and max peak RSS (KiB) over RUNS runs (after one warm-up run)."""
     run_once(cmd, stdin_path)
@@ -177,6 +211,51 @@ def bench_convert(tmp, mstage, ref):
             )
         )
     return rows
+
+
+# The platforms of the multi-platform conversion row.
+PLATFORMS = ("linux/amd64", "linux/arm64", "linux/arm/v7", "linux/ppc64le")
+
+
+def bench_convert_platforms(tmp, mstage, ref, stages=300):
+    """Converting for several platforms at once, as a multi-platform build does: one
+    conversion per platform, all running together. Neither command line converts for several
+    platforms in one process (the reference frontend does only inside a build; its convert-only
+    subrequest converts for one platform), so each side runs a process per platform at once.
+    The groups are short and the machine shared: more runs, the two sides taking turns."""
+    path = write_dockerfile(tmp, stages)
+    log(f"conversion: {stages} stages for {len(PLATFORMS)} platforms at once")
+    ours_cmds = [[mstage, "llb", "--platform", p, "-f", path] for p in PLATFORMS]
+    label = f"convert to LLB, {stages} stages, {len(PLATFORMS)} platforms at once"
+    if ref is None:
+        wall, rss = measure_group(ours_cmds)
+        return [(label, f"{ms(wall)}, {mib(rss)}", "skipped", "-")]
+    theirs_cmds = [[ref] for _ in PLATFORMS]
+    groups = [(ours_cmds, None), (theirs_cmds, path)]
+    for cmds, stdin_path in groups:
+        run_group(cmds, stdin_path)  # warm-up
+    runs = [([], []), ([], [])]
+    for n in range(PLATFORM_RUNS):
+        for i in (0, 1) if n % 2 == 0 else (1, 0):
+            wall, rss = run_group(*groups[i])
+            runs[i][0].append(wall)
+            runs[i][1].append(rss)
+    (ours, ours_rss), (theirs, theirs_rss) = runs
+    return [
+        (
+            label,
+            f"{spread(ours)}, {mib(max(ours_rss))}",
+            f"{spread(theirs)}, {mib(max(theirs_rss))}",
+            f"{paired(ours, theirs)}, {ratio(max(ours_rss), max(theirs_rss))} RSS",
+        )
+    ]
+
+
+def measure_group(cmds):
+    """Median wall seconds and max summed RSS of `cmds` run together (after one warm-up)."""
+    run_group(cmds)
+    results = [run_group(cmds) for _ in range(RUNS)]
+    return statistics.median(w for w, _ in results), max(r for _, r in results)
 
 
 GATEWAY_DOCKERFILE = """\
@@ -306,7 +385,7 @@ def main():
     p.add_argument("--image", help="mstage frontend image; absent skips the gateway benchmark")
     p.add_argument("--ref-image", help="reference frontend image; absent skips that comparison")
     p.add_argument("--baseline-image", help="an earlier mstage image to compare in the same run")
-    p.add_argument("--only", default="parse,convert,gateway")
+    p.add_argument("--only", default="parse,convert,platforms,gateway")
     p.add_argument("--out")
     p.add_argument("--note", action="append", default=[])
     a = p.parse_args()
@@ -317,6 +396,8 @@ def main():
         rows += bench_parse(a.tmp, a.mstage)
     if "convert" in only:
         rows += bench_convert(a.tmp, a.mstage, a.ref)
+    if "platforms" in only:
+        rows += bench_convert_platforms(a.tmp, a.mstage, a.ref)
     if "gateway" in only:
         rows += bench_gateway(a.tmp, a.image, a.ref_image, a.baseline_image)
     notes = a.note + [
@@ -326,6 +407,16 @@ def main():
         "of the run-by-run ratios.",
         "Ratios above 1 mean mstage is faster / smaller.",
     ]
+    if "platforms" in only:
+        notes.insert(
+            -1,
+            f"The {len(PLATFORMS)}-platform row ({', '.join(PLATFORMS)}) runs one converter "
+            "process per platform at once (neither command line converts for several platforms "
+            "in one process; dockerfile2llb has no platform flag and converts for its host each "
+            "time, the same work on these scratch-based Dockerfiles), timed like the gateway "
+            f"rows ({PLATFORM_RUNS} runs a side, taking turns; the ratio is the median of the "
+            "run-by-run ratios); its RSS is the peak of the processes' summed peaks.",
+        )
     text = table(rows, notes)
     sys.stdout.write(text)
     if a.out:

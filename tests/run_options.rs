@@ -1,8 +1,8 @@
 //! The build's RUN options meet the worker's caps as in the reference's `dispatchRun`: ulimits,
 //! the `/dev/shm` size and the cgroup parent only with their caps, extra hosts and hostname
-//! always; resource limits dropped without `exec.meta.linux.resources` and refused with it
-//! (mstage cannot write them into op metadata yet). What they do in a real build is checked by
-//! tests/e2e/run-options and tests/convertllb_cases/run-options.
+//! always; resource limits only with `exec.meta.linux.resources` (as op metadata, checked byte
+//! for byte in tests/linux_resources.rs). What they do in a real build is checked by
+//! tests/e2e/run-options, tests/convertllb_cases/run-options and tests/resource_limits.rs.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -24,21 +24,28 @@ fn run_options() -> RunOptions {
     }
 }
 
-async fn exec_meta(
-    run: RunOptions,
-    caps: &[&str],
-) -> Result<(mstage::proto::pb::Meta, usize), String> {
-    let opts = ConvertOptions {
+fn options(run: RunOptions, caps: &[&str]) -> ConvertOptions {
+    ConvertOptions {
         build_platform: Platform::parse("linux/amd64").expect("platform"),
         llb_caps: Some(caps.iter().map(|c| c.to_string()).collect::<BTreeSet<_>>()),
         run,
         ..Default::default()
-    };
+    }
+}
+
+async fn definition(opts: &ConvertOptions) -> Result<mstage::proto::pb::Definition, String> {
     let resolver = Arc::new(FileResolver::new(BTreeMap::new()));
-    let converted = convert::convert(DOCKERFILE, &opts, resolver)
+    let converted = convert::convert(DOCKERFILE, opts, resolver)
         .await
         .map_err(|e| e.to_string())?;
-    let definition = converted.definition(&opts).map_err(|e| e.to_string())?;
+    converted.definition(opts).map_err(|e| e.to_string())
+}
+
+async fn exec_meta(
+    run: RunOptions,
+    caps: &[&str],
+) -> Result<(mstage::proto::pb::Meta, usize), String> {
+    let definition = definition(&options(run, caps)).await?;
     for bytes in &definition.def {
         let op: mstage::proto::pb::Op = prost::Message::decode(bytes.as_slice()).expect("op");
         if let Some(mstage::proto::pb::op::Op::Exec(exec)) = op.op {
@@ -69,7 +76,7 @@ async fn capped_options_need_their_caps() {
 }
 
 #[tokio::test]
-async fn resource_limits_dropped_without_the_cap_refused_with_it() {
+async fn resource_limits_need_their_cap() {
     let run = RunOptions {
         resources: Some(LinuxResources {
             memory: 1 << 30,
@@ -77,9 +84,17 @@ async fn resource_limits_dropped_without_the_cap_refused_with_it() {
         }),
         ..Default::default()
     };
-    assert!(exec_meta(run.clone(), &["exec.meta.ulimit"]).await.is_ok());
-    let err = exec_meta(run, &["exec.meta.linux.resources"])
-        .await
-        .unwrap_err();
-    assert!(err.contains("resource limits"), "{err}");
+    let limits = |caps: &'static [&'static str]| {
+        let run = run.clone();
+        async move {
+            let opts = options(run, caps);
+            let def = definition(&opts).await.expect("convert");
+            def.metadata
+                .values()
+                .filter_map(|m| m.linux_resources.as_ref().map(|r| r.memory))
+                .collect::<Vec<_>>()
+        }
+    };
+    assert!(limits(&["exec.meta.ulimit"]).await.is_empty());
+    assert_eq!(limits(&["exec.meta.linux.resources"]).await, vec![1 << 30]);
 }

@@ -131,7 +131,7 @@ impl Converter<'_> {
         for m in exec_mounts {
             exec = exec.mount(m);
         }
-        exec = self.with_run_options(exec).map_err(err)?;
+        exec = self.with_run_options(exec);
         for m in &mounts {
             match m.kind {
                 MountKind::Secret => {
@@ -164,10 +164,9 @@ impl Converter<'_> {
     }
 
     /// The build request's settings for every RUN, each only where the reference's worker cap
-    /// check lets it through (extra hosts need none). Resource limits go into op metadata,
-    /// which mstage cannot write yet: refused where the reference would send them, dropped like
-    /// the reference drops them where the worker lacks the cap.
-    fn with_run_options(&self, mut exec: Exec) -> Result<Exec, String> {
+    /// check lets it through (extra hosts need none); the reference drops the others silently,
+    /// and so does mstage (Docker 28.5's BuildKit lacks the resource limits' cap).
+    fn with_run_options(&self, mut exec: Exec) -> Exec {
         let run = &self.opts.run;
         let supports = |cap: &str| {
             self.opts
@@ -189,14 +188,20 @@ impl Converter<'_> {
         if !run.cgroup_parent.is_empty() && supports(llb::caps::EXEC_META_CGROUP_PARENT) {
             exec = exec.cgroup_parent(&run.cgroup_parent);
         }
-        if run.resources.is_some() && supports(llb::caps::EXEC_META_LINUX_RESOURCES) {
-            return Err(
-                "resource limits (memory, memswap, cpu*) are not supported by mstage yet on a \
-                 BuildKit with exec.meta.linux.resources"
-                    .into(),
-            );
+        if let Some(res) = &run.resources {
+            if supports(llb::caps::EXEC_META_LINUX_RESOURCES) {
+                exec = exec.linux_resources(pb::LinuxResources {
+                    memory: res.memory,
+                    memory_swap: res.memory_swap,
+                    cpu_shares: res.cpu_shares,
+                    cpu_period: res.cpu_period,
+                    cpu_quota: res.cpu_quota,
+                    cpuset_cpus: res.cpuset_cpus.clone(),
+                    cpuset_mems: res.cpuset_mems.clone(),
+                });
+            }
         }
-        Ok(exec)
+        exec
     }
 
     /// One `--mount` as an exec mount; secrets and ssh sockets are added separately.

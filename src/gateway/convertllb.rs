@@ -62,6 +62,12 @@ impl Pj {
         }
         self
     }
+    fn u64(mut self, key: &str, v: u64) -> Self {
+        if v != 0 {
+            self.0.insert(key.into(), json!(v.to_string()));
+        }
+        self
+    }
     fn num(mut self, key: &str, v: i64) -> Self {
         if v != 0 {
             self.0.insert(key.into(), json!(v));
@@ -403,6 +409,17 @@ fn definition(d: &pb::Definition) -> Value {
                         .str("id", &g.id)
                         .str("name", &g.name)
                         .bool("weak", g.weak)
+                        .done()
+                })
+                .msg("linuxResources", &m.linux_resources, |r| {
+                    Pj::new()
+                        .i64("memory", r.memory)
+                        .i64("memorySwap", r.memory_swap)
+                        .u64("cpuShares", r.cpu_shares)
+                        .u64("cpuPeriod", r.cpu_period)
+                        .i64("cpuQuota", r.cpu_quota)
+                        .str("cpusetCpus", &r.cpuset_cpus)
+                        .str("cpusetMems", &r.cpuset_mems)
                         .done()
                 })
                 .done()

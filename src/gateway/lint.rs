@@ -191,6 +191,36 @@ pub(super) fn op_metadata_json(m: &pb::OpMetadata) -> Value {
         }
         out.insert("progress_group".into(), Value::Object(group));
     }
+    if let Some(r) = &m.linux_resources {
+        out.insert("linux_resources".into(), linux_resources_json(r));
+    }
+    Value::Object(out)
+}
+
+/// `pb.LinuxResources` through encoding/json: its fields' json tags, zero values left out.
+fn linux_resources_json(r: &pb::LinuxResources) -> Value {
+    let mut out = Map::new();
+    for (key, value) in [("memory", r.memory), ("memorySwap", r.memory_swap)] {
+        if value != 0 {
+            out.insert(key.into(), json!(value));
+        }
+    }
+    for (key, value) in [("cpuShares", r.cpu_shares), ("cpuPeriod", r.cpu_period)] {
+        if value != 0 {
+            out.insert(key.into(), json!(value));
+        }
+    }
+    if r.cpu_quota != 0 {
+        out.insert("cpuQuota".into(), json!(r.cpu_quota));
+    }
+    for (key, value) in [
+        ("cpusetCpus", &r.cpuset_cpus),
+        ("cpusetMems", &r.cpuset_mems),
+    ] {
+        if !value.is_empty() {
+            out.insert(key.into(), json!(value));
+        }
+    }
     Value::Object(out)
 }
 
@@ -420,5 +450,28 @@ mod tests {
             merged(&[range(5, 6), range(2, 2), range(6, 8)]),
             vec![range(2, 2), range(5, 8)]
         );
+    }
+
+    /// Op metadata as client/llb's `OpMetadata` goes through encoding/json, resource limits
+    /// included: the reference's own, recorded for tests/linux_resources.rs.
+    #[test]
+    fn op_metadata_as_the_reference_writes_it() {
+        let hex: String = include_str!("../../tests/linux_resources/definition.hex")
+            .split_whitespace()
+            .collect();
+        let bytes: Vec<u8> = (0..hex.len())
+            .step_by(2)
+            .filter_map(|i| u8::from_str_radix(&hex[i..i + 2], 16).ok())
+            .collect();
+        let def = crate::llb::read_definition(&bytes).expect("definition");
+        let got: Map<String, Value> = def
+            .metadata
+            .iter()
+            .map(|(digest, m)| (digest.clone(), op_metadata_json(m)))
+            .collect();
+        let want: Value =
+            serde_json::from_str(include_str!("../../tests/linux_resources/metadata.json"))
+                .expect("metadata.json");
+        assert_eq!(Value::Object(got), want);
     }
 }

@@ -20,6 +20,8 @@ pub struct OpMetadata {
     pub caps: SortedSet<&'static str>,
     /// Boxed: only `--link` copies have one, and every op carries the field.
     pub progress_group: Option<Box<pb::ProgressGroup>>,
+    /// Cgroup limits of an exec (`WithLinuxResources`); boxed for the same reason.
+    pub linux_resources: Option<Box<pb::LinuxResources>>,
 }
 
 impl OpMetadata {
@@ -35,6 +37,9 @@ impl OpMetadata {
         }
         if other.progress_group.is_some() {
             self.progress_group = other.progress_group.clone();
+        }
+        if other.linux_resources.is_some() {
+            self.linux_resources = other.linux_resources.clone();
         }
     }
 
@@ -65,6 +70,10 @@ impl OpMetadata {
                 .progress_group
                 .as_ref()
                 .map_or(0, |g| prost::encoding::message::encoded_len(6, &**g))
+            + self
+                .linux_resources
+                .as_ref()
+                .map_or(0, |r| prost::encoding::message::encoded_len(7, &**r))
     }
 
     /// The bytes prost writes for [`Self::into_pb`]'s message, without building it (the
@@ -88,6 +97,9 @@ impl OpMetadata {
         if let Some(g) = &self.progress_group {
             prost::encoding::message::encode(6, &**g, buf);
         }
+        if let Some(r) = &self.linux_resources {
+            prost::encoding::message::encode(7, &**r, buf);
+        }
     }
 
     pub(crate) fn into_pb(self) -> pb::OpMetadata {
@@ -106,6 +118,7 @@ impl OpMetadata {
                 .map(|c| (c.to_string(), true))
                 .collect(),
             progress_group: self.progress_group.map(|g| *g),
+            linux_resources: self.linux_resources.map(|r| *r),
         }
     }
 }
@@ -232,6 +245,12 @@ impl Constraints {
             name: name.to_string(),
             weak,
         }));
+        self
+    }
+
+    /// `WithLinuxResources`: cgroup limits for an exec, outside its digest.
+    pub fn linux_resources(mut self, res: pb::LinuxResources) -> Self {
+        self.metadata.linux_resources = Some(Box::new(res));
         self
     }
 

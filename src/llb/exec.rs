@@ -278,6 +278,11 @@ impl Exec {
         self.constraints = c;
         self
     }
+    /// `WithLinuxResources` as a run option: cgroup limits in the op's metadata.
+    pub fn linux_resources(mut self, res: pb::LinuxResources) -> Exec {
+        self.constraints = self.constraints.linux_resources(res);
+        self
+    }
 }
 
 /// A mount as stored in the op node.
@@ -559,6 +564,10 @@ impl ExecNode {
         }
         if !self.meta.ulimits.is_empty() {
             md.add_cap(caps::EXEC_META_ULIMIT);
+        }
+        // The op's own limits, not the marshal-wide ones, as client/llb checks.
+        if own.metadata.linux_resources.is_some() {
+            md.add_cap(caps::EXEC_META_LINUX_RESOURCES);
         }
         if self.meta.network != pb::NetMode::Unset {
             md.add_cap(caps::EXEC_META_NETWORK);

@@ -447,6 +447,20 @@ fn metadata_json(m: &pb::OpMetadata) -> Value {
                     .done()
             }),
         )
+        .put(
+            "linux_resources",
+            opt(&m.linux_resources, |r| {
+                Obj::new()
+                    .put("memory", json!(r.memory))
+                    .put("memorySwap", json!(r.memory_swap))
+                    .put("cpuShares", json!(r.cpu_shares))
+                    .put("cpuPeriod", json!(r.cpu_period))
+                    .put("cpuQuota", json!(r.cpu_quota))
+                    .put("cpusetCpus", json!(r.cpuset_cpus))
+                    .put("cpusetMems", json!(r.cpuset_mems))
+                    .done()
+            }),
+        )
         .done()
 }
 
