@@ -1,6 +1,6 @@
 //! The cases of tests/multi_platform/ (several platforms at once) built through a builder and
 //! compared with what the reference built: each folder is a Dockerfile (no syntax line), its
-//! `context/` and `case.json` (`platforms`, `build_args`, `outputs`), built with `docker buildx
+//! `context/` and `case.json` (`platforms`, `build_args`, `outputs`, `emulation`), built with `docker buildx
 //! build` into each output (`local`, `tar`, `oci`). What each output holds must equal the
 //! builder's `expected/<prefix><output>.json` (see `Through::expected_prefix`), recorded from the
 //! reference with MSTAGE_RECORD=1 and MSTAGE_IMAGE=peer/dockerfile:1.26.0.
@@ -15,7 +15,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use super::builder::{finish, Built, Through, Work};
-use super::docker::{copy_context, tail, write_with_syntax};
+use super::docker::{copy_context, emulation_ready, tail, write_with_syntax};
 use super::outputs::{read_json, view};
 
 #[derive(Deserialize)]
@@ -26,6 +26,10 @@ pub struct Case {
     #[serde(default)]
     pub build_args: BTreeMap<String, String>,
     pub outputs: Vec<String>,
+    /// The case RUNs steps for linux/arm64 (from busybox:multi-platform): it needs arm64
+    /// emulation (hack/emulation-up) and skips without it, except under CI=true.
+    #[serde(default)]
+    pub emulation: bool,
 }
 
 impl Case {
@@ -49,6 +53,9 @@ pub fn check_cases(
         let case: Case =
             serde_json::from_slice(&std::fs::read(dir.join("case.json")).expect("case.json"))
                 .unwrap_or_else(|e| panic!("{name}/case.json: {e}"));
+        if case.emulation && !emulation_ready() {
+            continue;
+        }
         for output in case.outputs.iter().filter(|o| wanted(&case, o)) {
             let label = format!("{name} ({output}, {})", case.platforms);
             let expected = dir

@@ -7,13 +7,15 @@ use std::path::Path;
 use std::process::Command;
 
 use super::builder::{image_present, Through, REFERENCE};
-use super::docker::{docker, engine_ready, frontend_image, run, succeeds};
+use super::docker::{docker, engine_ready, frontend_image, run, succeeds, MULTI_PLATFORM_BASE};
 
 /// Local images pushed as the docker.io images `FROM` and `docker-image://` contexts name, which
-/// the nodes pull through their mirror (`busybox` is `docker.io/library/busybox`).
+/// the nodes pull through their mirror (`busybox` is `docker.io/library/busybox`), when the engine
+/// has them (busybox:multi-platform is hack/emulation-up's; the cases using it skip without it).
 const MIRRORED: &[(&str, &str)] = &[
     ("busybox:latest", "library/busybox:latest"),
     ("alpine:latest", "library/alpine:latest"),
+    (MULTI_PLATFORM_BASE, "library/busybox:multi-platform"),
 ];
 
 /// What builds on the nodes need, pushed to the registry.
@@ -53,7 +55,9 @@ pub fn setup() -> Option<Setup> {
     let registry = super::registry::address()
         .expect("MSTAGE_BUILDKITD is set but no registry answers (hack/registry-up)");
     for (image, path) in MIRRORED {
-        push(image, &registry, path);
+        if image_present(image) {
+            push(image, &registry, path);
+        }
     }
     let mstage = push(&frontend_image(), &registry, "mstage-nodes:latest");
     // Recording runs the reference as MSTAGE_IMAGE, alone.
