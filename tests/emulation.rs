@@ -14,31 +14,16 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use common::docker::{buildx_build, docker, engine_ready, frontend_image, missing, succeeds, tail};
+use common::docker::{
+    buildx_build, docker, emulation_ready, engine_ready, frontend_image, missing, succeeds, tail,
+    MULTI_PLATFORM_BASE,
+};
 
 const REFERENCE: &str = "peer/dockerfile:1.26.0";
-const LOCAL_BASE: &str = "busybox:multi-platform";
 const PLATFORMS: &str = "linux/amd64,linux/arm64";
 
 fn case_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/emulation/uname")
-}
-
-/// qemu-aarch64 registered with the F flag (the interpreter opened at registration, so it runs
-/// inside containers) and the local base image of both platforms.
-fn emulation_ready() -> bool {
-    let entry =
-        std::fs::read_to_string("/proc/sys/fs/binfmt_misc/qemu-aarch64").unwrap_or_default();
-    let registered = entry.lines().any(|l| l == "enabled")
-        && entry
-            .lines()
-            .any(|l| l.starts_with("flags:") && l.contains('F'));
-    let base = succeeds(&docker().args(["image", "inspect", LOCAL_BASE]).output());
-    if registered && base {
-        return true;
-    }
-    missing("no arm64 emulation or no busybox:multi-platform (run hack/emulation-up)");
-    false
 }
 
 /// Builds the case with `frontend` from `base` into a local output; returns each file under it
@@ -87,7 +72,7 @@ fn expected() -> BTreeMap<String, String> {
 
 /// The base images to build from: the local index, and the registry's when it is there.
 fn bases() -> Vec<String> {
-    let mut bases = vec![LOCAL_BASE.to_string()];
+    let mut bases = vec![MULTI_PLATFORM_BASE.to_string()];
     let Some(registry) = common::registry::address() else {
         missing("no registry answers (hack/registry-up): REGISTRY/busybox is not built from");
         return bases;

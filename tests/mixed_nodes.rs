@@ -9,6 +9,13 @@
 //!   the one it ran the frontend image for, and the reference names its result after that.
 //! - A buildx builder of an amd64 node and an arm64 node builds both platforms, each node its
 //!   own (checked in each node's build history), into one local output.
+//! - The same builder builds the multi-platform cases of tests/multi_platform/ whose platforms
+//!   the nodes declare (buildx sends a build with another platform, such as arm/v7, to one node
+//!   whole) into local outputs (buildx's tar and OCI outputs of multi-node builds are "currently
+//!   not supported"), each platform on the node declaring it, compared with `expected/split-local.json`: each node is also the build platform of its
+//!   share, so `BUILDPLATFORM` is the node's own (recorded from the reference with
+//!   `MSTAGE_RECORD=1 MSTAGE_IMAGE=peer/dockerfile:1.26.0 cargo test --test mixed_nodes
+//!   multi_platform`).
 //! - Both again with a node whose own platform is arm64 (an arm64 buildkitd under emulation,
 //!   MSTAGE_BUILDKITD_ARM64 and MSTAGE_BUILDKITD_QEMU), which runs mstage's arm64 binary.
 //!
@@ -19,14 +26,15 @@
 
 mod common;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Mutex;
 
-use common::docker::{buildx_build, docker, engine_ready, frontend_image, run, succeeds, tail};
+use common::builder::Built;
+use common::docker::{buildx_build, frontend_image, run, tail};
+use common::multi_platform::Case;
+use common::nodes::{builder, node, node_platforms, port, setup};
 
-const REFERENCE: &str = "peer/dockerfile:1.26.0";
 const MISMATCH: &str = "does not match result platform";
 
 /// The tests share nodes and builders; one at a time.
@@ -42,105 +50,25 @@ fn expected() -> BTreeMap<String, String> {
     serde_json::from_slice(&json).expect("expected.json")
 }
 
-/// What the tests need besides the nodes, or why they skip.
+/// What the uname tests need besides the nodes, or why they skip.
 struct Setup {
     registry: String,
     /// `REGISTRY/name:latest@digest` of mstage, and of the reference when it is in the engine.
     frontends: Vec<String>,
 }
 
-fn setup() -> Option<Setup> {
-    if std::env::var_os("MSTAGE_BUILDKITD").is_none() {
-        eprintln!(
-            "skipping: MSTAGE_BUILDKITD is not set (a current buildkitd binary; see \
-             hack/remote-buildkit-up); CI cannot build one"
-        );
-        return None;
-    }
-    if !engine_ready() {
-        return None;
-    }
-    let registry = common::registry::address()
-        .expect("MSTAGE_BUILDKITD is set but no registry answers (hack/registry-up)");
-    let mut frontends = vec![push(&frontend_image(), &registry, "mstage-nodes")];
-    if succeeds(&docker().args(["image", "inspect", REFERENCE]).output()) {
-        frontends.push(push(REFERENCE, &registry, "dockerfile-nodes"));
-    } else {
-        eprintln!("{REFERENCE} is not in the engine: mstage is checked on its own");
-    }
+fn uname_setup() -> Option<Setup> {
+    let setup = setup()?;
+    let frontends = std::iter::once(setup.mstage)
+        .chain(setup.reference)
+        .collect();
     Some(Setup {
-        registry,
+        registry: setup.registry,
         frontends,
     })
 }
 
-/// Pushes a local image (every platform it holds) as `REGISTRY/repo:latest`; returns that
-/// reference with its digest, so the nodes pull exactly it.
-fn push(image: &str, registry: &str, repo: &str) -> String {
-    let remote = format!("{registry}/{repo}:latest");
-    run(&["tag", image, &remote]);
-    run(&["push", "--quiet", &remote]);
-    let raw = run(&[
-        "buildx",
-        "imagetools",
-        "inspect",
-        "--format",
-        "{{json .Manifest}}",
-        &remote,
-    ]);
-    run(&["image", "rm", &remote]);
-    let manifest: serde_json::Value = serde_json::from_str(&raw).expect("manifest JSON");
-    let digest = manifest["digest"].as_str().expect("pushed digest");
-    format!("{remote}@{digest}")
-}
-
-/// A node for `platform` alone, started if it is not running (`env`: more of the script's
-/// variables); its `tcp://127.0.0.1:PORT`.
-fn node(platform: &str, env: &[(&str, String)]) -> String {
-    let out = Command::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("hack/remote-buildkit-up"))
-        .env("MSTAGE_BUILDKIT_PLATFORM", platform)
-        // The native node's emulator and state are its own (`env`), not every node's.
-        .env_remove("MSTAGE_BUILDKITD_QEMU")
-        .env_remove("MSTAGE_BUILDKIT_DIR")
-        .envs(env.iter().map(|(k, v)| (k, v)))
-        .output()
-        .expect("hack/remote-buildkit-up");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "hack/remote-buildkit-up for {platform}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("MSTAGE_REMOTE_BUILDKIT="))
-        .expect("no MSTAGE_REMOTE_BUILDKIT line")
-        .to_string()
-}
-
-fn port(addr: &str) -> &str {
-    addr.rsplit(':').next().unwrap_or_default()
-}
-
-/// A buildx builder of `nodes` (address, the platform it declares), created once.
-fn builder(nodes: &[(&str, &str)]) -> String {
-    let ports: Vec<&str> = nodes.iter().map(|(addr, _)| port(addr)).collect();
-    let name = format!("mstage-nodes-{}", ports.join("-"));
-    if succeeds(&docker().args(["buildx", "inspect", &name]).output()) {
-        return name;
-    }
-    for (index, (addr, platform)) in nodes.iter().enumerate() {
-        let mut args = vec!["buildx", "create", "--name", &name, "--driver", "remote"];
-        if index > 0 {
-            args.push("--append");
-        }
-        args.extend(["--platform", platform, addr]);
-        run(&args);
-    }
-    name
-}
-
-struct Built {
+struct Uname {
     log: String,
     out: PathBuf,
     /// The build's ID in the nodes' histories.
@@ -148,7 +76,7 @@ struct Built {
 }
 
 /// Builds the case with `frontend` from the registry's busybox on `builder` into a local output.
-fn build(builder: &str, frontend: &str, registry: &str, platforms: Option<&str>) -> Built {
+fn build(builder: &str, frontend: &str, registry: &str, platforms: Option<&str>) -> Uname {
     let work = std::env::temp_dir().join(format!(
         "mstage-nodes-{}-{}",
         std::process::id(),
@@ -185,7 +113,7 @@ fn build(builder: &str, frontend: &str, registry: &str, platforms: Option<&str>)
         .and_then(|r| r.rsplit('/').next())
         .expect("buildx.build.ref")
         .to_string();
-    Built { log, out, id }
+    Uname { log, out, id }
 }
 
 /// The files under `out` that the expectations name, keyed as they are (`linux_arm64/arch`), or,
@@ -203,32 +131,10 @@ fn files(out: &Path, single: Option<&str>) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// The platforms build `id` ran for on the node at `addr` (its own history).
-fn node_platforms(addr: &str, id: &str) -> Vec<String> {
-    let name = format!("mstage-remote-{}", port(addr));
-    if !succeeds(&docker().args(["buildx", "inspect", &name]).output()) {
-        run(&[
-            "buildx", "create", "--name", &name, "--driver", "remote", addr,
-        ]);
-    }
-    let raw = run(&[
-        "buildx",
-        "history",
-        "inspect",
-        "--builder",
-        &name,
-        "--format",
-        "json",
-        id,
-    ]);
-    let record: serde_json::Value = serde_json::from_str(&raw).expect("history JSON");
-    serde_json::from_value(record["Platform"].clone()).expect("history platforms")
-}
-
 /// On an arm64 node alone, a build that asks for no platform gives the arm64 files and no
 /// platform-mismatch warning, with each of `frontends`.
 fn check_default_platform(arm64: &str, registry: &str, frontends: &[String]) {
-    let builder = builder(&[(arm64, "linux/arm64")]);
+    let builder = builder(&[(arm64, Some("linux/arm64"))]);
     let want: BTreeMap<String, String> = expected()
         .into_iter()
         .filter(|(key, _)| key.starts_with("linux_arm64/"))
@@ -246,7 +152,7 @@ fn check_default_platform(arm64: &str, registry: &str, frontends: &[String]) {
 
 /// A builder of the two nodes builds both platforms, each node its own, with each of `frontends`.
 fn check_split(amd64: &str, arm64: &str, registry: &str, frontends: &[String]) {
-    let builder = builder(&[(amd64, "linux/amd64"), (arm64, "linux/arm64")]);
+    let builder = builder(&[(amd64, Some("linux/amd64")), (arm64, Some("linux/arm64"))]);
     for frontend in frontends {
         let built = build(
             &builder,
@@ -273,21 +179,21 @@ fn check_split(amd64: &str, arm64: &str, registry: &str, frontends: &[String]) {
 #[test]
 fn arm64_node_builds_for_its_platform() {
     let _one = NODES.lock().unwrap_or_else(|e| e.into_inner());
-    let Some(setup) = setup() else {
+    let Some(setup) = uname_setup() else {
         return;
     };
-    let arm64 = node("linux/arm64", &[]);
+    let arm64 = node(Some("linux/arm64"), &[]);
     check_default_platform(&arm64, &setup.registry, &setup.frontends);
 }
 
 #[test]
 fn platforms_split_across_nodes() {
     let _one = NODES.lock().unwrap_or_else(|e| e.into_inner());
-    let Some(setup) = setup() else {
+    let Some(setup) = uname_setup() else {
         return;
     };
-    let amd64 = node("linux/amd64", &[]);
-    let arm64 = node("linux/arm64", &[]);
+    let amd64 = node(Some("linux/amd64"), &[]);
+    let arm64 = node(Some("linux/arm64"), &[]);
     check_split(&amd64, &arm64, &setup.registry, &setup.frontends);
 }
 
@@ -308,7 +214,7 @@ fn native_arm64_node_runs_the_arm64_frontend() {
         return;
     };
     let _one = NODES.lock().unwrap_or_else(|e| e.into_inner());
-    let Some(setup) = setup() else {
+    let Some(setup) = uname_setup() else {
         return;
     };
     let mstage = &setup.frontends[..1];
@@ -320,7 +226,7 @@ fn native_arm64_node_runs_the_arm64_frontend() {
     );
     let state = std::env::temp_dir().join("mstage-buildkit-native-arm64");
     let native = node(
-        "linux/arm64",
+        Some("linux/arm64"),
         &[
             ("MSTAGE_BUILDKITD", binary.to_string_lossy().into_owned()),
             ("MSTAGE_BUILDKITD_QEMU", qemu.to_string_lossy().into_owned()),
@@ -328,6 +234,72 @@ fn native_arm64_node_runs_the_arm64_frontend() {
         ],
     );
     check_default_platform(&native, &setup.registry, mstage);
-    let amd64 = node("linux/amd64", &[]);
+    let amd64 = node(Some("linux/amd64"), &[]);
     check_split(&amd64, &native, &setup.registry, mstage);
+}
+
+/// The share of a split build each node ran (its history), against the platforms asked for:
+/// each node that declares an asked-for platform built it, and every asked-for platform was
+/// built on exactly one node.
+fn split_problems(nodes: &[(String, &str)], case: &Case, built: &Built) -> Vec<String> {
+    let Some(id) = &built.id else {
+        return vec!["the build's metadata names no build ref".to_string()];
+    };
+    let asked: BTreeSet<&str> = case.platforms().into_iter().collect();
+    let mut problems = Vec::new();
+    let mut built_on: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    for (addr, own) in nodes {
+        let platforms = node_platforms(addr, id);
+        if asked.contains(own) && !platforms.iter().any(|p| p == own) {
+            problems.push(format!(
+                "the {own} node did not build its own platform (it built {platforms:?})"
+            ));
+        }
+        for platform in platforms {
+            built_on.entry(platform).or_default().push(own);
+        }
+    }
+    let built_platforms: BTreeSet<&str> = built_on.keys().map(String::as_str).collect();
+    if built_platforms != asked {
+        problems.push(format!(
+            "the nodes built {built_platforms:?}, not the platforms asked for {asked:?}"
+        ));
+    }
+    for (platform, on) in &built_on {
+        if on.len() > 1 {
+            problems.push(format!("{platform} was built on several nodes: {on:?}"));
+        }
+    }
+    problems
+}
+
+/// An amd64 node and an arm64 node in one builder build the multi-platform cases, each node
+/// its own platform, with the same files as the reference.
+#[test]
+fn multi_platform_cases_split_across_nodes() {
+    let _one = NODES.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(setup) = setup() else {
+        return;
+    };
+    let nodes = [
+        (node(Some("linux/amd64"), &[]), "linux/amd64"),
+        (node(Some("linux/arm64"), &[]), "linux/arm64"),
+    ];
+    let members: Vec<(&str, Option<&str>)> = nodes
+        .iter()
+        .map(|(addr, platform)| (addr.as_str(), Some(*platform)))
+        .collect();
+    let through = setup.through(builder(&members), "split-");
+    let problems = common::multi_platform::check_cases(
+        &through,
+        &|case, output| {
+            output == "local"
+                && case
+                    .platforms()
+                    .iter()
+                    .all(|p| nodes.iter().any(|(_, own)| own == p))
+        },
+        &|case, built| split_problems(&nodes, case, built),
+    );
+    common::assert_no_problems(&problems);
 }

@@ -8,9 +8,10 @@
 //! `frontend_from_registry_on_remote_buildkit` needs a current BuildKit outside the engine, which
 //! CI cannot build: MSTAGE_REMOTE_BUILDKIT=tcp://127.0.0.1:PORT names a buildkitd that mirrors
 //! docker.io to the registry and allows it over plain HTTP, as `hack/remote-buildkit-up` starts
-//! one (MSTAGE_BUILDKITD=path/to/buildkitd). The test pushes busybox:latest as
-//! REGISTRY/library/busybox, the mirror path of `FROM busybox`. Without the variable it prints
-//! why it skips.
+//! one; or, with MSTAGE_BUILDKITD=path/to/buildkitd, the test starts it (tests/common/nodes.rs).
+//! The test pushes busybox:latest as REGISTRY/library/busybox, the mirror path of `FROM busybox`.
+//! Without either variable it prints why it skips. The multi-platform and named-context cases
+//! run on the same node in tests/remote_cases.rs.
 //!
 //! The builds are cases of tests/e2e: their Dockerfiles, and the files or error lines their
 //! case.json expects. On the remote BuildKit a failing case checks that errors still point at the
@@ -23,9 +24,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;
 
-use common::docker::{
-    buildx_build, docker, engine_ready, frontend_image, missing, run, succeeds, write_with_syntax,
-};
+use common::docker::{buildx_build, engine_ready, frontend_image, missing, run, write_with_syntax};
 
 /// Both tests push and untag `REGISTRY/mstage`; one at a time.
 static REGISTRY_TAG: Mutex<()> = Mutex::new(());
@@ -183,26 +182,19 @@ fn frontend_from_registry() {
     let _ = std::fs::remove_dir_all(&work);
 }
 
-/// A buildx builder for the remote BuildKit, created once.
-fn remote_builder(addr: &str) -> String {
-    let port = addr.rsplit(':').next().unwrap_or_default();
-    let name = format!("mstage-remote-{port}");
-    if !succeeds(&docker().args(["buildx", "inspect", &name]).output()) {
-        run(&[
-            "buildx", "create", "--name", &name, "--driver", "remote", addr,
-        ]);
-    }
-    name
-}
-
 #[test]
 fn frontend_from_registry_on_remote_buildkit() {
-    let Ok(addr) = std::env::var("MSTAGE_REMOTE_BUILDKIT") else {
-        eprintln!(
-            "skipping: MSTAGE_REMOTE_BUILDKIT is not set (tcp://127.0.0.1:PORT of a current \
-             buildkitd; see this file's header); the engine's embedded BuildKit is tested instead"
-        );
-        return;
+    let addr = match std::env::var("MSTAGE_REMOTE_BUILDKIT") {
+        Ok(addr) => addr,
+        Err(_) if std::env::var_os("MSTAGE_BUILDKITD").is_some() => common::nodes::node(None, &[]),
+        Err(_) => {
+            eprintln!(
+                "skipping: neither MSTAGE_REMOTE_BUILDKIT (tcp://127.0.0.1:PORT of a current \
+                 buildkitd) nor MSTAGE_BUILDKITD is set (see this file's header); the engine's \
+                 embedded BuildKit is tested instead"
+            );
+            return;
+        }
     };
     if !engine_ready() {
         return;
@@ -215,7 +207,7 @@ fn frontend_from_registry_on_remote_buildkit() {
     run(&["push", "--quiet", &base]);
     run(&["image", "rm", &base]);
     let pushed = push_frontend(&registry);
-    let builder = remote_builder(&addr);
+    let builder = common::nodes::builder(&[(&addr, None)]);
     for case in [MULTI_STAGE, FAILING] {
         let work = work_dir(&format!("remote-buildkit-{case}"));
         let built = build_from_registry(case, &registry, Some(&builder), &work);

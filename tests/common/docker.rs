@@ -111,3 +111,27 @@ pub fn tail(s: &str) -> String {
     let lines: Vec<&str> = s.lines().collect();
     lines[lines.len().saturating_sub(25)..].join("\n")
 }
+
+/// The local index of busybox for linux/amd64 and linux/arm64 that hack/emulation-up builds.
+pub const MULTI_PLATFORM_BASE: &str = "busybox:multi-platform";
+
+/// qemu-aarch64 registered with the F flag (the interpreter opened at registration, so it runs
+/// inside containers) and the local base image of both platforms.
+pub fn emulation_ready() -> bool {
+    let entry =
+        std::fs::read_to_string("/proc/sys/fs/binfmt_misc/qemu-aarch64").unwrap_or_default();
+    let registered = entry.lines().any(|l| l == "enabled")
+        && entry
+            .lines()
+            .any(|l| l.starts_with("flags:") && l.contains('F'));
+    let base = succeeds(
+        &docker()
+            .args(["image", "inspect", MULTI_PLATFORM_BASE])
+            .output(),
+    );
+    if registered && base {
+        return true;
+    }
+    missing("no arm64 emulation or no busybox:multi-platform (run hack/emulation-up)");
+    false
+}

@@ -56,6 +56,21 @@ pub mod docker;
 #[allow(dead_code)]
 pub mod registry;
 
+#[allow(dead_code)]
+pub mod builder;
+
+#[allow(dead_code)]
+pub mod multi_platform;
+
+#[allow(dead_code)]
+pub mod named_contexts;
+
+#[allow(dead_code)]
+pub mod nodes;
+
+#[allow(dead_code)]
+pub mod outputs;
+
 /// Fails with every case's problems listed, so one run shows them all.
 #[allow(dead_code)]
 pub fn assert_no_problems(problems: &[String]) {
