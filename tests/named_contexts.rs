@@ -8,7 +8,7 @@
 mod common;
 
 use common::builder::Through;
-use common::docker::{buildx_build, engine_ready, frontend_image, tail, write_with_syntax};
+use common::docker::engine_ready;
 
 #[test]
 fn image_contexts_build_what_the_reference_builds() {
