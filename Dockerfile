@@ -18,13 +18,12 @@ LABEL moby.buildkit.frontend.network.none="true"
 #   `frontend.subrequests.describe` (src/gateway/subrequests.rs) and `--call=check` /
 #   `docker build --check` (`frontend.lint`, src/gateway/lint.rs).
 # - moby.buildkit.frontend.contexts: named contexts (`--build-context`, `context:NAME` options):
-#   images, local directories, git repositories, http(s) files and OCI layouts
-#   (src/convert/contexts.rs, src/gateway/contexts.rs); `input:` is refused by name.
+#   images, local directories, git repositories, http(s) files, OCI layouts and frontend inputs
+#   (src/convert/contexts.rs, src/gateway/contexts.rs).
+# - moby.buildkit.frontend.inputs: definitions handed over through the Inputs call: bake's
+#   `target:` contexts (`input:NAME`), and the Dockerfile and context of a forwarding client
+#   (src/gateway/main_context.rs).
 # - moby.buildkit.frontend.gitquerystring: git contexts with `?ref=&subdir=` query strings.
-# Not claimed, so BuildKit refuses such builds itself ("unsupported frontend capability") instead
-# of mstage silently building something else:
-# - moby.buildkit.frontend.inputs: context and Dockerfile handed over as LLB through the Inputs
-#   call (a forwarding frontend, bake target contexts); mstage never calls Inputs.
 # tests/image.rs holds the same list.
-LABEL moby.buildkit.frontend.caps="moby.buildkit.frontend.subrequests,moby.buildkit.frontend.contexts,moby.buildkit.frontend.gitquerystring"
+LABEL moby.buildkit.frontend.caps="moby.buildkit.frontend.inputs,moby.buildkit.frontend.subrequests,moby.buildkit.frontend.contexts,moby.buildkit.frontend.gitquerystring"
 ENTRYPOINT ["/bin/mstage"]

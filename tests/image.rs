@@ -7,6 +7,7 @@ use common::docker::{engine_ready, frontend_image, run};
 /// The optional frontend features mstage implements, the only caps the image may claim
 /// (see the top-level Dockerfile for each cap and why it is not claimed yet).
 const IMPLEMENTED_CAPS: &[&str] = &[
+    "moby.buildkit.frontend.inputs",
     "moby.buildkit.frontend.subrequests",
     "moby.buildkit.frontend.contexts",
     "moby.buildkit.frontend.gitquerystring",

@@ -18,7 +18,7 @@ const EMPTY_IMAGE: &str = "scratch";
 pub const DOCKERIGNORE: &str = ".dockerignore";
 
 /// What a `context:NAME` value names.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum ContextSource {
     /// `docker-image://REF`: REF.
     Image(String),
@@ -42,16 +42,18 @@ pub struct LocalContext {
     pub name: String,
     /// `sharedkey:localdir:NAME`, put after `context:NAME-` in the shared key hint.
     pub shared_key: String,
+    /// `local-sessionid:NAME`: the session the directory is read through, when not the build's.
+    pub session_id: Option<String>,
     /// Its `.dockerignore` patterns, read by the gateway (`None` until read).
     pub excludes: Option<Vec<String>>,
 }
 
 /// A frontend input: its LLB and the image config sent with it.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct InputContext {
     pub name: String,
-    /// The input's definition (marshalled `pb.Definition`), fetched by the gateway.
-    pub definition: Option<Vec<u8>>,
+    /// The input's definition, fetched by the gateway (`None` until fetched).
+    pub definition: Option<crate::proto::pb::Definition>,
     /// `containerimage.config` of `input-metadata:NAME`, when sent.
     pub config: Option<Vec<u8>>,
 }
@@ -87,7 +89,7 @@ impl ContextSource {
         Ok(match kind {
             "docker-image" => ContextSource::Image(rest.trim_start_matches("//").to_string()),
             "git" => ContextSource::Git(value.to_string()),
-            "http" | "https" => match super::git::context_state(value, false, "") {
+            "http" | "https" => match super::git::context_state(value, false, "", "") {
                 Some(_) => ContextSource::Git(value.to_string()),
                 None => ContextSource::Http(value.to_string()),
             },
@@ -143,11 +145,11 @@ fn oci_layout(spec: &str) -> Result<ContextSource, ContextError> {
 }
 
 /// The named contexts of a build by the name given (`NAME` or `NAME::os/arch[/variant]`).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct NamedContexts(pub BTreeMap<String, ContextSource>);
 
 /// The context that replaces an image or stage: the name it was given under and its source.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct NamedContext {
     pub key: String,
     pub source: ContextSource,
@@ -226,7 +228,7 @@ impl NamedContext {
             ),
             ContextSource::Git(url) => {
                 let name = format!("[internal] load git source {url}");
-                match super::git::context_state(url, false, &name) {
+                match super::git::context_state(url, false, "", &name) {
                     Some(state) => state?,
                     None => return Err(format!("invalid git context {url}")),
                 }
@@ -248,7 +250,7 @@ impl NamedContext {
             ContextSource::Local(local) => llb::local_with(
                 &local.name,
                 llb::LocalOptions {
-                    session_id: Some(session_id.to_string()),
+                    session_id: Some(local.session_id.as_deref().unwrap_or(session_id).into()),
                     exclude_patterns: local.excludes.clone().unwrap_or_default(),
                     deferred_follow_paths: follow,
                     shared_key_hint: Some(format!("context:{}-{}", self.key, local.shared_key)),
@@ -256,12 +258,11 @@ impl NamedContext {
                     ..Default::default()
                 },
             ),
-            ContextSource::Input(input) => {
-                return Err(format!(
-                    "named context {} (input:{}): input contexts are not supported by mstage yet",
-                    self.key, input.name
-                ))
-            }
+            ContextSource::Input(input) => match &input.definition {
+                Some(def) => llb::from_definition(def)
+                    .map_err(|e| format!("invalid input {} for {}: {e}", input.name, self.key))?,
+                None => return Err(format!("invalid input {} for {}", input.name, self.key)),
+            },
         })
     }
 }

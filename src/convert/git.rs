@@ -207,10 +207,11 @@ pub(super) fn git_state(
 }
 
 /// dockerui's `DetectGitContext`: a build context (or named context) read as a git repository,
-/// `None` when `src` is not a git ref. Unlike ADD, the query's `mtime` applies.
-pub(crate) fn context_state(
+/// `None` when `src` is not a git ref. Unlike ADD, the query's `mtime` applies, over `mtime`.
+pub fn context_state(
     src: &str,
     keep_git_dir: bool,
+    mtime: &str,
     name: &str,
 ) -> Option<Result<State, String>> {
     let r = match parse_git_ref(src) {
@@ -227,7 +228,7 @@ pub(crate) fn context_state(
             keep_git_dir: keep_git_dir || r.keep_git_dir == Some(true),
             checksum: Some(r.checksum.clone()).filter(|c| !c.is_empty()),
             skip_submodules: r.submodules == Some(false),
-            mtime: r.mtime.clone(),
+            mtime: if r.mtime.is_empty() { mtime } else { &r.mtime }.to_string(),
             fetch_by_commit: r.fetch_by_commit,
             constraints: Constraints::new().custom_name(name),
             ..Default::default()

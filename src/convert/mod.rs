@@ -9,7 +9,7 @@ mod dispatch;
 mod epoch;
 mod error;
 mod expose;
-mod git;
+pub mod git;
 mod ignore;
 pub mod image;
 pub mod names;
@@ -63,6 +63,9 @@ pub struct ConvertOptions {
     pub llb_caps: Option<BTreeSet<String>>,
     /// The source that produced the Dockerfile, recorded in the source map.
     pub dockerfile_source: Option<State>,
+    /// The build context when it is not the client's directory `context_name`: a git
+    /// repository, an http(s) file or archive, or a frontend input.
+    pub context_source: Option<State>,
     /// Convert every stage, not only those the target needs (what a lint with no target
     /// checks, the reference's `AllStages`).
     pub all_stages: bool,
@@ -125,6 +128,7 @@ impl Default for ConvertOptions {
             resolve_mode: llb::ResolveMode::Unset,
             llb_caps: None,
             dockerfile_source: None,
+            context_source: None,
             all_stages: false,
             check: None,
             run: RunOptions::default(),

@@ -230,6 +230,9 @@ impl<'a> Converter<'a> {
     }
 
     fn context_source(&self, follow: llb::DeferredPaths) -> State {
+        if let Some(remote) = &self.opts.context_source {
+            return remote.clone();
+        }
         llb::local_with(
             &self.opts.context_name,
             llb::LocalOptions {

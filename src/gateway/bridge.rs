@@ -7,8 +7,9 @@ use tonic::transport::Channel;
 
 use crate::proto::google::rpc::Status;
 use crate::proto::moby::buildkit::v1::frontend::{
-    llb_bridge_client::LlbBridgeClient, result, FileRange, PingRequest, ReadFileRequest, Ref,
-    RefMap, ResolveImageConfigRequest, Result as BridgeResult, ReturnRequest, SolveRequest,
+    llb_bridge_client::LlbBridgeClient, result, FileRange, InputsRequest, PingRequest,
+    ReadFileRequest, Ref, RefMap, ResolveImageConfigRequest, Result as BridgeResult, ReturnRequest,
+    SolveRequest,
 };
 use crate::proto::moby::buildkit::v1::types::WorkerRecord;
 use crate::proto::pb;
@@ -122,6 +123,18 @@ impl Bridge {
             _ => return Err(BridgeError::NoRef("solve")),
         };
         Ok(SolvedRef { id, definition })
+    }
+
+    /// The definitions the client handed over as frontend inputs, by name (`Inputs`).
+    pub async fn inputs(&self) -> Result<BTreeMap<String, pb::Definition>, BridgeError> {
+        let response = self
+            .client
+            .clone()
+            .inputs(InputsRequest {})
+            .await
+            .map_err(call_error("inputs"))?
+            .into_inner();
+        Ok(response.definitions.into_iter().collect())
     }
 
     pub async fn read_file(

@@ -1,6 +1,6 @@
 //! Named contexts loaded before conversion: what only BuildKit can tell of them (dockerui's
-//! `NamedContext.load`). A local directory's `.dockerignore` is read, for the contexts the
-//! builds use.
+//! `NamedContext.load`), for the contexts the builds use. A local directory's `.dockerignore`
+//! is read; a frontend input's definition is fetched.
 
 use std::collections::BTreeSet;
 
@@ -19,7 +19,7 @@ pub async fn load(
 ) -> Result<NamedContexts, FrontendError> {
     let mut contexts = request.named_contexts.clone();
     let mut reads = JoinSet::new();
-    for key in used {
+    for key in used.iter().cloned() {
         let Some(ContextSource::Local(local)) = contexts.0.get(&key) else {
             continue;
         };
@@ -39,6 +39,18 @@ pub async fn load(
             .await;
             (key, data)
         });
+    }
+    let input_keys: Vec<&String> = used
+        .iter()
+        .filter(|key| matches!(contexts.0.get(*key), Some(ContextSource::Input(_))))
+        .collect();
+    if !input_keys.is_empty() {
+        let inputs = bridge.inputs().await?;
+        for key in input_keys {
+            if let Some(ContextSource::Input(input)) = contexts.0.get_mut(key) {
+                input.definition = inputs.get(&input.name).cloned();
+            }
+        }
     }
     while let Some(joined) = reads.join_next().await {
         let (key, data) = joined.map_err(|e| FrontendError::Task(e.to_string()))?;

@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 use prost::Message;
 use serde_json::{json, Map, Value};
 
-use super::errors::base64;
 use super::subrequests::go_json;
+use crate::llb::base64::encode as base64;
 use crate::llb::digest_of;
 use crate::proto::pb;
 

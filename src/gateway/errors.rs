@@ -62,7 +62,7 @@ fn source_detail(src: &SourceFile, range: SourceRange) -> Any {
     let value = serde_json::json!({
         "info": {
             "filename": src.filename,
-            "data": base64(&src.data),
+            "data": crate::llb::base64::encode(&src.data),
             "language": "Dockerfile",
         },
         "ranges": [{ "start": position(range.start_line), "end": position(range.end_line) }],
@@ -70,39 +70,5 @@ fn source_detail(src: &SourceFile, range: SourceRange) -> Any {
     Any {
         type_url: SOURCE_TYPE_URL.to_string(),
         value: value.to_string().into_bytes(),
-    }
-}
-
-/// Standard base64, as Go's encoding/json writes `[]byte`.
-pub(super) fn base64(data: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
-    for chunk in data.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for (i, shift) in [18, 12, 6, 0].into_iter().enumerate() {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[((n >> shift) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn base64_matches_the_standard_encoding() {
-        assert_eq!(super::base64(b""), "");
-        assert_eq!(super::base64(b"f"), "Zg==");
-        assert_eq!(super::base64(b"fo"), "Zm8=");
-        assert_eq!(super::base64(b"foo"), "Zm9v");
-        assert_eq!(super::base64(b"FROM busybox\n"), "RlJPTSBidXN5Ym94Cg==");
     }
 }

@@ -33,6 +33,9 @@ pub enum FrontendError {
     Llb(#[from] crate::llb::LlbError),
     #[error("{0}")]
     Dockerignore(String),
+    /// The build context or Dockerfile could not be had from where the request says.
+    #[error("{0}")]
+    MainContext(String),
 
     #[error("reading .dockerignore: {0}")]
     Task(String),
@@ -167,7 +170,8 @@ async fn answer(
         Ok(Request::ConvertLlb) => return answer_convert_llb(bridge, request).await,
         _ => {}
     }
-    let (dockerfile, _) = read_dockerfile(bridge, request).await?;
+    let main = super::main_context::sources(bridge, request).await?;
+    let (dockerfile, _) = read_dockerfile(bridge, request, &main).await?;
     match kind.map_err(FrontendError::UnsupportedRequest)? {
         Request::Describe => Ok(subrequests::describe()),
         Request::Targets => {
@@ -321,8 +325,9 @@ async fn prepare(
 }
 
 /// Ping, the Dockerfile and the ignore file that applies, with each platform's options
-/// completed by Ping. None of these needs another, so they share one round trip. The context's
-/// .dockerignore is read before knowing whether `<Dockerfile>.dockerignore` (which wins)
+/// completed by Ping. Ping runs beside the reads; the Dockerfile's source is known first (a
+/// remote context or an input, else the local directory). A local context's .dockerignore is
+/// read beside the Dockerfile, before knowing whether `<Dockerfile>.dockerignore` (which wins)
 /// exists: that file is rare, and waiting for it would cost a second transfer in turn.
 /// Failures come in the order the reference meets them: Ping, the Dockerfile, then .dockerignore.
 async fn read_inputs(
@@ -331,8 +336,23 @@ async fn read_inputs(
     targets: Vec<Option<Platform>>,
     resolver: &BridgeResolver,
 ) -> Result<Inputs, FrontendError> {
-    let context_ignore = tokio::spawn(read_context_dockerignore(bridge.clone(), request.clone()));
-    let (caps, dockerfile) = tokio::join!(bridge.ping(), read_dockerfile(bridge, request));
+    let reads = async {
+        let main = super::main_context::sources(bridge, request).await?;
+        let context_ignore = main
+            .context
+            .is_none()
+            .then(|| tokio::spawn(read_context_dockerignore(bridge.clone(), request.clone())));
+        let dockerfile = read_dockerfile(bridge, request, &main).await;
+        Ok::<_, FrontendError>((main, context_ignore, dockerfile))
+    };
+    let (caps, reads) = tokio::join!(bridge.ping(), reads);
+    let (main, context_ignore, dockerfile) = match reads {
+        Ok(r) => r,
+        Err(e) => {
+            caps?;
+            return Err(e);
+        }
+    };
     // The Dockerfile is parsed once per platform as soon as it is in: base image configs then
     // load while .dockerignore does. A parse error is kept and reported after the reads' errors.
     let read = match (caps, dockerfile) {
@@ -343,7 +363,9 @@ async fn read_inputs(
             let builds: Vec<PlatformBuild> = targets
                 .into_iter()
                 .map(|target| {
-                    let opts = request::with_capabilities(request.convert_options(target), &caps);
+                    let mut opts =
+                        request::with_capabilities(request.convert_options(target), &caps);
+                    opts.context_source = main.context.clone();
                     let parsed = convert::parse(&text, &opts);
                     if let Ok(parsed) = &parsed {
                         resolver.prefetch(parsed.image_requests(&opts));
@@ -355,13 +377,18 @@ async fn read_inputs(
         }
     };
     // Awaited on every path, so no read is left running when the frontend returns.
-    let context_ignore = context_ignore.await;
+    let context_ignore = match context_ignore {
+        Some(read) => Some(read.await),
+        None => None,
+    };
     trace::mark("pinged, dockerfile and .dockerignore read");
     let (dockerfile, own_ignore, text, builds) = read?;
     let ignore = match (own_ignore, context_ignore) {
         (Some(data), _) => data,
-        (None, Ok(read)) => read?,
-        (None, Err(join)) => return Err(FrontendError::Task(join.to_string())),
+        (None, Some(Ok(read))) => read?,
+        (None, Some(Err(join))) => return Err(FrontendError::Task(join.to_string())),
+        // A remote or input context has no .dockerignore read (dockerui's DockerIgnorePatterns).
+        (None, None) => Vec::new(),
     };
     Ok(Inputs {
         dockerfile,
@@ -380,32 +407,47 @@ struct Inputs {
     builds: Vec<PlatformBuild>,
 }
 
-/// The Dockerfile through a local source that transfers only it and its own ignore file, which
-/// comes back too when it exists.
+/// The Dockerfile and its own ignore file (which comes back too when it exists): from the
+/// remote context or input that holds it, else through a local source that transfers only
+/// them (and `dockerfile`, which is read when `Dockerfile` is missing, moby/moby#10858).
 async fn read_dockerfile(
     bridge: &Bridge,
     request: &BuildRequest,
+    main: &super::main_context::MainSources,
 ) -> Result<(SourceFile, Option<Vec<u8>>), FrontendError> {
-    let filename = &request.filename;
+    let filename = main.filename.as_ref().unwrap_or(&request.filename);
     let own_ignore = format!("{filename}.dockerignore");
-    let state = llb::local_with(
-        &request.dockerfile_key,
-        llb::LocalOptions {
-            session_id: Some(request.session_id.clone()),
-            follow_paths: vec![filename.clone(), own_ignore.clone()],
-            shared_key_hint: Some(request.dockerfile_key.clone()),
-            differ: Some((llb::DiffType::None, false)),
-            constraints: Constraints::new()
-                .custom_name(format!("[internal] load build definition from {filename}")),
-            ..Default::default()
-        },
-    );
+    let lowercase = lowercase_dockerfile(filename);
+    let state = match &main.dockerfile {
+        Some(state) => state.clone(),
+        None => {
+            let local = &request.dockerfile_key;
+            let mut follow_paths = vec![filename.clone(), own_ignore.clone()];
+            follow_paths.extend(lowercase.clone());
+            llb::local_with(
+                local,
+                llb::LocalOptions {
+                    session_id: Some(request.session_of(local).to_string()),
+                    follow_paths,
+                    shared_key_hint: Some(local.clone()),
+                    differ: Some((llb::DiffType::None, false)),
+                    constraints: Constraints::new()
+                        .custom_name(format!("[internal] load build definition from {filename}")),
+                    ..Default::default()
+                },
+            )
+        }
+    };
     let definition = llb::marshal(&state, &MarshalOptions::default())?;
     let solved = bridge.solve(definition).await?;
     let (data, ignore) = tokio::join!(
         bridge.read_file(&solved, filename, None),
         bridge.read_file(&solved, &own_ignore, None),
     );
+    let data = match (data, &lowercase) {
+        (Err(e), Some(lower)) => bridge.read_file(&solved, lower, None).await.map_err(|_| e),
+        (data, _) => data,
+    };
     trace::mark("dockerfile read");
     let data = data.map_err(FrontendError::ReadDockerfile)?;
     let source = SourceFile {
@@ -417,6 +459,19 @@ async fn read_dockerfile(
     Ok((source, ignore.ok()))
 }
 
+/// `dir/dockerfile` for a Dockerfile named `dir/Dockerfile`: the casing the reference also
+/// accepts.
+fn lowercase_dockerfile(filename: &str) -> Option<String> {
+    let (dir, base) = match filename.rsplit_once('/') {
+        Some((dir, base)) => (Some(dir), base),
+        None => (None, filename),
+    };
+    (base == "Dockerfile").then(|| match dir {
+        Some(dir) => format!("{dir}/dockerfile"),
+        None => "dockerfile".to_string(),
+    })
+}
+
 /// The context's `.dockerignore`, empty when there is none.
 async fn read_context_dockerignore(
     bridge: Bridge,
@@ -426,7 +481,7 @@ async fn read_context_dockerignore(
     let data = super::dockerignore::read(
         &bridge,
         context,
-        &request.session_id,
+        request.session_of(context),
         format!("{context}-.dockerignore"),
         "[internal] load .dockerignore".into(),
     )

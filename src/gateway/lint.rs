@@ -8,9 +8,10 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value};
 
-use super::errors::{base64, SourceFile};
+use super::errors::SourceFile;
 use super::subrequests::go_json;
 use crate::lint::Warning;
+use crate::llb::base64::encode as base64;
 use crate::proto::pb;
 use crate::syntax::SourceRange;
 

@@ -7,6 +7,7 @@ mod dockerignore;
 mod errors;
 mod frontend;
 mod lint;
+mod main_context;
 pub mod options;
 pub mod request;
 mod resolver;

@@ -37,6 +37,19 @@ pub struct BuildRequest {
     pub run: crate::convert::RunOptions,
     /// `context:NAME=...` options (`--build-context`, bake's `contexts`).
     pub named_contexts: NamedContexts,
+    /// The value of the option named by `context_key`: a git or http(s) URL when the build
+    /// context is remote (`docker build https://...`), else the local directory's name.
+    pub main_context: String,
+    /// `contextsubdir`: the directory of a remote (or input) context to build from.
+    pub context_subdir: Option<String>,
+    /// `BUILDKIT_CONTEXT_KEEP_GIT_DIR`: keep `.git` in a git context.
+    pub keep_git_dir: bool,
+    /// `dockerfilekey` was given: the Dockerfile is read from that local directory even when
+    /// an input named `dockerfile` exists.
+    pub force_local_dockerfile: bool,
+    /// `local-sessionid:NAME`: the session a local directory is read through, when not the
+    /// build's.
+    pub local_sessions: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -55,13 +68,9 @@ pub enum RequestError {
     /// silently differs from what was asked.
     #[error("build option {0:?} is not supported by mstage yet")]
     Unsupported(String),
-    /// A named context (`--build-context NAME=...`, option `context:NAME`) mstage cannot load.
-    #[error("named context {name} ({value}): {kind} contexts are not supported by mstage yet")]
-    NamedContext {
-        name: String,
-        value: String,
-        kind: String,
-    },
+    /// `input-metadata:NAME` that is not the JSON map of base64 values the client sends.
+    #[error("{0}")]
+    InputMetadata(String),
     /// A `context:NAME` value dockerui cannot read, in its words.
     #[error(transparent)]
     Context(#[from] ContextError),
@@ -79,7 +88,10 @@ const CHECK_ARG: &str = "build-arg:BUILDKIT_DOCKERFILE_CHECK";
 const NOT_YET: &[&str] = &["cache-from", "cache-imports", "attest:sbom"];
 
 /// Prefixes of options the reference reads that mstage does not honour yet.
-const NOT_YET_PREFIXES: &[&str] = &["local-sessionid:"];
+const NOT_YET_PREFIXES: &[&str] = &[];
+
+/// The option naming the session of a local directory (`local-sessionid:NAME`).
+const LOCAL_SESSION_PREFIX: &str = "local-sessionid:";
 
 /// The option prefix of named contexts.
 const CONTEXT_PREFIX: &str = "context:";
@@ -87,7 +99,18 @@ const CONTEXT_PREFIX: &str = "context:";
 /// The option that names a local context's shared key (`sharedkey:localdir:NAME`).
 const SHARED_KEY_PREFIX: &str = "sharedkey:localdir:";
 
+/// The option carrying a frontend input's result metadata (`input-metadata:NAME`).
+const INPUT_METADATA_PREFIX: &str = "input-metadata:";
+
+/// The metadata key of an image config (exptypes' `ExporterImageConfigKey`).
+const IMAGE_CONFIG_KEY: &str = "containerimage.config";
+
 impl BuildRequest {
+    /// The session local directory `name` is read through.
+    pub fn session_of(&self, name: &str) -> &str {
+        self.local_sessions.get(name).unwrap_or(&self.session_id)
+    }
+
     pub fn from_options(opts: &BTreeMap<String, String>) -> Result<BuildRequest, RequestError> {
         check_supported(opts)?;
         let get =
@@ -98,10 +121,19 @@ impl BuildRequest {
                 .collect()
         };
         let platforms = parse_platforms(opts.get("platform").map_or("", String::as_str))?;
+        let context_key = get("contextkey", "context");
         Ok(BuildRequest {
+            main_context: get(&context_key, ""),
+            context_subdir: opts.get("contextsubdir").cloned(),
+            keep_git_dir: opts
+                .get("build-arg:BUILDKIT_CONTEXT_KEEP_GIT_DIR")
+                .and_then(|v| crate::instructions::goconv::parse_bool(v))
+                .unwrap_or(false),
+            force_local_dockerfile: opts.contains_key("dockerfilekey"),
+            local_sessions: prefixed(LOCAL_SESSION_PREFIX),
             filename: get("filename", "Dockerfile"),
             dockerfile_key: get("dockerfilekey", "dockerfile"),
-            context_key: get("contextkey", "context"),
+            context_key,
             session_id: super::options::session_id(),
             target: opts.get("target").filter(|t| !t.is_empty()).cloned(),
             multi_platform: multi_platform(opts, platforms.len())?,
@@ -154,7 +186,7 @@ impl BuildRequest {
             target_platform,
             multi_platform: self.multi_platform,
             build_platform: Platform::host(),
-            session_id: self.session_id.clone(),
+            session_id: self.session_of(&self.context_key).to_string(),
             context_name: self.context_key.clone(),
             no_cache: self.no_cache.clone(),
             network: self.network,
@@ -218,19 +250,37 @@ fn named_contexts(opts: &BTreeMap<String, String>) -> Result<NamedContexts, Requ
                     .get(&format!("{SHARED_KEY_PREFIX}{name}"))
                     .cloned()
                     .unwrap_or_default();
+                local.session_id = opts
+                    .get(&format!("{LOCAL_SESSION_PREFIX}{}", local.name))
+                    .cloned();
             }
-            ContextSource::Input(_) => {
-                return Err(RequestError::NamedContext {
-                    name: name.to_string(),
-                    value: value.clone(),
-                    kind: "input".into(),
-                })
+            ContextSource::Input(input) => {
+                let key = format!("{INPUT_METADATA_PREFIX}{}", input.name);
+                if let Some(metadata) = opts.get(&key) {
+                    input.config = input_image_config(metadata).map_err(|e| {
+                        RequestError::InputMetadata(format!(
+                            "failed to parse input metadata {metadata}: {e}"
+                        ))
+                    })?;
+                }
             }
             _ => {}
         }
         out.insert(name.to_string(), source);
     }
     Ok(NamedContexts(out))
+}
+
+/// The image config in an input's metadata (a JSON object of base64 values, as Go encodes
+/// `map[string][]byte`), if it has one.
+fn input_image_config(metadata: &str) -> Result<Option<Vec<u8>>, String> {
+    let map: BTreeMap<String, String> =
+        serde_json::from_str(metadata).map_err(|e| e.to_string())?;
+    map.get(IMAGE_CONFIG_KEY)
+        .map(|v| {
+            crate::llb::base64::decode(v).ok_or_else(|| format!("{IMAGE_CONFIG_KEY} is not base64"))
+        })
+        .transpose()
 }
 
 fn parse_platforms(value: &str) -> Result<Vec<Platform>, RequestError> {
@@ -341,12 +391,7 @@ mod tests {
 
     #[test]
     fn options_not_honoured_yet_fail_naming_the_option() {
-        for key in [
-            "cache-from",
-            "cache-imports",
-            "local-sessionid:base",
-            "attest:sbom",
-        ] {
+        for key in ["cache-from", "cache-imports", "attest:sbom"] {
             let err = request(&[(key, "x")]).unwrap_err();
             assert_eq!(err, RequestError::Unsupported(key.into()));
             assert!(err.to_string().contains(key));
@@ -358,7 +403,7 @@ mod tests {
     }
 
     #[test]
-    fn named_contexts_are_read_with_their_shared_keys_and_input_refused() {
+    fn named_contexts_are_read_with_their_shared_keys_and_input_metadata() {
         let message = |value: &str| request(&[("context:base", value)]).unwrap_err().to_string();
         let r = request(&[
             ("context:base", "docker-image://alpine:latest"),
@@ -374,10 +419,23 @@ mod tests {
         assert!(
             matches!(contexts.get("dir"), Some(ContextSource::Local(l)) if l.shared_key == "abc")
         );
-        assert_eq!(
-            message("input:base"),
-            "named context base (input:base): input contexts are not supported by mstage yet"
-        );
+        let input = request(&[
+            ("context:base", "input:target1"),
+            (
+                "input-metadata:target1",
+                r#"{"containerimage.config":"e30="}"#,
+            ),
+        ])
+        .unwrap();
+        assert!(matches!(
+            input.named_contexts.0.get("base"),
+            Some(ContextSource::Input(i)) if i.config.as_deref() == Some(b"{}".as_slice())
+        ));
+        let bad = request(&[("context:base", "input:t"), ("input-metadata:t", "nope")]);
+        assert!(bad
+            .unwrap_err()
+            .to_string()
+            .starts_with("failed to parse input metadata nope: "));
         assert_eq!(
             message("nokind"),
             "invalid context specifier nokind for base"

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::OnceCell;
 
 use super::bridge::{Bridge, OciStore};
-use crate::convert::contexts::{ContextSource, NamedContexts};
+use crate::convert::contexts::{ContextSource, NamedContext, NamedContexts};
 use crate::convert::names::pb_platform;
 use crate::llb::normalize_image_ref;
 use crate::platform::Platform;
@@ -91,6 +91,16 @@ impl BridgeResolver {
             let (reference, log_name) = match &context {
                 // dockerui's empty image, and contexts that are no image: no config to resolve.
                 Some(c) if !c.source.has_image_config() => return Ok(ResolvedImage::default()),
+                // A frontend input's config came with the request.
+                Some(NamedContext {
+                    source: ContextSource::Input(input),
+                    ..
+                }) => {
+                    return Ok(ResolvedImage {
+                        config: input.config.clone().unwrap_or_default(),
+                        ..Default::default()
+                    })
+                }
                 Some(c) => {
                     let reference = c.image_ref().map_err(fail)?;
                     let log_name = c.log_name(&reference);

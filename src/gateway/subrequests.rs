@@ -7,9 +7,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::errors::base64;
 use super::tabwriter::align;
 use crate::convert::outline::{Outline, OutlineMount, Target};
+use crate::llb::base64::encode as base64;
 use crate::syntax::SourceRange;
 
 /// The frontend option that names the subrequest.

@@ -64,3 +64,20 @@ pub const META_DESCRIPTION: &str = "meta.description";
 pub const META_EXPORT_CACHE: &str = "meta.exportcache";
 pub const MERGE_OP: &str = "mergeop";
 pub const DIFF_OP: &str = "diffop";
+
+/// `cap` as a `'static` name, leaked once per distinct name (caps come from BuildKit's fixed
+/// list, so a process sees a handful).
+pub(crate) fn interned(cap: &str) -> &'static str {
+    use std::collections::BTreeSet;
+    use std::sync::Mutex;
+    static SEEN: Mutex<BTreeSet<&'static str>> = Mutex::new(BTreeSet::new());
+    let Ok(mut seen) = SEEN.lock() else {
+        return Box::leak(cap.to_string().into_boxed_str());
+    };
+    if let Some(known) = seen.get(cap) {
+        return known;
+    }
+    let name: &'static str = Box::leak(cap.to_string().into_boxed_str());
+    seen.insert(name);
+    name
+}

@@ -102,6 +102,28 @@ impl OpMetadata {
         }
     }
 
+    /// Metadata BuildKit handed over with a definition (a frontend input's). Its caps are
+    /// leaked into `'static` names: the frontend is one short process, and a definition names
+    /// a handful of caps.
+    pub(crate) fn from_pb(md: &pb::OpMetadata) -> OpMetadata {
+        let mut out = OpMetadata {
+            ignore_cache: md.ignore_cache,
+            export_cache: md.export_cache.as_ref().map(|e| e.value),
+            progress_group: md.progress_group.clone().map(Box::new),
+            linux_resources: md.linux_resources.clone().map(Box::new),
+            ..Default::default()
+        };
+        for (k, v) in &md.description {
+            out.description.insert(k.clone(), v.clone());
+        }
+        for (cap, on) in &md.caps {
+            if *on {
+                out.caps.insert(super::caps::interned(cap));
+            }
+        }
+        out
+    }
+
     pub(crate) fn into_pb(self) -> pb::OpMetadata {
         pb::OpMetadata {
             ignore_cache: self.ignore_cache,

@@ -74,27 +74,6 @@ fn string_map(m: &BTreeMap<String, String>) -> Value {
     }
 }
 
-fn base64(data: &[u8]) -> String {
-    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
-    for chunk in data.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(T[((n >> (18 - 6 * i)) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
 fn op_json(op: &pb::Op) -> Value {
     use pb::op::Op as K;
     let inner = match &op.op {
@@ -377,7 +356,7 @@ fn file_action_json(a: &pb::FileAction) -> Value {
             Obj::new()
                 .put("path", json!(m.path))
                 .put("mode", json!(m.mode))
-                .put("data", json!(base64(&m.data)))
+                .put("data", json!(super::base64::encode(&m.data)))
                 .put("owner", opt(&m.owner, chown_json))
                 .put("timestamp", json!(m.timestamp))
                 .done(),
@@ -462,18 +441,4 @@ fn metadata_json(m: &pb::OpMetadata) -> Value {
             }),
         )
         .done()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::base64;
-
-    #[test]
-    fn base64_matches_std_encoding() {
-        assert_eq!(base64(b""), "");
-        assert_eq!(base64(b"f"), "Zg==");
-        assert_eq!(base64(b"fo"), "Zm8=");
-        assert_eq!(base64(b"foo"), "Zm9v");
-        assert_eq!(base64(b"data\n"), "ZGF0YQo=");
-    }
 }

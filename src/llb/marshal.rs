@@ -167,12 +167,15 @@ impl Walk<'_, '_> {
 
     /// Encodes one node whose inputs are all encoded.
     fn encode(&mut self, node: &Arc<Node>) -> Result<(), LlbError> {
-        let (op, md) = {
-            let encoded = &self.encoded;
-            let mut to_input = |o: &Output| Self::input_of(encoded, o);
-            encode_op(node, self.opts, &mut to_input)?
+        let (bytes, md) = match &node.op {
+            OpNode::Raw(raw) => (raw.bytes.clone(), raw.metadata.clone()),
+            _ => {
+                let encoded = &self.encoded;
+                let mut to_input = |o: &Output| Self::input_of(encoded, o);
+                let (op, md) = encode_op(node, self.opts, &mut to_input)?;
+                (wire::encode_op(&op)?, md)
+            }
         };
-        let bytes = wire::encode_op(&op)?;
         let digest = OpDigest::of(&bytes);
         self.sources.add(digest, &node.constraints.source_locations);
         match self.metadata.entry(digest) {
@@ -195,6 +198,7 @@ fn inputs(node: &Node) -> Vec<&Output> {
         OpNode::File(f) => FileNode::inputs(f),
         OpNode::Merge(m) => m.iter().collect(),
         OpNode::Diff { lower, upper } => lower.iter().chain(upper.iter()).collect(),
+        OpNode::Raw(r) => r.inputs.iter().collect(),
     }
 }
 
@@ -213,6 +217,9 @@ fn encode_op(
         OpNode::Diff { lower, upper } => {
             marshal_diff(lower.as_ref(), upper.as_ref(), own, base, to_input)
         }
+        OpNode::Raw(_) => Err(LlbError::Io(
+            "a handed-over op is emitted as it is, not encoded".into(),
+        )),
     }
 }
 

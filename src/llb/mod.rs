@@ -10,8 +10,10 @@
 //! assert_eq!(def.def.len(), 3); // image, exec, terminal
 //! ```
 
+pub mod base64;
 pub mod caps;
 mod constraints;
+mod definition;
 mod error;
 mod exec;
 mod file;
@@ -28,6 +30,7 @@ mod state;
 mod wire;
 
 pub use constraints::{default_platform, normalize_platform, platform, Constraints, OpMetadata};
+pub use definition::from_definition;
 pub use error::LlbError;
 pub use exec::{Exec, ExecState, Mount, MountKind, Secret, SshMount};
 pub use file::{

@@ -30,6 +30,8 @@ pub(crate) enum OpNode {
         lower: Option<Output>,
         upper: Option<Output>,
     },
+    /// An op of a definition BuildKit handed over, emitted as it is.
+    Raw(super::definition::RawNode),
 }
 
 /// An edge: output `index` of `node`.
