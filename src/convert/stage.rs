@@ -9,6 +9,7 @@ use super::epoch::Stamp;
 use super::image::{History, Image};
 use super::names::{self, pb_platform, StepCounter};
 use super::paths;
+use super::sbom::{SbomTargets, StageScan};
 use super::{ConvertError, ConvertOptions};
 use crate::instructions::Instruction;
 use crate::lint::stages::PlatformFields;
@@ -92,6 +93,8 @@ pub struct Conversion {
     pub state: State,
     pub image: Image,
     pub base_image: Option<Image>,
+    /// What an SBOM scanner scans besides the target.
+    pub sbom: SbomTargets,
     /// Lint detections of the dispatched steps, keyed by step.
     pub findings: Vec<(crate::lint::stages::StepKey, crate::lint::Finding)>,
     pub outline: Option<super::outline::OutlineCapture>,
@@ -135,6 +138,8 @@ pub struct Converter<'a> {
     pub outline: Option<super::outline::OutlineCapture>,
     /// SOURCE_DATE_EPOCH, when the build sets it.
     pub epoch: Option<Stamp>,
+    /// What each converted stage asks an SBOM scanner to scan.
+    sbom_scans: Vec<Option<StageScan>>,
 }
 
 impl<'a> Converter<'a> {
@@ -176,6 +181,7 @@ impl<'a> Converter<'a> {
             reached: (0, 0),
             outline: None,
             epoch: None,
+            sbom_scans: Vec::new(),
         }
     }
 
@@ -202,10 +208,18 @@ impl<'a> Converter<'a> {
             st.image.architecture = p.architecture.clone();
             st.image.variant = p.variant.clone();
         }
+        let sbom = SbomTargets::collect(
+            target,
+            &self.sbom_scans,
+            &self.stages,
+            |index| self.graph.stages[index].name().unwrap_or("").to_string(),
+            &self.context,
+        );
         Ok(Conversion {
             state: st.state,
             image: st.image,
             base_image: st.base_image,
+            sbom,
             findings: std::mem::take(&mut self.lint_findings),
             outline: self.outline.take(),
         })
@@ -233,6 +247,7 @@ impl<'a> Converter<'a> {
         }
         self.stages = vec![None; count];
         self.kept = vec![None; count];
+        self.sbom_scans = vec![None; count];
         for index in 0..count {
             if !self.graph.reachable[index] {
                 continue;
@@ -252,6 +267,12 @@ impl<'a> Converter<'a> {
                     .map_err(|e| with_range(e, instruction.range()))?;
             }
             st.steps.onbuild = false;
+            self.sbom_scans[index] = Some(StageScan::of(
+                self.graph.stages[index].name().unwrap_or(""),
+                &self.graph.global_args,
+                &st.build_args,
+                st.ignore_cache,
+            ));
             self.stages[index] = Some(st.state.clone());
             if self.last_child[index].is_some() || index == self.graph.target {
                 self.kept[index] = Some(st);

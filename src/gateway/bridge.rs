@@ -7,8 +7,9 @@ use tonic::transport::Channel;
 
 use crate::proto::google::rpc::Status;
 use crate::proto::moby::buildkit::v1::frontend::{
-    llb_bridge_client::LlbBridgeClient, result, FileRange, PingRequest, ReadFileRequest, Ref,
-    RefMap, ResolveImageConfigRequest, Result as BridgeResult, ReturnRequest, SolveRequest,
+    llb_bridge_client::LlbBridgeClient, result, Attestations, FileRange, PingRequest,
+    ReadFileRequest, Ref, RefMap, ResolveImageConfigRequest, Result as BridgeResult, ReturnRequest,
+    SolveRequest,
 };
 use crate::proto::moby::buildkit::v1::types::WorkerRecord;
 use crate::proto::pb;
@@ -170,11 +171,13 @@ impl Bridge {
         Ok((response.digest, response.config))
     }
 
-    /// Hands the build's result (its refs plus exporter metadata) back to BuildKit.
+    /// Hands the build's result (its refs plus exporter metadata and each platform's
+    /// attestations) back to BuildKit.
     pub async fn return_result(
         &self,
         refs: Option<Refs>,
         metadata: BTreeMap<String, Vec<u8>>,
+        attestations: BTreeMap<String, Attestations>,
     ) -> Result<(), BridgeError> {
         let as_ref = |s: SolvedRef| Ref {
             id: s.id,
@@ -188,6 +191,7 @@ impl Bridge {
                 }),
             }),
             metadata,
+            attestations,
         };
         self.send_return(ReturnRequest {
             result: Some(result),

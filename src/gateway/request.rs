@@ -37,6 +37,8 @@ pub struct BuildRequest {
     pub run: crate::convert::RunOptions,
     /// `context:NAME=docker-image://REF` options (`--build-context`).
     pub image_contexts: ImageContexts,
+    /// `attest:sbom`: the SBOM generator to run on the result.
+    pub sbom: Option<super::sbom::SbomRequest>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -74,13 +76,16 @@ pub enum RequestError {
     /// A bad value of an option RUN steps take, in the reference's words.
     #[error("{0}")]
     Run(String),
+    /// A bad `attest:` option, in the reference's words.
+    #[error("{0}")]
+    Attestation(String),
 }
 
 /// The build arg whose value replaces the Dockerfile's `# check=` directive.
 const CHECK_ARG: &str = "build-arg:BUILDKIT_DOCKERFILE_CHECK";
 
 /// Options the reference reads that mstage does not honour yet, when given a non-empty value.
-const NOT_YET: &[&str] = &["cache-from", "cache-imports", "attest:sbom"];
+const NOT_YET: &[&str] = &["cache-from", "cache-imports"];
 
 /// Prefixes of options the reference reads that mstage does not honour yet.
 const NOT_YET_PREFIXES: &[&str] = &["local-sessionid:"];
@@ -138,6 +143,7 @@ impl BuildRequest {
                 .map_err(|e| RequestError::Check(e.reason()))?,
             run: super::run_options::parse(opts).map_err(RequestError::Run)?,
             image_contexts: image_contexts(opts),
+            sbom: super::sbom::parse_request(opts).map_err(RequestError::Attestation)?,
         })
     }
 
@@ -375,12 +381,7 @@ mod tests {
 
     #[test]
     fn options_not_honoured_yet_fail_naming_the_option() {
-        for key in [
-            "cache-from",
-            "cache-imports",
-            "local-sessionid:base",
-            "attest:sbom",
-        ] {
+        for key in ["cache-from", "cache-imports", "local-sessionid:base"] {
             let err = request(&[(key, "x")]).unwrap_err();
             assert_eq!(err, RequestError::Unsupported(key.into()));
             assert!(err.to_string().contains(key));
