@@ -107,32 +107,40 @@ pub struct Scanner {
 
 impl Scanner {
     /// Resolves the generator's config for `platform` (the build platform), as the reference
-    /// does once per build.
+    /// does once per build: through ResolveSourceMeta where BuildKit has it (whose errors are
+    /// BuildKit's own words; ResolveImageConfig wraps them).
     pub async fn resolve(
         bridge: &Bridge,
         request: &SbomRequest,
         platform: &Platform,
         resolve_mode: &str,
     ) -> Result<Scanner, SbomError> {
-        let (_, config) = bridge
-            .resolve_image_config(
-                &request.generator,
-                Some(pb_platform(platform)),
-                resolve_mode,
-                "",
-            )
+        let pb_platform = pb_platform(platform);
+        let call_failed = |e| match e {
+            BridgeError::Call { status, .. } => SbomError::Resolve(status.message().into()),
+            other => SbomError::Bridge(other),
+        };
+        let resolved = bridge
+            .resolve_image_source(&request.generator, pb_platform.clone(), resolve_mode)
             .await
-            .map_err(|e| match e {
-                BridgeError::Call { status, .. } => SbomError::Resolve(status.message().into()),
-                other => SbomError::Bridge(other),
-            })?;
+            .map_err(call_failed)?;
+        let (reference, config) = match resolved {
+            Some(resolved) => resolved,
+            None => {
+                let (_, config) = bridge
+                    .resolve_image_config(&request.generator, Some(pb_platform), resolve_mode, "")
+                    .await
+                    .map_err(call_failed)?;
+                (request.generator.clone(), config)
+            }
+        };
         let image = Image::from_json(&config).map_err(|e| SbomError::Config(e.to_string()))?;
         let config = image.config;
         if command(&config).is_empty() {
             return Err(SbomError::NoCommand(request.generator.clone()));
         }
         Ok(Scanner {
-            image: request.generator.clone(),
+            image: reference,
             platform: platform.clone(),
             config,
             params: request.params.clone(),
