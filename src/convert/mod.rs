@@ -16,6 +16,7 @@ pub mod names;
 pub mod outline;
 pub mod paths;
 mod run;
+pub mod sbom;
 mod stage;
 mod words;
 
@@ -171,6 +172,8 @@ pub struct Converted {
     pub base_image: Option<Image>,
     /// SOURCE_DATE_EPOCH in seconds, when the build sets it.
     pub epoch: Option<i64>,
+    /// What an SBOM scanner scans besides the target (`BUILDKIT_SBOM_SCAN_*`).
+    pub sbom: sbom::SbomTargets,
     /// Lint warnings, in the order the reference reports them.
     pub warnings: Vec<crate::lint::Warning>,
 }
@@ -572,6 +575,7 @@ async fn convert_linted(
         image: conversion.image,
         base_image: conversion.base_image,
         epoch: epoch.map(|e| e.seconds),
+        sbom: conversion.sbom,
         warnings: lint.warnings().to_vec(),
     };
     Ok((converted, outline))

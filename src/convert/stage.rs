@@ -10,6 +10,7 @@ use super::epoch::Stamp;
 use super::image::{History, Image};
 use super::names::{self, pb_platform, StepCounter};
 use super::paths;
+use super::sbom::{SbomTargets, StageScan};
 use super::{ConvertError, ConvertOptions};
 use crate::instructions::Instruction;
 use crate::lint::stages::PlatformFields;
@@ -93,6 +94,8 @@ pub struct Conversion {
     pub state: State,
     pub image: Image,
     pub base_image: Option<Image>,
+    /// What an SBOM scanner scans besides the target.
+    pub sbom: SbomTargets,
     /// Lint detections of the dispatched steps, keyed by step.
     pub findings: Vec<(crate::lint::stages::StepKey, crate::lint::Finding)>,
     pub outline: Option<super::outline::OutlineCapture>,
@@ -143,6 +146,8 @@ pub struct Converter<'a> {
     family_paths: BTreeMap<usize, BTreeSet<String>>,
     /// Local named contexts at a family's root, filled in with its paths once all is converted.
     family_follows: Vec<(usize, llb::DeferredPaths)>,
+    /// What each converted stage asks an SBOM scanner to scan.
+    sbom_scans: Vec<Option<StageScan>>,
 }
 
 impl<'a> Converter<'a> {
@@ -187,6 +192,7 @@ impl<'a> Converter<'a> {
             replaced: Vec::new(),
             family_paths: BTreeMap::new(),
             family_follows: Vec::new(),
+            sbom_scans: Vec::new(),
         }
     }
 
@@ -220,10 +226,18 @@ impl<'a> Converter<'a> {
             st.image.architecture = p.architecture.clone();
             st.image.variant = p.variant.clone();
         }
+        let sbom = SbomTargets::collect(
+            target,
+            &self.sbom_scans,
+            &self.stages,
+            |index| self.graph.stages[index].name().unwrap_or("").to_string(),
+            &self.context,
+        );
         Ok(Conversion {
             state: st.state,
             image: st.image,
             base_image: st.base_image,
+            sbom,
             findings: std::mem::take(&mut self.lint_findings),
             outline: self.outline.take(),
         })
@@ -313,6 +327,7 @@ impl<'a> Converter<'a> {
         }
         self.stages = vec![None; count];
         self.kept = vec![None; count];
+        self.sbom_scans = vec![None; count];
         for index in 0..count {
             if !self.graph.reachable[index] {
                 continue;
@@ -339,6 +354,12 @@ impl<'a> Converter<'a> {
                     .map_err(|e| with_range(e, instruction.range()))?;
             }
             st.steps.onbuild = false;
+            self.sbom_scans[index] = Some(StageScan::of(
+                self.graph.stages[index].name().unwrap_or(""),
+                &self.graph.global_args,
+                &st.build_args,
+                st.ignore_cache,
+            ));
             self.finish_stage(index, st);
         }
         Ok(())

@@ -7,9 +7,9 @@ use tonic::transport::Channel;
 
 use crate::proto::google::rpc::Status;
 use crate::proto::moby::buildkit::v1::frontend::{
-    llb_bridge_client::LlbBridgeClient, result, FileRange, InputsRequest, PingRequest,
-    ReadFileRequest, Ref, RefMap, ResolveImageConfigRequest, Result as BridgeResult, ReturnRequest,
-    SolveRequest,
+    llb_bridge_client::LlbBridgeClient, result, Attestations, FileRange, InputsRequest,
+    PingRequest, ReadFileRequest, Ref, RefMap, ResolveImageConfigRequest,
+    ResolveSourceMetaRequest, Result as BridgeResult, ReturnRequest, SolveRequest,
 };
 use crate::proto::moby::buildkit::v1::types::WorkerRecord;
 use crate::proto::pb;
@@ -191,11 +191,43 @@ impl Bridge {
         Ok((response.digest, response.config))
     }
 
-    /// Hands the build's result (its refs plus exporter metadata) back to BuildKit.
+    /// Resolves an image through ResolveSourceMeta, as current clients do: its reference as
+    /// BuildKit's source policies leave it, and its config JSON. `None` when this BuildKit does
+    /// not have the call.
+    pub async fn resolve_image_source(
+        &self,
+        reference: &str,
+        platform: pb::Platform,
+        resolve_mode: &str,
+    ) -> Result<Option<(String, Vec<u8>)>, BridgeError> {
+        const IMAGE_SCHEME: &str = "docker-image://";
+        let request = ResolveSourceMetaRequest {
+            source: Some(pb::SourceOp {
+                identifier: format!("{IMAGE_SCHEME}{reference}"),
+                attrs: Default::default(),
+            }),
+            platform: Some(platform),
+            log_name: String::new(),
+            resolve_mode: resolve_mode.to_string(),
+        };
+        let response = match self.client.clone().resolve_source_meta(request).await {
+            Ok(response) => response.into_inner(),
+            Err(status) if status.code() == tonic::Code::Unimplemented => return Ok(None),
+            Err(status) => return Err(call_error("resolve source metadata")(status)),
+        };
+        let identifier = response.source.map(|s| s.identifier).unwrap_or_default();
+        let resolved = identifier.strip_prefix(IMAGE_SCHEME).unwrap_or(reference);
+        let config = response.image.map(|i| i.config).unwrap_or_default();
+        Ok(Some((resolved.to_string(), config)))
+    }
+
+    /// Hands the build's result (its refs plus exporter metadata and each platform's
+    /// attestations) back to BuildKit.
     pub async fn return_result(
         &self,
         refs: Option<Refs>,
         metadata: BTreeMap<String, Vec<u8>>,
+        attestations: BTreeMap<String, Attestations>,
     ) -> Result<(), BridgeError> {
         let as_ref = |s: SolvedRef| Ref {
             id: s.id,
@@ -209,6 +241,7 @@ impl Bridge {
                 }),
             }),
             metadata,
+            attestations,
         };
         self.send_return(ReturnRequest {
             result: Some(result),

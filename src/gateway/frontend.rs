@@ -7,12 +7,13 @@ use std::sync::Arc;
 
 use tokio::task::JoinSet;
 
-use super::bridge::{Bridge, BridgeError, Refs};
+use super::bridge::{Bridge, BridgeError};
 use super::errors::{status_for, SourceFile};
 use super::options;
 use super::request::{self, BuildRequest, RequestError};
 use super::resolver::BridgeResolver;
 use super::result::{self, PlatformResult};
+use super::sbom::Scanner;
 use super::subrequests::{self, Request};
 use super::trace;
 use crate::convert::{self, ConvertError, ConvertOptions};
@@ -41,6 +42,8 @@ pub enum FrontendError {
     Task(String),
     #[error("a platform's build task failed: {0}")]
     PlatformTask(String),
+    #[error(transparent)]
+    Sbom(#[from] super::sbom::SbomError),
     /// A subrequest mstage does not answer (errdefs' `UnsupportedSubrequestError`).
     #[error("unsupported request {0}")]
     UnsupportedRequest(String),
@@ -63,11 +66,19 @@ pub async fn run() -> Result<(), FrontendError> {
         // Like the reference, answers carry no Dockerfile excerpt when they fail.
         Ok(request) => match request.subrequest.clone() {
             Some(id) => match answer(&bridge, &request, &id).await {
-                Ok(metadata) => bridge.return_result(None, metadata).await?,
+                Ok(metadata) => {
+                    bridge
+                        .return_result(None, metadata, Default::default())
+                        .await?
+                }
                 Err(err) => bridge.return_error(status_for(&err, None)).await?,
             },
             None => match build(&bridge, &request, &mut source).await {
-                Ok((refs, metadata)) => bridge.return_result(Some(refs), metadata).await?,
+                Ok((refs, metadata, attestations)) => {
+                    bridge
+                        .return_result(Some(refs), metadata, attestations)
+                        .await?
+                }
                 Err(err) => {
                     bridge
                         .return_error(status_for(&err, source.as_ref()))
@@ -80,15 +91,13 @@ pub async fn run() -> Result<(), FrontendError> {
     Ok(())
 }
 
-type Built = (Refs, BTreeMap<String, Vec<u8>>);
-
 /// Every requested platform converted and solved concurrently (images each resolved once per
 /// platform they are needed for), returned as one result. The first failure ends the build.
 async fn build(
     bridge: &Bridge,
     request: &Arc<BuildRequest>,
     source: &mut Option<SourceFile>,
-) -> Result<Built, FrontendError> {
+) -> Result<result::Assembled, FrontendError> {
     let Prepared {
         dockerfile,
         text,
@@ -96,6 +105,18 @@ async fn build(
         resolver,
     } = prepare(bridge, request, request.targets()).await?;
     *source = Some(dockerfile.clone());
+    let scanner = match (&request.sbom, builds.first()) {
+        (Some(sbom), Some(first)) => Some(Arc::new(
+            Scanner::resolve(
+                bridge,
+                sbom,
+                &first.opts.build_platform,
+                request.resolve_mode_name(),
+            )
+            .await?,
+        )),
+        _ => None,
+    };
     let mut done: Vec<Option<PlatformResult>> = builds.iter().map(|_| None).collect();
     let mut tasks = JoinSet::new();
     for (index, platform_build) in builds.into_iter().enumerate() {
@@ -105,6 +126,7 @@ async fn build(
             text.clone(),
             platform_build,
             resolver.clone(),
+            scanner.clone(),
             index == 0,
         );
         tasks.spawn(async move { (index, task.await) });
@@ -132,6 +154,7 @@ async fn build_platform(
     text: Arc<str>,
     build: PlatformBuild,
     resolver: Arc<BridgeResolver>,
+    scanner: Option<Arc<Scanner>>,
     send_warnings: bool,
 ) -> Result<PlatformResult, FrontendError> {
     let PlatformBuild { opts, parsed } = build;
@@ -146,12 +169,26 @@ async fn build_platform(
     trace::mark("converted (images resolved)");
     let definition = converted.definition(&opts)?;
     let solved = bridge.solve(definition).await?;
+    let platform = Platform::of_result(opts.target_platform.as_ref());
+    let sbom = match scanner {
+        Some(scanner) => {
+            let scan = scanner.scan(&platform.to_string(), &converted.state, &converted.sbom)?;
+            // As the reference marshals it: no caps, the frontend's own platform the default.
+            Some(
+                bridge
+                    .solve(llb::marshal(&scan, &MarshalOptions::default())?)
+                    .await?,
+            )
+        }
+        None => None,
+    };
     Ok(PlatformResult {
-        platform: crate::platform::Platform::of_result(opts.target_platform.as_ref()),
+        platform,
         solved,
         image: converted.image,
         base_image: converted.base_image,
         epoch: converted.epoch,
+        sbom,
     })
 }
 

@@ -14,6 +14,7 @@ mod resolver;
 mod resources;
 mod result;
 mod run_options;
+mod sbom;
 mod stdio;
 mod subrequests;
 mod tabwriter;

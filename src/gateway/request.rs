@@ -50,6 +50,8 @@ pub struct BuildRequest {
     /// `local-sessionid:NAME`: the session a local directory is read through, when not the
     /// build's.
     pub local_sessions: BTreeMap<String, String>,
+    /// `attest:sbom`: the SBOM generator to run on the result.
+    pub sbom: Option<super::sbom::SbomRequest>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -79,13 +81,16 @@ pub enum RequestError {
     /// A bad value of an option RUN steps take, in the reference's words.
     #[error("{0}")]
     Run(String),
+    /// A bad `attest:` option, in the reference's words.
+    #[error("{0}")]
+    Attestation(String),
 }
 
 /// The build arg whose value replaces the Dockerfile's `# check=` directive.
 const CHECK_ARG: &str = "build-arg:BUILDKIT_DOCKERFILE_CHECK";
 
 /// Options the reference reads that mstage does not honour yet, when given a non-empty value.
-const NOT_YET: &[&str] = &["cache-from", "cache-imports", "attest:sbom"];
+const NOT_YET: &[&str] = &["cache-from", "cache-imports"];
 
 /// Prefixes of options the reference reads that mstage does not honour yet.
 const NOT_YET_PREFIXES: &[&str] = &[];
@@ -155,6 +160,7 @@ impl BuildRequest {
                 .map_err(|e| RequestError::Check(e.reason()))?,
             run: super::run_options::parse(opts).map_err(RequestError::Run)?,
             named_contexts: named_contexts(opts)?,
+            sbom: super::sbom::parse_request(opts).map_err(RequestError::Attestation)?,
         })
     }
 
@@ -391,7 +397,7 @@ mod tests {
 
     #[test]
     fn options_not_honoured_yet_fail_naming_the_option() {
-        for key in ["cache-from", "cache-imports", "attest:sbom"] {
+        for key in ["cache-from", "cache-imports"] {
             let err = request(&[(key, "x")]).unwrap_err();
             assert_eq!(err, RequestError::Unsupported(key.into()));
             assert!(err.to_string().contains(key));
