@@ -403,6 +403,9 @@ async fn read_inputs(
                     let mut opts =
                         request::with_capabilities(request.convert_options(target), &caps);
                     opts.context_source = main.context.clone();
+                    if let Some(name) = &main.filename {
+                        opts.filename = name.clone();
+                    }
                     let parsed = convert::parse(&text, &opts);
                     if let Ok(parsed) = &parsed {
                         resolver.prefetch(parsed.image_requests(&opts));
