@@ -5,10 +5,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use tonic::transport::Channel;
 
+use super::request::CacheImport;
 use crate::proto::google::rpc::Status;
 use crate::proto::moby::buildkit::v1::frontend::{
-    llb_bridge_client::LlbBridgeClient, result, Attestations, FileRange, InputsRequest,
-    PingRequest, ReadFileRequest, Ref, RefMap, ResolveImageConfigRequest,
+    llb_bridge_client::LlbBridgeClient, result, Attestations, CacheOptionsEntry, FileRange,
+    InputsRequest, PingRequest, ReadFileRequest, Ref, RefMap, ResolveImageConfigRequest,
     ResolveSourceMetaRequest, Result as BridgeResult, ReturnRequest, SolveRequest,
 };
 use crate::proto::moby::buildkit::v1::types::WorkerRecord;
@@ -104,10 +105,26 @@ impl Bridge {
 
     /// Solves a definition and returns the reference to its result.
     pub async fn solve(&self, definition: pb::Definition) -> Result<SolvedRef, BridgeError> {
+        self.solve_with_caches(definition, &[]).await
+    }
+
+    /// [`Self::solve`] importing the caches the build asked for (`--cache-from`).
+    pub async fn solve_with_caches(
+        &self,
+        definition: pb::Definition,
+        caches: &[CacheImport],
+    ) -> Result<SolvedRef, BridgeError> {
         let request = SolveRequest {
             definition: Some(definition.clone()),
             allow_result_return: true,
             allow_result_array_ref: true,
+            cache_imports: caches
+                .iter()
+                .map(|c| CacheOptionsEntry {
+                    r#type: c.kind.clone(),
+                    attrs: c.attrs.clone(),
+                })
+                .collect(),
             ..Default::default()
         };
         let response = self

@@ -117,18 +117,18 @@ async fn build(
         )),
         _ => None,
     };
+    let shared = Arc::new(SharedBuild {
+        bridge: bridge.clone(),
+        dockerfile,
+        text,
+        resolver,
+        scanner,
+        request: request.clone(),
+    });
     let mut done: Vec<Option<PlatformResult>> = builds.iter().map(|_| None).collect();
     let mut tasks = JoinSet::new();
     for (index, platform_build) in builds.into_iter().enumerate() {
-        let task = build_platform(
-            bridge.clone(),
-            dockerfile.clone(),
-            text.clone(),
-            platform_build,
-            resolver.clone(),
-            scanner.clone(),
-            index == 0,
-        );
+        let task = build_platform(shared.clone(), platform_build, index == 0);
         tasks.spawn(async move { (index, task.await) });
     }
     // In the order they finish, so the first failure ends the build (the rest are dropped
@@ -146,20 +146,34 @@ async fn build(
     ))
 }
 
-/// One platform's conversion and solve. Only the first platform's lint warnings are sent, as
-/// the reference does, so each shows once.
-async fn build_platform(
+/// What every platform's build shares.
+struct SharedBuild {
     bridge: Bridge,
     dockerfile: SourceFile,
     text: Arc<str>,
-    build: PlatformBuild,
     resolver: Arc<BridgeResolver>,
     scanner: Option<Arc<Scanner>>,
+    request: Arc<BuildRequest>,
+}
+
+/// One platform's conversion and solve. Only the first platform's lint warnings are sent, as
+/// the reference does, so each shows once.
+async fn build_platform(
+    shared: Arc<SharedBuild>,
+    build: PlatformBuild,
     send_warnings: bool,
 ) -> Result<PlatformResult, FrontendError> {
+    let SharedBuild {
+        bridge,
+        dockerfile,
+        text,
+        resolver,
+        scanner,
+        request,
+    } = &*shared;
     let PlatformBuild { opts, parsed } = build;
     let converted = match parsed {
-        Ok(parsed) => convert::convert_parsed(&text, parsed, &opts, resolver).await,
+        Ok(parsed) => convert::convert_parsed(&text, parsed, &opts, resolver.clone()).await,
         Err(e) => Err(e),
     };
     if send_warnings {
@@ -168,7 +182,9 @@ async fn build_platform(
     let converted = converted?;
     trace::mark("converted (images resolved)");
     let definition = converted.definition(&opts)?;
-    let solved = bridge.solve(definition).await?;
+    let solved = bridge
+        .solve_with_caches(definition, &request.cache_imports)
+        .await?;
     let platform = Platform::of_result(opts.target_platform.as_ref());
     let sbom = match scanner {
         Some(scanner) => {

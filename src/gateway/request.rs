@@ -50,8 +50,17 @@ pub struct BuildRequest {
     /// `local-sessionid:NAME`: the session a local directory is read through, when not the
     /// build's.
     pub local_sessions: BTreeMap<String, String>,
+    /// `cache-imports` (and the older `cache-from`): caches the build's solve imports.
+    pub cache_imports: Vec<CacheImport>,
     /// `attest:sbom`: the SBOM generator to run on the result.
     pub sbom: Option<super::sbom::SbomRequest>,
+}
+
+/// A cache to import: its type (`registry`, `local`, `gha`, ...) and attributes.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CacheImport {
+    pub kind: String,
+    pub attrs: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -66,10 +75,9 @@ pub enum RequestError {
     MultiPlatform(String),
     #[error("conflicting config: returning multiple target platforms is not allowed")]
     MultiPlatformConflict,
-    /// An option the reference reads that mstage cannot honour yet: failing beats a build that
-    /// silently differs from what was asked.
-    #[error("build option {0:?} is not supported by mstage yet")]
-    Unsupported(String),
+    /// `cache-imports` that is not the JSON list the client sends, in dockerui's words.
+    #[error("failed to unmarshal cache-imports ({0:?}): {1}")]
+    CacheImports(String, String),
     /// `input-metadata:NAME` that is not the JSON map of base64 values the client sends.
     #[error("{0}")]
     InputMetadata(String),
@@ -88,12 +96,6 @@ pub enum RequestError {
 
 /// The build arg whose value replaces the Dockerfile's `# check=` directive.
 const CHECK_ARG: &str = "build-arg:BUILDKIT_DOCKERFILE_CHECK";
-
-/// Options the reference reads that mstage does not honour yet, when given a non-empty value.
-const NOT_YET: &[&str] = &["cache-from", "cache-imports"];
-
-/// Prefixes of options the reference reads that mstage does not honour yet.
-const NOT_YET_PREFIXES: &[&str] = &[];
 
 /// The option naming the session of a local directory (`local-sessionid:NAME`).
 const LOCAL_SESSION_PREFIX: &str = "local-sessionid:";
@@ -117,7 +119,6 @@ impl BuildRequest {
     }
 
     pub fn from_options(opts: &BTreeMap<String, String>) -> Result<BuildRequest, RequestError> {
-        check_supported(opts)?;
         let get =
             |key: &str, default: &str| opts.get(key).map_or(default, String::as_str).to_string();
         let prefixed = |prefix: &str| -> BTreeMap<String, String> {
@@ -160,6 +161,7 @@ impl BuildRequest {
                 .map_err(|e| RequestError::Check(e.reason()))?,
             run: super::run_options::parse(opts).map_err(RequestError::Run)?,
             named_contexts: named_contexts(opts)?,
+            cache_imports: cache_imports(opts)?,
             sbom: super::sbom::parse_request(opts).map_err(RequestError::Attestation)?,
         })
     }
@@ -223,18 +225,6 @@ pub fn with_capabilities(
     opts
 }
 
-fn check_supported(opts: &BTreeMap<String, String>) -> Result<(), RequestError> {
-    let refused = opts.iter().find(|(key, value)| {
-        given(value)
-            && (NOT_YET.contains(&key.as_str())
-                || NOT_YET_PREFIXES.iter().any(|p| key.starts_with(p)))
-    });
-    match refused {
-        Some((key, _)) => Err(RequestError::Unsupported(key.clone())),
-        None => Ok(()),
-    }
-}
-
 /// Empty values (and an empty list of cache imports) are what clients send for a flag that
 /// was not given.
 fn given(value: &str) -> bool {
@@ -275,6 +265,44 @@ fn named_contexts(opts: &BTreeMap<String, String>) -> Result<NamedContexts, Requ
         out.insert(name.to_string(), source);
     }
     Ok(NamedContexts(out))
+}
+
+/// `cache-imports` (a JSON list of `{Type, Attrs}`, field names matched as Go's encoding/json
+/// matches them, whatever their case), then each `cache-from` reference as a registry cache.
+fn cache_imports(opts: &BTreeMap<String, String>) -> Result<Vec<CacheImport>, RequestError> {
+    let mut out = Vec::new();
+    if let Some(json) = opts.get("cache-imports").filter(|v| !v.is_empty()) {
+        let fail = |e: String| RequestError::CacheImports(json.clone(), e);
+        let entries: Vec<serde_json::Map<String, serde_json::Value>> =
+            serde_json::from_str::<Option<_>>(json)
+                .map_err(|e| fail(e.to_string()))?
+                .unwrap_or_default();
+        for entry in entries {
+            let mut import = CacheImport::default();
+            for (key, value) in entry {
+                match key.to_ascii_lowercase().as_str() {
+                    "type" => {
+                        import.kind =
+                            serde_json::from_value(value).map_err(|e| fail(e.to_string()))?
+                    }
+                    "attrs" => {
+                        import.attrs = serde_json::from_value::<Option<_>>(value)
+                            .map_err(|e| fail(e.to_string()))?
+                            .unwrap_or_default()
+                    }
+                    _ => {}
+                }
+            }
+            out.push(import);
+        }
+    }
+    if let Some(refs) = opts.get("cache-from").filter(|v| !v.is_empty()) {
+        out.extend(refs.split(',').map(|r| CacheImport {
+            kind: "registry".into(),
+            attrs: BTreeMap::from([("ref".to_string(), r.to_string())]),
+        }));
+    }
+    Ok(out)
 }
 
 /// The image config in an input's metadata (a JSON object of base64 values, as Go encodes
@@ -396,12 +424,27 @@ mod tests {
     }
 
     #[test]
-    fn options_not_honoured_yet_fail_naming_the_option() {
-        for key in ["cache-from", "cache-imports"] {
-            let err = request(&[(key, "x")]).unwrap_err();
-            assert_eq!(err, RequestError::Unsupported(key.into()));
-            assert!(err.to_string().contains(key));
-        }
+    fn cache_imports_from_both_options() {
+        let r = request(&[
+            (
+                "cache-imports",
+                r#"[{"Type":"local","Attrs":{"src":"/c"}},{"type":"gha"}]"#,
+            ),
+            ("cache-from", "a:1,b"),
+        ])
+        .unwrap();
+        let kinds: Vec<&str> = r.cache_imports.iter().map(|c| c.kind.as_str()).collect();
+        assert_eq!(kinds, ["local", "gha", "registry", "registry"]);
+        assert_eq!(r.cache_imports[0].attrs["src"], "/c");
+        assert_eq!(r.cache_imports[3].attrs["ref"], "b");
+        assert!(request(&[("cache-imports", "[]")])
+            .unwrap()
+            .cache_imports
+            .is_empty());
+        assert!(request(&[("cache-imports", "{")])
+            .unwrap_err()
+            .to_string()
+            .starts_with("failed to unmarshal cache-imports (\"{\"): "));
         // Empty values are what the client sends when the flag was not given.
         assert!(request(&[("cache-from", "")]).is_ok());
         // Provenance is BuildKit's, not the frontend's.
