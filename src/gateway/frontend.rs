@@ -173,11 +173,11 @@ async fn build_platform(
     } = &*shared;
     let PlatformBuild { opts, parsed } = build;
     let converted = match parsed {
-        Ok(parsed) => convert::convert_parsed(&text, parsed, &opts, resolver.clone()).await,
+        Ok(parsed) => convert::convert_parsed(text, parsed, &opts, resolver.clone()).await,
         Err(e) => Err(e),
     };
     if send_warnings {
-        super::warn::send(&bridge, &dockerfile, &converted).await;
+        super::warn::send(bridge, dockerfile, &converted).await;
     }
     let converted = converted?;
     trace::mark("converted (images resolved)");
