@@ -48,16 +48,21 @@ async fn definition_text(dockerfile: &str) -> String {
 
 #[tokio::test]
 async fn a_context_named_as_a_stage_replaces_it_and_its_steps() {
-    let text = definition_text(
-        "FROM debian AS busybox\nRUN never-run\nFROM busybox\nRUN echo built\n",
-    )
-    .await;
+    let text =
+        definition_text("FROM debian AS busybox\nRUN never-run\nFROM busybox\nRUN echo built\n")
+            .await;
     assert!(
         text.contains("docker-image://docker.io/library/alpine:latest"),
         "{text}"
     );
-    assert!(!text.contains("debian"), "the replaced stage's base: {text}");
-    assert!(!text.contains("never-run"), "the replaced stage's step: {text}");
+    assert!(
+        !text.contains("debian"),
+        "the replaced stage's base: {text}"
+    );
+    assert!(
+        !text.contains("never-run"),
+        "the replaced stage's step: {text}"
+    );
     assert!(text.contains("echo built"), "{text}");
 }
 
