@@ -46,7 +46,7 @@ pub fn git(dir: &Path, args: &[&str]) {
 
 /// `<base>/repo.git`, a bare repository whose tag `v1` holds the files of `files` and whose
 /// `main` moved on by one commit adding `after-v1.txt`, so a build reading `v1` is told apart
-/// from one reading the head.
+/// from one reading the head. Served as plain files over HTTP, it is a "dumb" git remote.
 pub fn make_tagged_repo(files: &Path, base: &Path) {
     let work = base.join("work");
     std::fs::create_dir_all(&work).expect("work dir");
@@ -65,6 +65,8 @@ pub fn make_tagged_repo(files: &Path, base: &Path) {
     git(&work, &["add", "after-v1.txt"]);
     git(&work, &["commit", "-q", "-m", "second"]);
     git(base, &["clone", "-q", "--bare", "work", "repo.git"]);
+    // The files a client of git's "dumb" HTTP protocol reads, for serving it as plain files.
+    git(&base.join("repo.git"), &["update-server-info"]);
 }
 
 fn free_port() -> Option<u16> {
