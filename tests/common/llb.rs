@@ -66,13 +66,19 @@ fn fix_per_build_values(doc: &mut Value) {
             info.remove("data");
         }
     }
-    // mstage leaves out source-map entries without locations, which mean nothing.
-    let source = doc.get_mut("source");
-    if let Some(locations) = source
-        .and_then(|s| s.get_mut("locations"))
-        .and_then(Value::as_object_mut)
-    {
-        locations.retain(|_, v| v.as_object().is_none_or(|o| !o.is_empty()));
+    // mstage leaves out source-map entries without locations, which mean nothing (and so the
+    // map, or the whole source map, when nothing is left).
+    if let Some(source) = doc.get_mut("source").and_then(Value::as_object_mut) {
+        if let Some(locations) = source.get_mut("locations").and_then(Value::as_object_mut) {
+            locations.retain(|_, v| v.as_object().is_none_or(|o| !o.is_empty()));
+            if locations.is_empty() {
+                source.remove("locations");
+            }
+        }
+    }
+    let empty_source = doc["source"].as_object().is_some_and(|s| s.is_empty());
+    if let (true, Some(doc)) = (empty_source, doc.as_object_mut()) {
+        doc.remove("source");
     }
 }
 
