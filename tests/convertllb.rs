@@ -18,13 +18,6 @@ use serde_json::Value;
 
 const REFERENCE: &str = "peer/dockerfile:1.26.0";
 
-/// buildx prints the answer's metadata as a Go map: `… map[result.json:{…} version:0.1.0]`.
-fn result_json(stdout: &str) -> Option<Value> {
-    let start = stdout.find("result.json:")? + "result.json:".len();
-    let end = stdout.rfind(" version:")?;
-    serde_json::from_str(stdout.get(start..end)?).ok()
-}
-
 fn normalize(mut doc: Value) -> Value {
     if let Some(metadata) = doc["metadata"].as_object_mut() {
         for m in metadata.values_mut() {
@@ -60,13 +53,15 @@ fn convert(case_dir: &Path, frontend: &str) -> Result<Value, String> {
         .map_err(|e| e.to_string())?;
     let _ = std::fs::remove_dir_all(&work);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    result_json(&stdout).map(normalize).ok_or_else(|| {
-        format!(
-            "no result.json (status {:?}): {}",
-            out.status.code(),
-            common::docker::tail(&String::from_utf8_lossy(&out.stderr))
-        )
-    })
+    common::llb::result_json(&stdout)
+        .map(normalize)
+        .ok_or_else(|| {
+            format!(
+                "no result.json (status {:?}): {}",
+                out.status.code(),
+                common::docker::tail(&String::from_utf8_lossy(&out.stderr))
+            )
+        })
 }
 
 #[test]

@@ -8,40 +8,16 @@
 mod common;
 
 use common::docker::{buildx_build, docker, engine_ready, frontend_image, missing};
+use common::serve::{git, git_available, GitDaemon};
 
 use std::collections::BTreeMap;
-use std::net::{TcpListener, TcpStream};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 /// The reference frontend the result is compared with (`MSTAGE_REFERENCE_IMAGE` overrides).
 fn reference_image() -> String {
     std::env::var("MSTAGE_REFERENCE_IMAGE").unwrap_or_else(|_| "peer/dockerfile:1.26.0".into())
-}
-
-fn git(dir: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .args([
-            "-c",
-            "user.name=mstage",
-            "-c",
-            "user.email=mstage@example.com",
-            "-c",
-            "init.defaultBranch=main",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .output()
-        .expect("git");
-    assert!(
-        out.status.success(),
-        "git {}: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// `<base>/repo.git`, a bare repository: tag v1 holds a.txt "one" and sub/b.txt "two"; main
@@ -58,49 +34,6 @@ fn make_repo(base: &Path) {
     std::fs::write(work.join("a.txt"), "changed\n").expect("write");
     git(&work, &["commit", "-q", "-am", "second"]);
     git(base, &["clone", "-q", "--bare", "work", "repo.git"]);
-}
-
-/// A `git daemon` serving `base`, stopped on drop.
-struct Daemon {
-    child: Child,
-    port: u16,
-}
-
-impl Daemon {
-    fn start(base: &Path) -> Option<Daemon> {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .ok()?
-            .port();
-        let child = Command::new("git")
-            .arg("daemon")
-            .arg("--export-all")
-            .arg("--reuseaddr")
-            .arg(format!("--base-path={}", base.display()))
-            .arg("--listen=127.0.0.1")
-            .arg(format!("--port={port}"))
-            .arg(base)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .ok()?;
-        let daemon = Daemon { child, port };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Some(daemon);
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        None
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// Builds `dockerfile` with `frontend`, exporting the result's filesystem as a tar (which keeps
@@ -193,11 +126,7 @@ fn add_git_remote_matches_reference() {
     if !engine_ready() {
         return;
     }
-    if !Command::new("git")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-    {
+    if !git_available() {
         missing("git");
         return;
     }
@@ -206,7 +135,7 @@ fn add_git_remote_matches_reference() {
     let base = work.join("repos");
     std::fs::create_dir_all(&base).expect("temp dir");
     make_repo(&base);
-    let Some(daemon) = Daemon::start(&base) else {
+    let Some(daemon) = GitDaemon::start(&base) else {
         missing("git daemon");
         return;
     };

@@ -315,6 +315,7 @@ fn file_action(a: &pb::FileAction) -> Value {
                     c.always_replace_existing_dest_paths,
                 )
                 .str("modeStr", &c.mode_str)
+                .strings("requiredPaths", &c.required_paths)
                 .done()
         }),
         Some(A::Mkfile(m)) => out.msg("mkfile", &Some(m), |m| {

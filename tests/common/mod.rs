@@ -54,6 +54,12 @@ pub fn case_dirs(folder: &str) -> Vec<(String, PathBuf)> {
 pub mod docker;
 
 #[allow(dead_code)]
+pub mod llb;
+
+#[allow(dead_code)]
+pub mod oci;
+
+#[allow(dead_code)]
 pub mod registry;
 
 #[allow(dead_code)]
@@ -70,6 +76,12 @@ pub mod nodes;
 
 #[allow(dead_code)]
 pub mod outputs;
+
+#[allow(dead_code)]
+pub mod serve;
+
+#[allow(dead_code)]
+pub mod tree;
 
 /// Fails with every case's problems listed, so one run shows them all.
 #[allow(dead_code)]
