@@ -268,7 +268,6 @@ fn bake_with_a_directory_context_builds_what_the_reference_builds() {
 /// Two targets of one bake share their directories: buildx sends each local directory once,
 /// in one session named by `local-sessionid:<name>` options.
 #[test]
-#[ignore = "mstage refuses the local-sessionid:context option buildx sends (reported to the lead)"]
 fn bake_group_sharing_a_directory_builds_what_the_reference_builds() {
     if engine_ready() {
         check_bake("bake-group", &[], &["one", "two"]);
@@ -278,7 +277,6 @@ fn bake_group_sharing_a_directory_builds_what_the_reference_builds() {
 /// `contexts = { base = "target:base" }`: buildx builds `base` and hands it to `main` as a
 /// frontend input (`input:` context).
 #[test]
-#[ignore = "needs input: contexts and the local-sessionid: option (reported to the lead)"]
 fn bake_target_context_builds_what_the_reference_builds() {
     if engine_ready() {
         check_bake("bake-target", &["main"], &["main"]);

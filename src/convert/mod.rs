@@ -52,6 +52,8 @@ pub struct ConvertOptions {
     pub session_id: String,
     /// Name of the build context's local source.
     pub context_name: String,
+    /// `local-sessionid:` of the context directory, when it is not read through `session_id`.
+    pub context_session_id: Option<String>,
     /// `.dockerignore` patterns applied to the build context.
     pub excludes: Vec<String>,
     /// `--no-cache` and its stage filter: which stages' steps ignore the cache.
@@ -123,6 +125,7 @@ impl Default for ConvertOptions {
             build_platform: Platform::host(),
             session_id: String::new(),
             context_name: "context".into(),
+            context_session_id: None,
             excludes: Vec::new(),
             no_cache: NoCache::None,
             network: crate::proto::pb::NetMode::Unset,

@@ -250,7 +250,11 @@ impl<'a> Converter<'a> {
         llb::local_with(
             &self.opts.context_name,
             llb::LocalOptions {
-                session_id: Some(self.opts.session_id.clone()),
+                session_id: Some(
+                    (self.opts.context_session_id.as_ref())
+                        .unwrap_or(&self.opts.session_id)
+                        .clone(),
+                ),
                 exclude_patterns: self.opts.excludes.clone(),
                 deferred_follow_paths: Some(follow),
                 shared_key_hint: Some(self.opts.context_name.clone()),
