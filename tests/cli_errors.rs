@@ -48,3 +48,27 @@ fn missing_continuation_is_explained_offline() {
             .replace("line 3", "line 4")]
     );
 }
+
+#[test]
+fn stage_typos_are_told_offline() {
+    let dockerfile = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e/stage-typo/Dockerfile");
+    let out = Command::new(env!("CARGO_BIN_EXE_mstage"))
+        .args(["llb", "-f"])
+        .arg(&dockerfile)
+        .output()
+        .expect("mstage llb");
+    // Offline nothing fails to resolve: the build converts, with the hint as a warning.
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(
+            "Dockerfile:5: warning: buidler is read as an image, not a stage: \
+             did you mean stage \"builder\"?"
+        ),
+        "mstage llb said: {stderr}"
+    );
+}

@@ -603,7 +603,8 @@ async fn resolve_images(
             .filter(|key| !resolved.contains_key(key))
             .collect();
         if !requests.is_empty() {
-            resolved.extend(stages::resolve_all(resolver.clone(), requests).await?);
+            let found = stages::resolve_all(resolver.clone(), requests).await;
+            resolved.extend(found.map_err(|e| located_resolve_error(graph, e))?);
         }
         let mut added = false;
         for stage in graph.stages_awaiting_image_triggers() {
@@ -615,6 +616,19 @@ async fn resolve_images(
             return Ok(resolved);
         }
     }
+}
+
+/// A failed image resolution, at the line of the first instruction reading the image, with a
+/// hint when the name looks like a stage of the Dockerfile (a typo, or a stage defined later).
+fn located_resolve_error(graph: &StageGraph, e: stages::ResolveError) -> ConvertError {
+    let Some((user, range, is_from)) = stages::hint::first_use(graph, &e.image) else {
+        return ConvertError::Resolve(e);
+    };
+    let message = match stages::hint::stage_hint(graph, &e.image, user, is_from) {
+        Some(hint) => format!("{e} ({hint})"),
+        None => e.to_string(),
+    };
+    ConvertError::at(message, range)
 }
 
 /// The `OnBuild` entries of the resolved config of the image `stage` is built on. A config that

@@ -4,6 +4,7 @@
 //! and everything unreachable from the target dropped before anything is resolved.
 
 mod graph;
+pub mod hint;
 mod onbuild;
 mod resolve;
 mod split;
