@@ -128,7 +128,13 @@ impl Scanner {
             Some(resolved) => resolved,
             None => {
                 let (_, config) = bridge
-                    .resolve_image_config(&request.generator, Some(pb_platform), resolve_mode, "", None)
+                    .resolve_image_config(
+                        &request.generator,
+                        Some(pb_platform),
+                        resolve_mode,
+                        "",
+                        None,
+                    )
                     .await
                     .map_err(call_failed)?;
                 (request.generator.clone(), config)
