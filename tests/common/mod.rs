@@ -71,6 +71,9 @@ pub mod nodes;
 #[allow(dead_code)]
 pub mod outputs;
 
+#[allow(dead_code)]
+pub mod servers;
+
 /// Fails with every case's problems listed, so one run shows them all.
 #[allow(dead_code)]
 pub fn assert_no_problems(problems: &[String]) {
