@@ -78,7 +78,7 @@ async fn source_date(
         Err(BridgeError::Call { status, .. }) if status.code() == tonic::Code::Unimplemented => {
             ResolveSourceMetaResponse::default()
         }
-        Err(e) => return Err(e.into()),
+        Err(e) => return Err(in_buildkit_words(e)),
     };
     if let Some(dated) = date_from_metadata(&meta).map_err(FrontendError::SourceDate)? {
         return Ok(dated);
@@ -190,9 +190,21 @@ async fn archive_date(
     let state = llb::source(&op.identifier, op.attrs, Constraints::new());
     let solved = bridge
         .solve(llb::marshal(&state, &MarshalOptions::default())?)
-        .await?;
-    let data = bridge.read_file(&solved, filename, None).await?;
+        .await
+        .map_err(in_buildkit_words)?;
+    let data = bridge
+        .read_file(&solved, filename, None)
+        .await
+        .map_err(in_buildkit_words)?;
     Ok(archive::newest_file_time(&data))
+}
+
+/// A failed call in BuildKit's words alone, as the reference passes such errors on.
+fn in_buildkit_words(e: BridgeError) -> FrontendError {
+    match e {
+        BridgeError::Call { status, .. } => FrontendError::SourceDate(status.message().to_string()),
+        other => other.into(),
+    }
 }
 
 #[cfg(test)]
