@@ -13,6 +13,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "proto/stat.proto",
         "proto/status.proto",
         "proto/any.proto",
+        "proto/timestamp.proto",
     ];
     tonic_prost_build::configure()
         .build_server(false)

@@ -49,6 +49,27 @@ fn missing_continuation_is_explained_offline() {
     );
 }
 
+/// SOURCE_DATE_EPOCH=context takes the build context's date from BuildKit
+/// (tests/source_date_epoch_sources.rs); offline there is none to ask.
+#[test]
+fn a_source_date_needs_buildkit() {
+    let dockerfile = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/source_date_epoch_sources/context-local/Dockerfile");
+    let out = Command::new(env!("CARGO_BIN_EXE_mstage"))
+        .args(["llb", "-f"])
+        .arg(&dockerfile)
+        .output()
+        .expect("mstage llb");
+    assert!(!out.status.success(), "converted without a date");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(
+            "SOURCE_DATE_EPOCH=context takes the build context's date, which only BuildKit can resolve"
+        ),
+        "mstage llb said: {stderr}"
+    );
+}
+
 #[test]
 fn stage_typos_are_told_offline() {
     let dockerfile = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e/stage-typo/Dockerfile");

@@ -67,12 +67,40 @@ async fn a_context_named_as_a_stage_replaces_it_and_its_steps() {
 }
 
 #[tokio::test]
-async fn source_date_epoch_from_a_context_is_refused() {
-    let err = convert_error("FROM busybox\n", &[("SOURCE_DATE_EPOCH", "busybox")]).await;
-    assert!(
-        err.contains("SOURCE_DATE_EPOCH from named context busybox is not supported by mstage yet"),
-        "{err}"
+async fn source_date_epoch_from_a_context_takes_the_date_buildkit_gave() {
+    let dockerfile = "FROM busybox\nWORKDIR /w\n";
+    let args = [("SOURCE_DATE_EPOCH", "busybox")];
+    let parsed = convert::parse(dockerfile, &options(&args)).expect("parses");
+    let pending = parsed.date_source().expect("a date to resolve");
+    assert_eq!(pending.value, "busybox");
+    assert_eq!(
+        pending.source.log_name(),
+        "[internal] resolve SOURCE_DATE_EPOCH named context busybox"
     );
+    // Without BuildKit (the CLI), the date cannot be had.
+    let err = convert_error(dockerfile, &args).await;
+    assert!(err.contains("SOURCE_DATE_EPOCH=busybox takes the date of named context busybox, which only BuildKit can resolve"), "{err}");
+    // With the date the gateway resolved, it is the build's epoch.
+    let mut opts = options(&args);
+    opts.source_date = Some(convert::epoch::SourceDate {
+        value: "busybox".into(),
+        seconds: Some(1_651_820_889),
+    });
+    let resolver = Arc::new(FileResolver::new(BTreeMap::new()));
+    let converted = convert::convert(dockerfile, &opts, resolver)
+        .await
+        .expect("converts");
+    assert_eq!(converted.epoch, Some(1_651_820_889));
+    // A source with no date sets none.
+    opts.source_date = Some(convert::epoch::SourceDate {
+        value: "busybox".into(),
+        seconds: None,
+    });
+    let resolver = Arc::new(FileResolver::new(BTreeMap::new()));
+    let converted = convert::convert(dockerfile, &opts, resolver)
+        .await
+        .expect("converts");
+    assert_eq!(converted.epoch, None);
     // Seconds stay seconds, whatever contexts there are.
     assert_eq!(
         convert_error("FROM busybox\n", &[("SOURCE_DATE_EPOCH", "10")]).await,

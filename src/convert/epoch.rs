@@ -5,8 +5,11 @@
 
 use std::collections::BTreeMap;
 
+use super::contexts::{NamedContext, NamedContexts};
 use super::ConvertError;
 use crate::instructions::goconv::go_quote;
+use crate::llb::State;
+use crate::platform::Platform;
 use crate::stages::Stage;
 
 pub const KEY: &str = "SOURCE_DATE_EPOCH";
@@ -99,35 +102,94 @@ pub struct StageScope<'a> {
     pub expand: Expand<'a>,
 }
 
-/// The epoch a value names: seconds, `context` (the build context's date; a local directory has
-/// none), a named context, or the name of a source-only stage (one remote ADD, whose date
-/// BuildKit resolves).
+/// What a SOURCE_DATE_EPOCH that is not seconds names: a source whose date only BuildKit can
+/// tell (a git commit's committer time, an http file's Last-Modified or its archive's newest
+/// file), looked up in the reference's order.
+#[derive(Debug, Clone)]
+pub enum DateSource {
+    /// `context`: the main build context.
+    MainContext,
+    /// A named context (`--build-context NAME=...`).
+    NamedContext(NamedContext),
+    /// A source-only stage's one remote ADD, by the stage's name.
+    Stage { name: String, source: State },
+}
+
+impl DateSource {
+    /// The progress name the reference gives the metadata request.
+    pub fn log_name(&self) -> String {
+        match self {
+            DateSource::MainContext => "[internal] resolve main build context metadata".into(),
+            DateSource::NamedContext(c) => {
+                format!("[internal] resolve {KEY} named context {}", c.key)
+            }
+            DateSource::Stage { name, .. } => {
+                format!("[internal] resolve {KEY} source stage {name}")
+            }
+        }
+    }
+}
+
+/// A SOURCE_DATE_EPOCH value whose source's date is still to be resolved.
+#[derive(Debug, Clone)]
+pub struct PendingDate {
+    pub value: String,
+    pub source: DateSource,
+}
+
+/// The date BuildKit gave the source that `value` names (`None`: the source has none, as a
+/// local directory), handed back to conversion.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceDate {
+    pub value: String,
+    pub seconds: Option<i64>,
+}
+
+/// What a SOURCE_DATE_EPOCH value comes to while converting.
+#[derive(Debug, Clone)]
+pub enum Resolution {
+    Known(Option<Epoch>),
+    Source(DateSource),
+}
+
+/// The epoch a value names: seconds, `context` (the build context), a named context, or the
+/// name of a source-only stage (one remote ADD).
 pub fn resolve(
     value: &str,
     stages: &[Stage],
     scope: &StageScope,
-) -> Result<Option<Epoch>, ConvertError> {
-    if value.is_empty() || value == "context" {
-        return Ok(None);
+    contexts: &NamedContexts,
+) -> Result<Resolution, ConvertError> {
+    if value.is_empty() {
+        return Ok(Resolution::Known(None));
     }
     // Go's strconv.ParseInt(v, 10, 64): an optional sign and decimal digits, nothing else.
     if let Ok(seconds) = value.parse::<i64>() {
-        return Ok(Some(Epoch { seconds }));
+        return Ok(Resolution::Known(Some(Epoch { seconds })));
     }
-    // The gateway first looks the value up as a named context, whose name must be an image
-    // reference (a named image context was refused before).
+    if value == "context" {
+        return Ok(Resolution::Source(DateSource::MainContext));
+    }
+    // dockerui's NamedContext: the name must be an image reference; the default platform's
+    // context (`NAME::os/arch`) first.
     if let Err(e) = crate::llb::normalize_image_ref(value) {
         return Err(ConvertError::At {
             message: format!("invalid context name {value}: {e}"),
             ranges: Vec::new(),
         });
     }
+    if let Some(context) = contexts.lookup(value, &Platform::host()) {
+        return Ok(Resolution::Source(DateSource::NamedContext(context)));
+    }
     let wanted = value.to_lowercase();
     match stages.iter().find(|s| s.name() == Some(wanted.as_str())) {
-        Some(stage) => Err(ConvertError::at(
-            source_stage_problem(stage, scope),
-            stage.from.range,
-        )),
+        Some(stage) => match stage_source(stage, scope) {
+            Ok(source) => Ok(Resolution::Source(DateSource::Stage {
+                name: wanted,
+                source,
+            })),
+            Err(message) => Err(ConvertError::at(message, stage.from.range)),
+        },
         None => Err(ConvertError::At {
             message: format!("invalid {KEY}: {value}"),
             ranges: Vec::new(),
@@ -135,44 +197,54 @@ pub fn resolve(
     }
 }
 
-/// Why a stage cannot give the epoch: the reference's source-only checks in its order, and past
-/// them what mstage lacks (resolving a remote source's date through the gateway).
-fn source_stage_problem(stage: &Stage, scope: &StageScope) -> String {
+/// Why a value cannot be had without BuildKit (the CLI converts with no gateway).
+pub fn needs_buildkit(value: &str, source: &DateSource) -> ConvertError {
+    let what = match source {
+        DateSource::MainContext => "the build context's date".to_string(),
+        DateSource::NamedContext(c) => format!("the date of named context {}", c.key),
+        DateSource::Stage { name, .. } => format!("the date of source stage {name}"),
+    };
+    ConvertError::At {
+        message: format!(
+            "{KEY}={value} takes {what}, which only BuildKit can resolve (build through BuildKit, or give the seconds)"
+        ),
+        ranges: Vec::new(),
+    }
+}
+
+/// `sourceDateEpochStageSource`: the stage's remote source, after the reference's source-only
+/// checks in its order.
+fn stage_source(stage: &Stage, scope: &StageScope) -> Result<State, String> {
     use crate::instructions::Instruction;
     let base = &stage.from.base_name;
     match (scope.expand)(base, &scope.globals) {
         Err(e) => {
-            return format!(
+            return Err(format!(
                 "failed to process source stage base name {}: {e}",
                 go_quote(base)
-            )
+            ))
         }
-        Ok(name) if name != "scratch" => return format!("{KEY} stage must use FROM scratch"),
+        Ok(name) if name != "scratch" => return Err(format!("{KEY} stage must use FROM scratch")),
         Ok(_) => {}
     }
     let mut env = scope.globals.clone();
-    let mut remote = false;
+    let mut source = None;
     for instruction in &stage.instructions {
-        let step = match instruction {
-            Instruction::Arg(arg) => stage_args(&arg.args, &mut env, scope),
-            Instruction::Add(_) if remote => {
-                Err(format!("{KEY} stage must contain exactly one remote ADD"))
+        match instruction {
+            Instruction::Arg(arg) => stage_args(&arg.args, &mut env, scope)?,
+            Instruction::Add(_) if source.is_some() => {
+                return Err(format!("{KEY} stage must contain exactly one remote ADD"))
             }
-            Instruction::Add(add) => remote_add(add, &env, scope),
-            other => Err(format!(
+            Instruction::Add(add) => source = Some(remote_add(add, &env, scope)?),
+            other => {
+                return Err(format!(
                 "{KEY} stage does not meet source-only requirements: unsupported {} instruction",
                 crate::lint::parsed::written_keyword(other.code())
-            )),
-        };
-        if let Err(e) = step {
-            return e;
+            ))
+            }
         }
-        remote |= matches!(instruction, Instruction::Add(_));
     }
-    if !remote {
-        return format!("{KEY} stage must contain exactly one remote ADD");
-    }
-    format!("{KEY} from a source stage (the date of a remote ADD) is not supported by mstage yet")
+    source.ok_or_else(|| format!("{KEY} stage must contain exactly one remote ADD"))
 }
 
 /// `applySourceDateEpochStageArgs`: a build arg wins, else the default expanded in the scope.
@@ -192,13 +264,13 @@ fn stage_args(
     Ok(())
 }
 
-/// `sourceDateEpochAddSource`'s checks: one source, an HTTP(S) URL (with a valid checksum) or a
-/// git remote.
+/// `sourceDateEpochAddSource`: one source, an HTTP(S) URL (with a valid checksum) or a git
+/// remote, as a source state of its own.
 fn remote_add(
     add: &crate::instructions::AddInstruction,
     env: &[(String, String)],
     scope: &StageScope,
-) -> Result<(), String> {
+) -> Result<State, String> {
     use super::git::{parse_git_ref, GitSource};
     let sources = &add.sources;
     let [path] = sources.source_paths.as_slice() else {
@@ -212,19 +284,44 @@ fn remote_add(
         ));
     }
     let src = (scope.expand)(path, env)?;
+    let checksum = match add.checksum.is_empty() {
+        true => String::new(),
+        false => (scope.expand)(&add.checksum, env)?,
+    };
     if super::copy::is_http_url(&src) {
-        if !add.checksum.is_empty() {
-            let checksum = (scope.expand)(&add.checksum, env)?;
+        if !checksum.is_empty() {
             super::copy::check_digest(&checksum)?;
         }
-        return Ok(());
+        return Ok(crate::llb::http_with(
+            &src,
+            crate::llb::HttpOptions {
+                filename: Some(http_filename(&src)),
+                checksum: Some(checksum),
+                ..Default::default()
+            },
+        ));
     }
     match parse_git_ref(&src) {
         GitSource::Invalid(e) => Err(e),
-        GitSource::Git(r) if !r.indistinguishable_from_local => Ok(()),
+        GitSource::Git(r) if !r.indistinguishable_from_local => Ok(super::git::epoch_source_state(
+            &r,
+            add.keep_git_dir,
+            &checksum,
+        )),
         _ => Err(format!(
             "{KEY} stage source must be a single HTTP(S) or Git ADD"
         )),
+    }
+}
+
+/// `sourceDateEpochHTTPFilename`: the URL path's last element, else `__unnamed__`.
+fn http_filename(src: &str) -> String {
+    let path = crate::llb::giturl::parse_go_url(src)
+        .map(|u| u.path)
+        .unwrap_or_default();
+    match crate::llb::path::base(&path) {
+        "." | "/" => "__unnamed__".to_string(),
+        base => base.to_string(),
     }
 }
 
@@ -280,11 +377,19 @@ mod tests {
             globals: Vec::new(),
             expand: &same,
         };
-        let r = |v: &str| resolve(v, &[], &scope).map_err(|e| e.to_string());
+        let contexts = NamedContexts::default();
+        let r = |v: &str| match resolve(v, &[], &scope, &contexts) {
+            Ok(Resolution::Known(epoch)) => Ok(epoch),
+            Ok(Resolution::Source(source)) => Err(source.log_name()),
+            Err(e) => Err(e.to_string()),
+        };
         assert_eq!(r("0017"), Ok(Some(Epoch { seconds: 17 })));
         assert_eq!(r("+3"), Ok(Some(Epoch { seconds: 3 })));
         assert_eq!(r(""), Ok(None));
-        assert_eq!(r("context"), Ok(None));
+        assert_eq!(
+            r("context"),
+            Err("[internal] resolve main build context metadata".to_string())
+        );
         assert_eq!(r("abc"), Err("invalid SOURCE_DATE_EPOCH: abc".to_string()));
         assert_eq!(
             r(" 12"),

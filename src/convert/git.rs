@@ -206,6 +206,28 @@ pub(super) fn git_state(
     ))
 }
 
+/// The git source whose commit dates SOURCE_DATE_EPOCH (`sourceDateEpochAddSource`): the
+/// remote with its ref, subdir, checksum (`--checksum` first) and keep-git-dir (flag or query).
+pub(super) fn epoch_source_state(r: &GitRef, keep_git_dir: Option<bool>, checksum: &str) -> State {
+    let checksum = if checksum.is_empty() {
+        &r.checksum
+    } else {
+        checksum
+    };
+    llb::git_with(
+        &r.remote,
+        "",
+        GitOptions {
+            git_ref: Some(r.git_ref.clone()),
+            subdir: Some(r.subdir.clone()).filter(|s| !s.is_empty()),
+            keep_git_dir: keep_git_dir == Some(true) || r.keep_git_dir == Some(true),
+            checksum: Some(checksum.to_string()).filter(|c| !c.is_empty()),
+            skip_submodules: r.submodules == Some(false),
+            ..Default::default()
+        },
+    )
+}
+
 /// dockerui's `DetectGitContext`: a build context (or named context) read as a git repository,
 /// `None` when `src` is not a git ref. Unlike ADD, the query's `mtime` applies, over `mtime`.
 pub fn context_state(

@@ -6,7 +6,7 @@ mod args;
 pub mod contexts;
 mod copy;
 mod dispatch;
-mod epoch;
+pub mod epoch;
 mod error;
 mod expose;
 pub mod git;
@@ -79,6 +79,9 @@ pub struct ConvertOptions {
     pub run: RunOptions,
     /// `--build-context NAME=...`: contexts that replace the images or stages named NAME.
     pub named_contexts: contexts::NamedContexts,
+    /// The date BuildKit resolved for a SOURCE_DATE_EPOCH that names a source
+    /// ([`Parsed::date_source`]).
+    pub source_date: Option<epoch::SourceDate>,
 }
 
 /// Build-wide settings of every RUN step (dockerui's `ExtraHosts`, `Hostname`, `ShmSize`,
@@ -137,6 +140,7 @@ impl Default for ConvertOptions {
             check: None,
             run: RunOptions::default(),
             named_contexts: contexts::NamedContexts::default(),
+            source_date: None,
         }
     }
 }
@@ -257,12 +261,14 @@ fn parse_stages_linted(
     let mut globals =
         args::global_arg_pairs(&platforms, opts, &target_name, &stages.meta_args, &lexer)?;
     let mut build_args = opts.build_args.clone();
+    let mut date_source = None;
     let epoch = source_date_epoch(
         &mut build_args,
         &mut globals,
         &stages.stages,
         &lexer,
-        &opts.named_contexts,
+        opts,
+        &mut date_source,
     );
     let globals = syntax::shell::EnvList::from_pairs(globals, syntax::shell::KeyCase::Unix);
     lint::stages::check_from(&stages, &globals, &lexer, lint);
@@ -275,37 +281,25 @@ fn parse_stages_linted(
         escape: dockerfile.escape,
         build_args,
         epoch,
+        date_source,
     })
 }
 
 /// Resolves SOURCE_DATE_EPOCH and puts its seconds back where it was given (before stage names
-/// are expanded, as in the reference). A failure is the build's, reported when converting.
+/// are expanded, as in the reference). A value naming a source takes the date BuildKit gave it
+/// (`opts.source_date`); until then the source is left in `pending`. A failure is the build's,
+/// reported when converting.
 fn source_date_epoch(
     build_args: &mut BTreeMap<String, String>,
     globals: &mut Vec<(String, String)>,
     stages: &[stages::Stage],
     lexer: &Lexer,
-    contexts: &contexts::NamedContexts,
+    opts: &ConvertOptions,
+    pending: &mut Option<epoch::PendingDate>,
 ) -> Result<Option<epoch::Epoch>, ConvertError> {
     let Some(value) = epoch::requested(build_args, globals) else {
         return Ok(None);
     };
-    // After seconds, the reference looks the value up as a named context (for the default
-    // platform) and takes the date of its source; mstage cannot resolve that date yet.
-    let context = match value.parse::<i64>() {
-        Ok(_) => None,
-        Err(_) => contexts.lookup(&value, &Platform::host()),
-    };
-    if let Some(context) = context {
-        return Err(ConvertError::At {
-            message: format!(
-                "{} from named context {} is not supported by mstage yet",
-                epoch::KEY,
-                context.key
-            ),
-            ranges: Vec::new(),
-        });
-    }
     let expand = |word: &str, env: &[(String, String)]| {
         let scope =
             syntax::shell::EnvList::from_pairs(env.iter().cloned(), syntax::shell::KeyCase::Unix);
@@ -323,7 +317,19 @@ fn source_date_epoch(
             .collect(),
         expand: &expand,
     };
-    let resolved = epoch::resolve(&value, stages, &scope)?;
+    let resolved = match epoch::resolve(&value, stages, &scope, &opts.named_contexts)? {
+        epoch::Resolution::Known(epoch) => epoch,
+        epoch::Resolution::Source(source) => match &opts.source_date {
+            Some(date) if date.value == value => {
+                date.seconds.map(|seconds| epoch::Epoch { seconds })
+            }
+            _ => {
+                let err = epoch::needs_buildkit(&value, &source);
+                *pending = Some(epoch::PendingDate { value, source });
+                return Err(err);
+            }
+        },
+    };
     epoch::normalize(build_args, globals, resolved);
     Ok(resolved)
 }
@@ -341,9 +347,17 @@ struct ParsedStages {
     /// The build args with SOURCE_DATE_EPOCH as resolved.
     build_args: BTreeMap<String, String>,
     epoch: Result<Option<epoch::Epoch>, ConvertError>,
+    /// The source a SOURCE_DATE_EPOCH names, whose date is still to be resolved.
+    date_source: Option<epoch::PendingDate>,
 }
 
 impl Parsed {
+    /// The source SOURCE_DATE_EPOCH names when its date is still unknown: the gateway resolves
+    /// it and parses again with the date in [`ConvertOptions::source_date`].
+    pub fn date_source(&self) -> Option<&epoch::PendingDate> {
+        self.stages.date_source.as_ref()
+    }
+
     /// The external images the target needs first, each with the platform conversion resolves
     /// it for (images that ONBUILD triggers make reachable come later).
     pub fn image_requests(&self, opts: &ConvertOptions) -> Vec<(String, Platform)> {
@@ -356,12 +370,18 @@ impl Parsed {
 }
 
 impl Parsed {
-    /// The keys of the named contexts the target reads (those loaded before converting).
+    /// The keys of the named contexts the target reads, and the one SOURCE_DATE_EPOCH names
+    /// (those loaded before converting).
     pub fn named_contexts_used(&self, opts: &ConvertOptions) -> BTreeSet<String> {
+        let dated = match self.date_source().map(|p| &p.source) {
+            Some(epoch::DateSource::NamedContext(c)) => Some(c.key.clone()),
+            _ => None,
+        };
         self.image_requests(opts)
             .into_iter()
             .filter_map(|(name, platform)| opts.named_contexts.lookup(&name, &platform))
             .map(|c| c.key)
+            .chain(dated)
             .collect()
     }
 }
@@ -511,6 +531,7 @@ async fn convert_linted(
         escape,
         build_args,
         epoch,
+        ..
     } = stages;
     let epoch = epoch?;
     let opts = &ConvertOptions {

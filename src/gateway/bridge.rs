@@ -10,7 +10,8 @@ use crate::proto::google::rpc::Status;
 use crate::proto::moby::buildkit::v1::frontend::{
     llb_bridge_client::LlbBridgeClient, result, Attestations, CacheOptionsEntry, FileRange,
     InputsRequest, PingRequest, ReadFileRequest, Ref, RefMap, ResolveImageConfigRequest,
-    ResolveSourceMetaRequest, Result as BridgeResult, ReturnRequest, SolveRequest,
+    ResolveSourceGitRequest, ResolveSourceMetaRequest, ResolveSourceMetaResponse,
+    Result as BridgeResult, ReturnRequest, SolveRequest,
 };
 use crate::proto::moby::buildkit::v1::types::WorkerRecord;
 use crate::proto::pb;
@@ -226,6 +227,7 @@ impl Bridge {
             platform: Some(platform),
             log_name: String::new(),
             resolve_mode: resolve_mode.to_string(),
+            git: None,
         };
         let response = match self.client.clone().resolve_source_meta(request).await {
             Ok(response) => response.into_inner(),
@@ -236,6 +238,31 @@ impl Bridge {
         let resolved = identifier.strip_prefix(IMAGE_SCHEME).unwrap_or(reference);
         let config = response.image.map(|i| i.config).unwrap_or_default();
         Ok(Some((resolved.to_string(), config)))
+    }
+
+    /// What BuildKit tells of a source through ResolveSourceMeta (cap `source.metaresolver`):
+    /// for git, with `git_object`, the commit object; for http, its Last-Modified.
+    pub async fn resolve_source_meta(
+        &self,
+        source: pb::SourceOp,
+        log_name: &str,
+        git_object: bool,
+    ) -> Result<ResolveSourceMetaResponse, BridgeError> {
+        let request = ResolveSourceMetaRequest {
+            source: Some(source),
+            log_name: log_name.to_string(),
+            git: git_object.then_some(ResolveSourceGitRequest {
+                return_object: true,
+            }),
+            ..Default::default()
+        };
+        Ok(self
+            .client
+            .clone()
+            .resolve_source_meta(request)
+            .await
+            .map_err(call_error("resolve source metadata"))?
+            .into_inner())
     }
 
     /// Hands the build's result (its refs plus exporter metadata and each platform's

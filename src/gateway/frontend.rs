@@ -37,6 +37,9 @@ pub enum FrontendError {
     /// The build context or Dockerfile could not be had from where the request says.
     #[error("{0}")]
     MainContext(String),
+    /// The source SOURCE_DATE_EPOCH names could not be dated.
+    #[error("{0}")]
+    SourceDate(String),
 
     #[error("reading .dockerignore: {0}")]
     Task(String),
@@ -370,6 +373,11 @@ async fn prepare(
         build.opts.dockerfile_source = Some(dockerfile.state.clone());
         build.opts.named_contexts = named_contexts.clone();
     }
+    let mut pending: Vec<_> = builds
+        .iter_mut()
+        .map(|b| (&mut b.opts, &mut b.parsed))
+        .collect();
+    super::epoch::resolve_pending(bridge, &text, &mut pending).await?;
     Ok(Prepared {
         dockerfile,
         text,

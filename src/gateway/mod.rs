@@ -1,9 +1,11 @@
 //! BuildKit's side: the gateway client that runs when BuildKit starts mstage as a frontend.
 
+mod archive;
 mod bridge;
 mod contexts;
 mod convertllb;
 mod dockerignore;
+mod epoch;
 mod errors;
 mod frontend;
 mod lint;

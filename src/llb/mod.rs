@@ -46,8 +46,8 @@ pub use marshal::{
 pub use merge::{diff, merge};
 pub use reference::{familiar_name, normalize_image_ref};
 pub use source::{
-    http, http_with, image, image_with, local, local_with, oci_layout, DeferredPaths, DiffType,
-    HttpOptions, ImageOptions, LocalOptions, ResolveMode,
+    http, http_with, image, image_with, local, local_with, oci_layout, source, DeferredPaths,
+    DiffType, HttpOptions, ImageOptions, LocalOptions, ResolveMode,
 };
 pub use sourcemap::{line_range, SourceLocation, SourceMap};
 pub use state::{scratch, EnvList, State};

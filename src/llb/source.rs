@@ -47,6 +47,15 @@ pub(crate) fn source_state(
     state_on(source, constraints)
 }
 
+/// `llb.NewSource`: a source op from its identifier and attributes as given.
+pub fn source(
+    identifier: &str,
+    attrs: BTreeMap<String, String>,
+    constraints: Constraints,
+) -> State {
+    source_state(identifier.to_string(), attrs, constraints, None)
+}
+
 fn state_on(source: SourceNode, constraints: Constraints) -> State {
     let platform = constraints.platform.clone();
     let node = Node {
