@@ -20,10 +20,11 @@
 //! client's copy or the checkout, so such cases' diff ids are all masked; a layer that a RUN or
 //! WORKDIR made holds files stamped with the time it ran, so its diff id is that builder's
 //! cache, not the Dockerfile's, and is compared with the expected one as present only. So is a
-//! layer that COPYs what a RUN made, or into a directory the copy creates, which no history
-//! entry tells apart: where such a layer's diff id on a builder with its own files differs from
-//! the shared one, recording writes a note (not `sha256:`) in its place there, and a note in an
-//! expected diff id matches any. When the reference runs too it builds first and must give the
+//! layer that COPYs what a RUN made, or the folder of an http source (dated when the builder
+//! first fetched it), which no history entry tells apart: the shared `config.json` notes such a
+//! layer's diff id (a text, not `sha256:`; found by building again with `--no-cache` and on
+//! another builder), a note matches any diff id, and recording keeps the notes; where a layer's
+//! diff id on a builder with its own files differs from the shared one, recording notes it there. When the reference runs too it builds first and must give the
 //! expected outcome; mstage's must then equal the reference's on the same builder in full
 //! (mstage's equal ops come from the reference's cache, layers made at build time and all).
 //!
@@ -258,12 +259,20 @@ fn write_expected(dir: &Path, prefix: &str, outcome: &Outcome) {
             _ => configs_agree(&shared.config, &outcome.config),
         });
         if prefix.is_empty() {
+            if let (2, Some(shared)) = (index, &shared) {
+                text = pretty(&notes_kept(&shared.config, &outcome.config));
+            }
             std::fs::write(&own, text).expect("write expected");
         } else if agrees {
             let _ = std::fs::remove_file(&own);
         } else {
             if let (2, Some(shared)) = (index, &shared) {
                 text = pretty(&noted_differing_layers(&shared.config, &outcome.config));
+                eprintln!(
+                    "{}: layers differing from the shared config are noted as made at build \
+                     time; check that they are",
+                    own.display()
+                );
             }
             std::fs::write(&own, text).expect("write expected");
         }
@@ -271,9 +280,25 @@ fn write_expected(dir: &Path, prefix: &str, outcome: &Outcome) {
 }
 
 /// What a layer's diff id is replaced with when it differs from the shared expectation only
-/// because the layer was made at build time on another builder.
-const MADE_HERE: &str = "(made at build time on this builder: COPY of what a RUN made, or into \
-                         a directory the copy created)";
+/// because the layer was made at build time (a builder's cache keeps the first one made).
+const MADE_HERE: &str = "(made at build time: holds what a RUN made, or an http source's folder \
+                         dated when the builder fetched it; varies with the builder's cache)";
+
+/// `got` with the diff ids that `recorded` notes instead of giving noted again, so recording
+/// anew keeps what a reviewer found to vary.
+fn notes_kept(recorded: &Value, got: &Value) -> Value {
+    let mut got = got.clone();
+    let notes = recorded["rootfs"]["diff_ids"].as_array();
+    if let (Some(ids), Some(notes)) = (got["rootfs"]["diff_ids"].as_array_mut(), notes) {
+        if ids.len() == notes.len() {
+            ids.iter_mut()
+                .zip(notes)
+                .filter(|(_, n)| !n.as_str().is_some_and(|n| n.starts_with("sha256:")))
+                .for_each(|(id, n)| *id = n.clone());
+        }
+    }
+    got
+}
 
 /// `got` with each diff id that differs from `shared`'s replaced by a note, when the configs
 /// differ in nothing else (else `got` as it is, for the reviewer to see).
@@ -310,17 +335,7 @@ fn with_ids_of(config: &Value, other: &Value) -> Value {
 /// Whether `got` is the `want` config: equal but for the diff ids of layers made at build time
 /// (`masked`) and those `want` notes instead of giving (not `sha256:…`), which match any.
 fn configs_agree(want: &Value, got: &Value) -> bool {
-    let mut got = got.clone();
-    let noted = want["rootfs"]["diff_ids"].as_array();
-    if let (Some(ids), Some(noted)) = (got["rootfs"]["diff_ids"].as_array_mut(), noted) {
-        if ids.len() == noted.len() {
-            ids.iter_mut()
-                .zip(noted)
-                .filter(|(_, n)| !n.as_str().is_some_and(|n| n.starts_with("sha256:")))
-                .for_each(|(id, n)| *id = n.clone());
-        }
-    }
-    masked(want) == masked(&got)
+    masked(want) == masked(&notes_kept(want, got))
 }
 
 /// How `got` differs from `want`, one paragraph per part that differs; image configs are the
