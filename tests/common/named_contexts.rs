@@ -24,9 +24,10 @@
 //! first fetched it), which no history entry tells apart: the shared `config.json` notes such a
 //! layer's diff id (a text, not `sha256:`; found by building again with `--no-cache` and on
 //! another builder), a note matches any diff id, and recording keeps the notes; where a layer's
-//! diff id on a builder with its own files differs from the shared one, recording notes it there. When the reference runs too it builds first and must give the
-//! expected outcome; mstage's must then equal the reference's on the same builder in full
-//! (mstage's equal ops come from the reference's cache, layers made at build time and all).
+//! diff id on a builder with its own files differs from the shared one, recording notes it
+//! there. When the reference runs too it builds first and must give the expected outcome;
+//! mstage's must then equal the reference's on the same builder in full (mstage's equal ops
+//! come from the reference's cache, layers made at build time and all).
 //!
 //! A case with a `pending` file (saying what mstage does not do yet) is skipped with that reason
 //! unless `MSTAGE_PENDING=1`; `MSTAGE_ONLY=<case>` runs one case. Record with `MSTAGE_RECORD=1
