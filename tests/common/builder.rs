@@ -89,6 +89,14 @@ pub fn finish(mut cmd: Command, metadata: &Path) -> Result<Built, String> {
     Ok(Built { log, id })
 }
 
+/// How a case went for one frontend, in its progress line: `ok` or how many problems it had.
+pub fn verdict(problems: usize) -> String {
+    match problems {
+        0 => "ok  ".into(),
+        n => format!("FAIL ({n})"),
+    }
+}
+
 /// A working folder, removed when dropped.
 pub struct Work {
     pub dir: std::path::PathBuf,

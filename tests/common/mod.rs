@@ -63,7 +63,13 @@ pub mod oci;
 pub mod registry;
 
 #[allow(dead_code)]
+pub mod bake;
+
+#[allow(dead_code)]
 pub mod builder;
+
+#[allow(dead_code)]
+pub mod case_inputs;
 
 #[allow(dead_code)]
 pub mod multi_platform;

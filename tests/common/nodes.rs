@@ -53,6 +53,7 @@ pub fn setup() -> Option<Setup> {
         return None;
     }
     let registry = super::registry::address()
+        .or_else(registry_up)
         .expect("MSTAGE_BUILDKITD is set but no registry answers (hack/registry-up)");
     for (image, path) in MIRRORED {
         if image_present(image) {
@@ -75,6 +76,17 @@ pub fn setup() -> Option<Setup> {
         mstage,
         reference,
     })
+}
+
+/// Starts the registry the nodes mirror docker.io to (`hack/registry-up`, which reuses a running
+/// one; the nodes' script starts it too, but the images are pushed before); its address.
+fn registry_up() -> Option<String> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("hack/registry-up");
+    let out = Command::new(script).output().ok()?;
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("REGISTRY="))
+        .map(str::to_string)
 }
 
 /// Pushes a local image (every platform it holds) as `REGISTRY/path` (`repo:tag`); returns that
