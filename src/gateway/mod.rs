@@ -6,6 +6,7 @@ mod convertllb;
 mod dockerignore;
 mod errors;
 mod frontend;
+mod graph;
 mod lint;
 mod main_context;
 pub mod options;
