@@ -1,6 +1,6 @@
 //! The stage DAG, `--call=graph` (an mstage subrequest; the reference has none): each folder in
 //! tests/graph_cases/ holds a Dockerfile whose first line is a `# syntax=` directive, `case.json`
-//! (`target`, `build_args`, `platform`, all optional) and the answer printed as text
+//! (`target`, `build_args`, `build_contexts`, `platform`, all optional) and the answer printed as text
 //! (`expected.txt`) and as JSON (`expected.json`). Both are checked offline through
 //! `mstage graph --format text|json` and through the real engine with `docker buildx build
 //! --call=graph[,format=json]` (the syntax line naming the image under test, so line numbers stay
@@ -25,6 +25,9 @@ struct Case {
     #[serde(default)]
     build_args: BTreeMap<String, String>,
     platform: Option<String>,
+    /// `--build-context NAME=VALUE`, given to both.
+    #[serde(default)]
+    build_contexts: BTreeMap<String, String>,
 }
 
 fn read_case(name: &str, dir: &Path) -> Case {
@@ -40,6 +43,9 @@ fn flags(case: &Case) -> Vec<String> {
     }
     for (k, v) in &case.build_args {
         out.extend(["--build-arg".to_string(), format!("{k}={v}")]);
+    }
+    for (k, v) in &case.build_contexts {
+        out.extend(["--build-context".to_string(), format!("{k}={v}")]);
     }
     if let Some(platform) = &case.platform {
         out.extend(["--platform".to_string(), platform.clone()]);

@@ -2,6 +2,7 @@
 //! (Graphviz dot, Mermaid).
 
 use super::BuildArgs;
+use crate::convert::contexts::ContextSource;
 use crate::convert::graph::stage_dag;
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -14,8 +15,16 @@ pub enum Format {
     Json,
 }
 
-pub fn run(build: &BuildArgs, format: Format) -> Result<String, String> {
-    let (text, opts) = build.read()?;
+pub fn run(
+    build: &BuildArgs,
+    format: Format,
+    contexts: &[(String, String)],
+) -> Result<String, String> {
+    let (text, mut opts) = build.read()?;
+    for (name, value) in contexts {
+        let source = ContextSource::parse(name, value).map_err(|e| e.to_string())?;
+        opts.named_contexts.0.insert(name.clone(), source);
+    }
     let file = &opts.filename;
     let (dag, warnings) = stage_dag(&text, &opts).map_err(|e| super::located(file, &e))?;
     eprint!("{}", super::lint_lines(file, &warnings));

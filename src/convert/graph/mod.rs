@@ -43,9 +43,11 @@ pub struct DagStage {
     /// The expanded `FROM --platform`, when the stage has one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub platform: Option<String>,
-    /// Whether the build runs it: the target and what it needs.
+    /// Whether the build uses it: the target and what it needs (taken from its context when
+    /// one replaces it).
     pub runs: bool,
-    /// The named context (`--build-context`) that replaces the stage, if any.
+    /// The named context (`--build-context`) that replaces the stage, if any: none of its
+    /// steps run, so nothing it reads is needed through it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub context: Option<String>,
 }
@@ -121,6 +123,13 @@ impl StageDag {
         let stage_platforms: Vec<Platform> = (0..graph.stages.len())
             .map(|i| stage_platform(graph, i, &platforms))
             .collect();
+        let contexts: Vec<Option<String>> = graph
+            .stages
+            .iter()
+            .zip(&stage_platforms)
+            .map(|(stage, platform)| Some(opts.named_contexts.lookup(stage.name()?, platform)?.key))
+            .collect();
+        let runs = running(graph, &contexts);
         let stages = graph
             .stages
             .iter()
@@ -158,14 +167,15 @@ impl StageDag {
                     line,
                     base,
                     platform: graph.platforms[i].clone(),
-                    runs: graph.reachable[i],
-                    context: stage.name().and_then(|n| {
-                        Some(opts.named_contexts.lookup(n, &stage_platforms[i])?.key)
-                    }),
+                    runs: runs[i],
+                    context: contexts[i].clone(),
                 }
             })
             .collect();
-        let images = images(&builder.edges, &graph.reachable, opts);
+        let used: Vec<bool> = (0..runs.len())
+            .map(|i| runs[i] && contexts[i].is_none())
+            .collect();
+        let images = images(&builder.edges, &used, opts);
         StageDag {
             target: graph.target,
             platform: platforms.target.to_string(),
@@ -201,10 +211,29 @@ impl StageDag {
         }
     }
 
-    /// Whether the stage an edge leads to runs.
+    /// Whether the build follows an edge: the stage it leads to runs its own steps.
     pub fn edge_runs(&self, edge: &DagEdge) -> bool {
-        self.stages.get(edge.to).is_some_and(|s| s.runs)
+        self.stages
+            .get(edge.to)
+            .is_some_and(|s| s.runs && s.context.is_none())
     }
+}
+
+/// The stages the build uses: what the target reaches, not through a stage a named context
+/// replaces (as in the reference, whose replaced stages read nothing).
+fn running(graph: &StageGraph, contexts: &[Option<String>]) -> Vec<bool> {
+    if contexts.iter().all(Option::is_none) {
+        return graph.reachable.clone();
+    }
+    let mut seen = vec![false; graph.stages.len()];
+    let mut todo = vec![graph.target];
+    while let Some(s) = todo.pop() {
+        if std::mem::replace(&mut seen[s], true) || contexts[s].is_some() {
+            continue;
+        }
+        todo.extend(graph.direct_stage_uses(s));
+    }
+    seen
 }
 
 /// Collects edges, merging repeats into one with every line.
@@ -238,14 +267,15 @@ impl Builder {
     }
 }
 
-/// Every external image the edges name, in order of first use, with the stages using it.
-fn images(edges: &[DagEdge], reachable: &[bool], opts: &ConvertOptions) -> Vec<DagImage> {
+/// Every external image the edges name, in order of first use, with the stages using it;
+/// needed when a stage in `used` (one running its own steps) reads it.
+fn images(edges: &[DagEdge], used: &[bool], opts: &ConvertOptions) -> Vec<DagImage> {
     let mut out: Vec<DagImage> = Vec::new();
     for edge in edges {
         let Node::Image { name, platform } = &edge.from else {
             continue;
         };
-        let runs = reachable.get(edge.to).copied().unwrap_or(false);
+        let runs = used.get(edge.to).copied().unwrap_or(false);
         if let Some(image) = out
             .iter_mut()
             .find(|i| &i.name == name && &i.platform == platform)
@@ -308,6 +338,30 @@ mod tests {
         let runs: Vec<bool> = d.stages.iter().map(|s| s.runs).collect();
         assert_eq!(runs, vec![true, false, false]);
         assert!(!d.images[1].needed);
+    }
+
+    #[test]
+    fn a_stage_a_context_replaces_reads_nothing() {
+        let text = "FROM alpine AS a\nFROM busybox AS b\nCOPY --from=a / /\nFROM b\n";
+        let source = crate::convert::contexts::ContextSource::parse("b", "docker-image://x")
+            .expect("context");
+        let opts = ConvertOptions {
+            build_platform: Platform::parse("linux/amd64").expect("platform"),
+            named_contexts: crate::convert::contexts::NamedContexts(BTreeMap::from([(
+                "b".to_string(),
+                source,
+            )])),
+            ..Default::default()
+        };
+        let d = stage_dag(text, &opts).expect("dag").0;
+        let runs: Vec<bool> = d.stages.iter().map(|s| s.runs).collect();
+        assert_eq!(runs, vec![false, true, true]);
+        assert_eq!(d.stages[1].context.as_deref(), Some("b"));
+        let needed: Vec<bool> = d.images.iter().map(|i| i.needed).collect();
+        assert_eq!(needed, vec![false, false]);
+        assert!(d
+            .text()
+            .contains("b         2      busybox   replaced by context b\n"));
     }
 
     #[test]

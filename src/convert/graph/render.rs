@@ -68,9 +68,12 @@ fn stage_status(dag: &StageDag, stage: &DagStage) -> String {
     } else {
         "skipped"
     };
-    match &stage.context {
-        Some(context) => format!("{status} (context {context})"),
-        None => status.to_string(),
+    match (&stage.context, stage.runs) {
+        (Some(context), true) if stage.index == dag.target => {
+            format!("target, replaced by context {context}")
+        }
+        (Some(context), true) => format!("replaced by context {context}"),
+        _ => status.to_string(),
     }
 }
 
@@ -133,7 +136,7 @@ pub(super) fn text(dag: &StageDag) -> String {
         for image in &dag.images {
             let mut status = if image.needed { "needed" } else { "skipped" }.to_string();
             if let Some(context) = &image.context {
-                status.push_str(&format!(" (context {context})"));
+                status.push_str(&format!(", replaced by context {context}"));
             }
             images.push(vec![image.name.clone(), image.platform.clone(), status]);
         }
@@ -144,7 +147,10 @@ pub(super) fn text(dag: &StageDag) -> String {
 
 /// The label a drawing gives a stage: its name, marked when it is the target or skipped.
 fn stage_label(dag: &StageDag, stage: &DagStage) -> String {
-    let name = dag.stage_name(stage.index);
+    let mut name = dag.stage_name(stage.index);
+    if let Some(context) = &stage.context {
+        name.push_str(&format!(" (context {context})"));
+    }
     if stage.index == dag.target {
         format!("{name} (target)")
     } else if !stage.runs {
