@@ -58,6 +58,10 @@ enum Command {
         build: BuildArgs,
         #[arg(long, value_enum, default_value = "dot")]
         format: graph::Format,
+        /// NAME=VALUE as `buildx build --build-context` takes it, repeatable: the stage or
+        /// image it replaces is marked.
+        #[arg(long = "build-context", value_parser = key_value)]
+        build_contexts: Vec<(String, String)>,
     },
 }
 
@@ -128,9 +132,12 @@ pub async fn main() -> ExitCode {
                 None => llb::run(&build, image_config.as_deref(), &marshal, format, &mut out).await,
             }
         }
-        Command::Graph { build, format } => {
-            graph::run(&build, format).and_then(|text| llb::write_out(&mut out, text.as_bytes()))
-        }
+        Command::Graph {
+            build,
+            format,
+            build_contexts,
+        } => graph::run(&build, format, &build_contexts)
+            .and_then(|text| llb::write_out(&mut out, text.as_bytes())),
     };
     let result = result.and_then(|()| {
         use std::io::Write;

@@ -10,6 +10,7 @@ pub mod epoch;
 mod error;
 mod expose;
 pub mod git;
+pub mod graph;
 mod ignore;
 pub mod image;
 pub mod names;

@@ -236,6 +236,7 @@ async fn answer(
             let targets = convert::outline::list_targets(&text)?;
             Ok(subrequests::targets(&targets, &dockerfile.data))
         }
+        Request::Graph => super::graph::answer(bridge, request, &dockerfile).await,
         Request::Outline => answer_outline(bridge, request).await,
         Request::Lint => answer_lint(bridge, request).await,
         Request::ConvertLlb => answer_convert_llb(bridge, request).await,

@@ -8,6 +8,7 @@ mod dockerignore;
 mod epoch;
 mod errors;
 mod frontend;
+mod graph;
 mod lint;
 mod main_context;
 pub mod options;

@@ -20,6 +20,8 @@ const OUTLINE: &str = "frontend.outline";
 const TARGETS: &str = "frontend.targets";
 const LINT: &str = "frontend.lint";
 const CONVERT_LLB: &str = "frontend.convertllb";
+/// mstage's own: the stage DAG (src/convert/graph).
+const GRAPH: &str = "frontend.graph";
 /// Every subrequest mstage answers has this version of its answer's layout.
 const VERSION: &str = "1.0.0";
 
@@ -33,6 +35,8 @@ pub enum Request {
     Lint,
     /// `--call=convertllb`: the target's LLB as JSON (src/gateway/convertllb.rs).
     ConvertLlb,
+    /// `--call=graph`: the stage DAG (src/gateway/graph.rs).
+    Graph,
 }
 
 impl Request {
@@ -44,12 +48,13 @@ impl Request {
             TARGETS => Ok(Request::Targets),
             LINT => Ok(Request::Lint),
             CONVERT_LLB => Ok(Request::ConvertLlb),
+            GRAPH => Ok(Request::Graph),
             other => Err(other.to_string()),
         }
     }
 }
 
-type Metadata = BTreeMap<String, Vec<u8>>;
+pub type Metadata = BTreeMap<String, Vec<u8>>;
 
 fn metadata(json: String, txt: String) -> Metadata {
     BTreeMap::from([
@@ -119,10 +124,10 @@ fn definition(
     }
 }
 
-/// The subrequests the reference lists, in its order and words: outline, targets and describe.
-/// Like the reference, it leaves `frontend.lint` and `frontend.convertllb` out although it
-/// answers them (clients ask for them directly, and buildx falls back to another frontend only on
-/// an "unsupported request" error).
+/// The subrequests the reference lists, in its order and words (outline, targets, describe),
+/// with mstage's own `graph` before describe. Like the reference, it leaves `frontend.lint` and
+/// `frontend.convertllb` out although it answers them (clients ask for them directly, and buildx
+/// falls back to another frontend only on an "unsupported request" error).
 pub fn describe() -> Metadata {
     let all = [
         definition(
@@ -137,6 +142,14 @@ pub fn describe() -> Metadata {
             TARGETS,
             "List all targets current build supports",
             Some(Vec::new()),
+        ),
+        definition(
+            GRAPH,
+            "Show the stage graph of the current build target",
+            Some(vec![Named {
+                name: "target",
+                description: "Target build stage",
+            }]),
         ),
         definition(DESCRIBE, "List available subrequest types", None),
     ];
@@ -348,6 +361,13 @@ pub fn targets(targets: &[Target], dockerfile: &[u8]) -> Metadata {
     metadata(go_json(&json), align(&txt, 1))
 }
 
+// --- graph ---
+
+/// `--call=graph`: the stage DAG as `mstage graph --format json` and `--format text` print it.
+pub fn graph(dag: &crate::convert::graph::StageDag) -> Metadata {
+    metadata(dag.json(), dag.text())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -364,12 +384,14 @@ mod tests {
             "NAME                 VERSION DESCRIPTION\n\
              outline              1.0.0   List all parameters current build target supports\n\
              targets              1.0.0   List all targets current build supports\n\
+             graph                1.0.0   Show the stage graph of the current build target\n\
              subrequests.describe 1.0.0   List available subrequest types\n"
         );
         let json: serde_json::Value =
             serde_json::from_str(&text(&m, "result.json")).unwrap_or_default();
         assert_eq!(json[1]["opts"], serde_json::json!([]));
-        assert_eq!(json[2]["opts"], serde_json::Value::Null);
+        assert_eq!(json[2]["opts"][0]["name"], "target");
+        assert_eq!(json[3]["opts"], serde_json::Value::Null);
         assert_eq!(text(&m, "version"), "1.0.0");
     }
 
