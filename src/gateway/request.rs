@@ -75,6 +75,11 @@ pub enum RequestError {
     MultiPlatform(String),
     #[error("conflicting config: returning multiple target platforms is not allowed")]
     MultiPlatformConflict,
+    /// An option whose support BuildKit removed (dockerui's `validateMinCaps`).
+    #[error("support for {0:?} was removed in BuildKit 0.11")]
+    Removed(&'static str),
+    #[error("support for {0:?} build-arg was removed in BuildKit 0.11")]
+    RemovedArg(&'static str),
     /// `cache-imports` that is not the JSON list the client sends, in dockerui's words.
     #[error("failed to unmarshal cache-imports ({0:?}): {1}")]
     CacheImports(String, String),
@@ -119,6 +124,7 @@ impl BuildRequest {
     }
 
     pub fn from_options(opts: &BTreeMap<String, String>) -> Result<BuildRequest, RequestError> {
+        check_removed(opts)?;
         let get =
             |key: &str, default: &str| opts.get(key).map_or(default, String::as_str).to_string();
         let prefixed = |prefix: &str| -> BTreeMap<String, String> {
@@ -224,6 +230,23 @@ pub fn with_capabilities(
     }
     opts.llb_caps = Some(caps.llb_caps.clone());
     opts
+}
+
+/// Options BuildKit no longer has, refused as dockerui refuses them.
+fn check_removed(opts: &BTreeMap<String, String>) -> Result<(), RequestError> {
+    if opts
+        .get("override-copy-image")
+        .is_some_and(|v| !v.is_empty())
+    {
+        return Err(RequestError::Removed("override-copy-image"));
+    }
+    let file_op_disabled = opts
+        .get("build-arg:BUILDKIT_DISABLE_FILEOP")
+        .and_then(|v| crate::instructions::goconv::parse_bool(v));
+    if file_op_disabled == Some(true) {
+        return Err(RequestError::RemovedArg("BUILDKIT_DISABLE_FILEOP"));
+    }
+    Ok(())
 }
 
 /// Empty values (and an empty list of cache imports) are what clients send for a flag that
@@ -422,6 +445,20 @@ mod tests {
         assert!(filter.applies_to(Some("test")));
         assert!(!filter.applies_to(Some("other")));
         assert!(!filter.applies_to(None));
+    }
+
+    #[test]
+    fn removed_options_fail_in_the_references_words() {
+        let message = |k: &str, v: &str| request(&[(k, v)]).unwrap_err().to_string();
+        assert_eq!(
+            message("override-copy-image", "x"),
+            "support for \"override-copy-image\" was removed in BuildKit 0.11"
+        );
+        assert_eq!(
+            message("build-arg:BUILDKIT_DISABLE_FILEOP", "1"),
+            "support for \"BUILDKIT_DISABLE_FILEOP\" build-arg was removed in BuildKit 0.11"
+        );
+        assert!(request(&[("build-arg:BUILDKIT_DISABLE_FILEOP", "false")]).is_ok());
     }
 
     #[test]
