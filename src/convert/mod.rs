@@ -67,6 +67,9 @@ pub struct ConvertOptions {
     pub llb_caps: Option<BTreeSet<String>>,
     /// The source that produced the Dockerfile, recorded in the source map.
     pub dockerfile_source: Option<State>,
+    /// The Dockerfile's bytes as read, for the source map when they are not UTF-8 (conversion
+    /// reads them lossily; BuildKit shows excerpts from the source map).
+    pub dockerfile_data: Option<std::sync::Arc<[u8]>>,
     /// The build context when it is not the client's directory `context_name`: a git
     /// repository, an http(s) file or archive, or a frontend input.
     pub context_source: Option<State>,
@@ -136,6 +139,7 @@ impl Default for ConvertOptions {
             resolve_mode: llb::ResolveMode::Unset,
             llb_caps: None,
             dockerfile_source: None,
+            dockerfile_data: None,
             context_source: None,
             all_stages: false,
             check: None,

@@ -159,10 +159,14 @@ impl<'a> Converter<'a> {
         platforms: Platforms,
         lexer: Lexer,
     ) -> Self {
+        let data = match &opts.dockerfile_data {
+            Some(raw) => raw.to_vec(),
+            None => text.as_bytes().to_vec(),
+        };
         let source_map = SourceMap::new(
             &opts.filename,
             "Dockerfile",
-            text.as_bytes().to_vec(),
+            data,
             opts.dockerfile_source.clone(),
         );
         let single_state = graph.stages.len() + implicit_sources(graph) == 1;

@@ -372,6 +372,9 @@ async fn prepare(
     for build in &mut builds {
         build.opts.excludes = excludes.clone();
         build.opts.dockerfile_source = Some(dockerfile.state.clone());
+        if std::str::from_utf8(&dockerfile.data).is_err() {
+            build.opts.dockerfile_data = Some(dockerfile.data.clone().into());
+        }
         build.opts.named_contexts = named_contexts.clone();
     }
     let mut pending: Vec<_> = builds
