@@ -4,9 +4,12 @@
 //!
 //! BuildKit reads the archive: a copy with AttemptUnpack unpacks exactly what the reference
 //! reads (`DecompressStream`, then a first tar header that parses) and copies anything else as
-//! it is; the unpacked tree is then walked for its newest regular file. An archive unpacks to
-//! what its headers say, with two known differences from reading the headers: a member listed
-//! twice or hard-linked shows only the time set last, and a time before 1970 shows as 1970.
+//! it is; the unpacked tree is then walked for its newest regular file. The tree tells what the
+//! headers do, except in corners: a member listed twice or hard-linked shows only the time set
+//! last, a time before 1970 shows as 1970, an archive BuildKit refuses to unpack (a member
+//! leading out of it) has no date, and a PAX global header, which Go's reader counts as a file
+//! of the year 1, is no file. A download over 16 MiB is dated too, where the reference, reading
+//! it whole in one gRPC message, fails ("trying to send message larger than max").
 
 use super::bridge::{Bridge, BridgeError, SolvedRef};
 use super::epoch::in_buildkit_words;
