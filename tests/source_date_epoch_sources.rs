@@ -6,13 +6,14 @@
 //! The sources come from `tests/source_date_epoch_sources/fixture/`, served on loopback: `repo/`
 //! as the git repository `{git}/repo.git` (committed at fixed times), `www/` over http with
 //! Last-Modified (`{http}`) and without (`{http_plain}`), plus `arch.tar.{gz,bz2,xz,zst}` made
-//! from `archive/` (members and files at fixed times). Each case folder holds `case.json`
-//! (build args, `context` URL, `build_contexts`, the paths whose times matter) and, unless the
-//! context is the repository, a `Dockerfile`; `expected.json` holds what the reference did, on
-//! the engine's BuildKit (v0.25) and on a current standalone one (`remote`, BuildKit v0.32,
-//! when MSTAGE_BUILDKITD names it; see tests/remote_cases.rs). Times within a day of the build
-//! are recorded as "recent" (build or checkout times). The reference also runs beside mstage
-//! when it is there and must agree.
+//! from `archive/` (members and files at fixed times), `nested.tar.gz` (the newest file deep in
+//! folders, at a fractional time) and `truncated.tar.gz` (a first header, then a cut). Each
+//! case folder holds `case.json` (build args, `context` URL, `build_contexts`, the paths whose
+//! times matter) and, unless the context is the repository, a `Dockerfile`; `expected.json`
+//! holds what the reference did, on the engine's BuildKit (v0.25) and on a current standalone
+//! one (`remote`, BuildKit v0.32, when MSTAGE_BUILDKITD names it; see tests/remote_cases.rs).
+//! Times within a day of the build are recorded as "recent" (build or checkout times). The
+//! reference also runs beside mstage when it is there and must agree.
 //!
 //! Record with `MSTAGE_RECORD=1 MSTAGE_IMAGE=peer/dockerfile:1.26.0 cargo test --test
 //! source_date_epoch_sources` (with MSTAGE_BUILDKITD set, for both builders); review the diff.
@@ -24,8 +25,7 @@ use common::docker::{docker, engine_ready, missing};
 use common::servers::{git_daemon, http_server, Served};
 
 use std::collections::BTreeMap;
-use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;
 
@@ -36,7 +36,16 @@ const AUTHOR_TIME: i64 = 1_609_556_645; // 2021-01-02T03:04:05Z
 const COMMIT_TIME: i64 = 1_651_820_889; // 2022-05-06T07:08:09Z
 const FILE_TIME: i64 = 1_583_298_367; // 2020-03-04T05:06:07Z, file.txt
 const ARCHIVE_TIME: i64 = 1_514_764_800; // 2018-01-01T00:00:00Z, the archives themselves
-const MEMBER_TIMES: [(&str, u64); 2] = [("inner1", 1_546_300_800), ("inner2", 1_559_894_950)];
+const MEMBER_TIMES: [(&str, i64); 2] = [("inner1", 1_546_300_800), ("inner2", 1_559_894_950)];
+/// `nested.tar.gz`: paths below `nested/` at their times (`touch -d`), the newest regular file
+/// deep down at a fractional time (Go's `Unix()` keeps 08:09:10), its folders and a symlink newer.
+const NESTED: [(&str, &str); 5] = [
+    ("top", "@1546300800"),                // 2019-01-01T00:00:00Z
+    ("sub/deep/newest", "@1559894950.75"), // 2019-06-07T08:09:10.75Z
+    ("sub/link", "@1640995200"),           // 2022-01-01, a symlink
+    ("sub/deep", "@1672531200"),           // 2023-01-01, folders
+    ("sub", "@1672531200"),
+];
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -150,58 +159,111 @@ fn make_repo(files: &Path, base: &Path) {
 }
 
 fn set_mtime(path: &Path, seconds: i64) {
+    touch(path, &format!("@{seconds}"));
+}
+
+/// Sets the time of `path` itself (a symlink not followed) to `stamp` as `touch -d` reads it.
+fn touch(path: &Path, stamp: &str) {
     let status = Command::new("touch")
-        .arg("-d")
-        .arg(format!("@{seconds}"))
+        .args(["-h", "-d", stamp])
         .arg(path)
         .status()
         .expect("touch");
     assert!(status.success());
 }
 
-/// `arch.tar` of `dir`'s members at their fixed times, compressed every way the cases use.
-fn make_archives(dir: &Path, www: &Path) {
-    let mut builder = tar::Builder::new(Vec::new());
-    for (name, mtime) in MEMBER_TIMES {
-        let data = std::fs::read(dir.join(name)).expect("archive member");
-        let mut header = tar::Header::new_ustar();
-        header.set_size(data.len() as u64);
-        header.set_mode(0o644);
-        header.set_mtime(mtime);
-        header.set_cksum();
-        builder
-            .append_data(&mut header, name, data.as_slice())
-            .expect("tar");
-    }
-    let tar = builder.into_inner().expect("tar");
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    std::io::Write::write_all(&mut gz, &tar).expect("gzip");
-    let mut bz = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::default());
-    std::io::Write::write_all(&mut bz, &tar).expect("bzip2");
-    let zst = ruzstd::encoding::compress_to_vec(
-        tar.as_slice(),
-        ruzstd::encoding::CompressionLevel::Fastest,
-    );
-    let files = [
-        ("arch.tar.gz", gz.finish().expect("gzip")),
-        ("arch.tar.bz2", bz.finish().expect("bzip2")),
-        ("arch.tar.zst", zst),
-        ("arch.tar", tar),
-    ];
-    for (name, data) in files {
-        std::fs::write(www.join(name), data).expect("write archive");
-    }
-    let status = Command::new("xz")
-        .arg("-k")
-        .arg(www.join("arch.tar"))
-        .status();
+/// Runs a fixture tool (`tar`, a compressor) in `dir`.
+fn tool(dir: &Path, program: &str, args: &[&str]) {
+    let status = Command::new(program).args(args).current_dir(dir).status();
     assert!(
         status.is_ok_and(|s| s.success()),
-        "xz (the xz-utils package)"
+        "{program} {args:?} (the fixture needs tar, gzip, bzip2, xz and zstd)"
     );
+}
+
+/// `arch.tar` (ustar) of `dir`'s members at their fixed times, compressed every way the cases
+/// use.
+fn make_archives(dir: &Path, www: &Path) {
+    let members = www.join("members");
+    std::fs::create_dir_all(&members).expect("members dir");
+    for (name, mtime) in MEMBER_TIMES {
+        std::fs::copy(dir.join(name), members.join(name)).expect("archive member");
+        set_mtime(&members.join(name), mtime);
+    }
+    let names: Vec<&str> = MEMBER_TIMES.iter().map(|(name, _)| *name).collect();
+    let mut args = vec![
+        "--format=ustar",
+        "--owner=0",
+        "--group=0",
+        "--numeric-owner",
+        "--mode=0644",
+        "-cf",
+        "../arch.tar",
+    ];
+    args.extend(names);
+    tool(&members, "tar", &args);
+    tool(www, "gzip", &["-kn", "arch.tar"]);
+    tool(www, "bzip2", &["-k", "arch.tar"]);
+    tool(www, "xz", &["-k", "arch.tar"]);
+    tool(www, "zstd", &["-qk", "arch.tar"]);
+    make_nested(www);
+    make_truncated(www);
     for name in ["arch.tar.gz", "arch.tar.bz2", "arch.tar.zst", "arch.tar.xz"] {
         set_mtime(&www.join(name), ARCHIVE_TIME);
     }
+}
+
+/// `nested.tar.gz`, a pax archive of [`NESTED`] (without the atime and ctime records, which
+/// would change from run to run).
+fn make_nested(www: &Path) {
+    let root = www.join("nested");
+    std::fs::create_dir_all(root.join("sub/deep")).expect("nested dirs");
+    std::fs::write(root.join("top"), "top\n").expect("top");
+    std::fs::write(root.join("sub/deep/newest"), "newest\n").expect("newest");
+    std::os::unix::fs::symlink("../top", root.join("sub/link")).expect("symlink");
+    for (path, stamp) in NESTED {
+        touch(&root.join(path), stamp);
+    }
+    tool(
+        &root,
+        "tar",
+        &[
+            "--format=pax",
+            "--pax-option=delete=atime,delete=ctime",
+            "--owner=0",
+            "--group=0",
+            "--numeric-owner",
+            "-cf",
+            "../nested.tar",
+            "top",
+            "sub",
+        ],
+    );
+    tool(www, "gzip", &["-n", "nested.tar"]);
+}
+
+/// `truncated.tar.gz`: the first half of a gzip'd tar whose one member (incompressible bytes)
+/// is too big for it, so its first header reads and the rest does not.
+fn make_truncated(www: &Path) {
+    let root = www.join("truncated");
+    std::fs::create_dir_all(&root).expect("truncated dir");
+    let mut state: u32 = 1;
+    let noise: Vec<u8> = (0..256 * 1024)
+        .map(|_| {
+            state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            (state >> 24) as u8
+        })
+        .collect();
+    std::fs::write(root.join("big"), noise).expect("big");
+    set_mtime(&root.join("big"), MEMBER_TIMES[0].1);
+    tool(
+        &root,
+        "tar",
+        &["--format=ustar", "-cf", "../truncated.tar", "big"],
+    );
+    tool(www, "gzip", &["-n", "truncated.tar"]);
+    let whole = std::fs::read(www.join("truncated.tar.gz")).expect("truncated.tar.gz");
+    std::fs::write(www.join("truncated.tar.gz"), &whole[..whole.len() / 2]).expect("truncate");
 }
 
 /// A time as RFC 3339 seconds, or "recent" within a day of now (a build's or checkout's).
@@ -251,7 +313,7 @@ fn observe(
     fx: &Fixture,
     work: &Path,
 ) -> Observed {
-    let oci = work.join("image.tar");
+    let layout = work.join("image");
     let metadata = work.join("metadata.json");
     let mut cmd = through.buildx_build(&metadata);
     cmd.arg("--build-arg")
@@ -264,7 +326,7 @@ fn observe(
             .arg(format!("{k}={}", fx.expand(v)));
     }
     cmd.arg("--output")
-        .arg(format!("type=oci,dest={}", oci.display()));
+        .arg(format!("type=oci,dest={},tar=false", layout.display()));
     match &case.context {
         Some(url) => cmd.arg(fx.expand(url)),
         None => {
@@ -286,8 +348,8 @@ fn observe(
             ..Default::default()
         };
     }
-    let files = untar(&std::fs::read(&oci).expect("OCI tar"));
-    let config = image_config(&files);
+    let manifest = image_manifest(&layout);
+    let config = blob(&layout, &manifest["config"]["digest"]);
     let history: Vec<Option<String>> = config["history"]
         .as_array()
         .map(|h| {
@@ -301,88 +363,62 @@ fn observe(
         error: None,
         created: config["created"].as_str().map(shown_rfc3339),
         history: history[base..].to_vec(),
-        mtimes: layer_mtimes(&files, &config_manifest(&files), &case.mtimes),
+        mtimes: layer_mtimes(&layout, &manifest, &case.mtimes),
     }
 }
 
-fn untar(data: &[u8]) -> BTreeMap<String, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut archive = tar::Archive::new(data);
-    for entry in archive.entries().expect("tar") {
-        let mut entry = entry.expect("tar entry");
-        let name = entry
-            .path()
-            .expect("path")
-            .to_string_lossy()
-            .trim_start_matches("./")
-            .to_string();
-        let mut data = Vec::new();
-        entry.read_to_end(&mut data).expect("read");
-        out.insert(name, data);
-    }
-    out
+fn blob_path(layout: &Path, digest: &serde_json::Value) -> PathBuf {
+    let digest = digest.as_str().expect("digest");
+    layout.join("blobs").join(digest.replace(':', "/"))
 }
 
-fn blob(files: &BTreeMap<String, Vec<u8>>, digest: &str) -> serde_json::Value {
-    let path = format!("blobs/{}", digest.replace(':', "/"));
-    serde_json::from_slice(files.get(&path).unwrap_or_else(|| panic!("{path}"))).expect("JSON blob")
+fn blob(layout: &Path, digest: &serde_json::Value) -> serde_json::Value {
+    let path = blob_path(layout, digest);
+    let data = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_slice(&data).expect("JSON blob")
 }
 
 /// The image manifest (the first that is not an attestation, in an index).
-fn config_manifest(files: &BTreeMap<String, Vec<u8>>) -> serde_json::Value {
-    let index: serde_json::Value =
-        serde_json::from_slice(&files["index.json"]).expect("index.json");
-    let mut manifest = blob(
-        files,
-        index["manifests"][0]["digest"].as_str().expect("digest"),
-    );
+fn image_manifest(layout: &Path) -> serde_json::Value {
+    let index = std::fs::read(layout.join("index.json")).expect("index.json");
+    let index: serde_json::Value = serde_json::from_slice(&index).expect("index.json");
+    let mut manifest = blob(layout, &index["manifests"][0]["digest"]);
     while let Some(entries) = manifest["manifests"].as_array().cloned() {
         let image = entries
             .iter()
             .find(|m| m["platform"]["os"] != "unknown")
             .expect("an image manifest");
-        manifest = blob(files, image["digest"].as_str().expect("digest"));
+        manifest = blob(layout, &image["digest"]);
     }
     manifest
 }
 
-fn image_config(files: &BTreeMap<String, Vec<u8>>) -> serde_json::Value {
-    let manifest = config_manifest(files);
-    blob(
-        files,
-        manifest["config"]["digest"]
-            .as_str()
-            .expect("config digest"),
-    )
-}
-
 /// The times of `paths` in the image's layers, a later layer's entry winning.
 fn layer_mtimes(
-    files: &BTreeMap<String, Vec<u8>>,
+    layout: &Path,
     manifest: &serde_json::Value,
     paths: &[String],
 ) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     for layer in manifest["layers"].as_array().into_iter().flatten() {
-        let path = format!(
-            "blobs/{}",
-            layer["digest"].as_str().expect("digest").replace(':', "/")
-        );
-        let gz = flate2::read::GzDecoder::new(files[&path].as_slice());
-        let mut archive = tar::Archive::new(gz);
-        for entry in archive.entries().expect("layer") {
-            let entry = entry.expect("layer entry");
-            let name = format!(
-                "/{}",
-                entry
-                    .path()
-                    .expect("path")
-                    .to_string_lossy()
-                    .trim_start_matches("./")
-                    .trim_end_matches('/')
-            );
+        let list = Command::new("tar")
+            .args(["--numeric-owner", "--full-time", "-tvzf"])
+            .arg(blob_path(layout, &layer["digest"]))
+            .env("TZ", "UTC")
+            .output()
+            .expect("tar");
+        assert!(list.status.success(), "tar -tvzf on a layer");
+        // `drwxr-xr-x 0/0 0 2019-06-07 08:09:10 w/`, a link's name followed by ` -> target`
+        for line in String::from_utf8_lossy(&list.stdout).lines() {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let (Some(day), Some(time)) = (fields.get(3), fields.get(4)) else {
+                continue;
+            };
+            let rest = fields.get(5..).unwrap_or_default().join(" ");
+            let name = rest.split(" -> ").next().unwrap_or_default();
+            let name = format!("/{}", name.trim_start_matches("./").trim_end_matches('/'));
             if paths.contains(&name) {
-                out.insert(name, shown(entry.header().mtime().expect("mtime") as i64));
+                out.insert(name, shown_rfc3339(&format!("{day}T{time}Z")));
             }
         }
     }

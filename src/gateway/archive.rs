@@ -1,169 +1,164 @@
 //! The newest regular file of a downloaded archive (1.26's `archiveMaxTimeFromRef`, which reads
 //! the file through moby's `DecompressStream` and Go's `archive/tar`): what dates an http source
 //! that has no Last-Modified. Anything that is not such an archive has no date.
+//!
+//! BuildKit reads the archive: a copy with AttemptUnpack unpacks exactly what the reference
+//! reads (`DecompressStream`, then a first tar header that parses) and copies anything else as
+//! it is; the unpacked tree is then walked for its newest regular file. The tree tells what the
+//! headers do, except in corners: a member listed twice or hard-linked shows only the time set
+//! last, a time before 1970 shows as 1970, an archive BuildKit refuses to unpack (a member
+//! leading out of it) has no date, and a PAX global header, which Go's reader counts as a file
+//! of the year 1, is no file. A download over 16 MiB is dated too, where the reference, reading
+//! it whole in one gRPC message, fails ("trying to send message larger than max").
 
-use std::io::Read;
+use super::bridge::{Bridge, BridgeError, SolvedRef};
+use super::epoch::in_buildkit_words;
+use super::frontend::FrontendError;
+use crate::llb::{self, Constraints, CopyOptions, MarshalOptions, State};
+use crate::proto::fsutil::types::Stat;
+use crate::proto::moby::buildkit::v1::frontend::FileRange;
+use crate::proto::pb;
 
-/// Go's zero `time.Time` in Unix seconds: the time of the headers Go's reader returns bare
-/// (a PAX global header), which count as regular files there.
-const GO_ZERO_TIME: i64 = -62_135_596_800;
+/// Where the download is unpacked: a directory when it is an archive, else the file itself.
+const UNPACKED: &str = "/unpacked";
 
-/// moby's `compression.Detect`.
-#[derive(Debug, PartialEq, Eq)]
-enum Compression {
-    None,
-    Gzip,
-    Bzip2,
-    /// Decompressed by running `xz`, which the reference's frontend image (FROM scratch) lacks:
-    /// the stream fails to open, so an xz archive has no date there.
-    Xz,
-    Zstd,
+/// xz's magic. `DecompressStream` runs the `xz` binary for it, which the reference's image
+/// (FROM scratch) lacks: the stream fails to open there, so an xz archive has no date, though
+/// BuildKit itself may well unpack it.
+const XZ_MAGIC: [u8; 6] = [0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00];
+
+/// Go's `fs.ModeDir` and `fs.ModeType` (directory, symlink, device, pipe, socket, character
+/// device, irregular), as fsutil's `Stat.mode` carries them.
+const GO_MODE_DIR: u32 = 1 << 31;
+const GO_MODE_TYPE: u32 = GO_MODE_DIR | 1 << 27 | 1 << 26 | 1 << 25 | 1 << 24 | 1 << 21 | 1 << 19;
+
+const NANOS_PER_SECOND: i64 = 1_000_000_000;
+
+/// The newest modification time (Unix seconds) among the regular files of the archive that the
+/// http source `op` downloads as `filename`; `None` when it is not a (compressed) tar archive,
+/// BuildKit cannot read it to its end, or it holds no regular file.
+pub async fn newest_file_time(
+    bridge: &Bridge,
+    op: pb::SourceOp,
+    filename: &str,
+) -> Result<Option<i64>, FrontendError> {
+    let download = llb::source(&op.identifier, op.attrs, Constraints::new());
+    let definition = llb::marshal(&download, &MarshalOptions::default())?;
+    let downloaded = bridge.solve(definition).await.map_err(in_buildkit_words)?;
+    let magic = FileRange {
+        offset: 0,
+        length: XZ_MAGIC.len() as i64,
+    };
+    let head = bridge
+        .read_file(&downloaded, filename, Some(magic))
+        .await
+        .map_err(in_buildkit_words)?;
+    if head.starts_with(&XZ_MAGIC) {
+        return Ok(None);
+    }
+    // The download is there already, so a failure to unpack (at the solve, or at the first
+    // read of a lazy result) is the archive's: the reference's reader fails on it too, which
+    // tells no date.
+    let definition = llb::marshal(&unpack(&download, filename), &MarshalOptions::default())?;
+    let unpacked = match bridge.solve(definition).await {
+        Ok(unpacked) => unpacked,
+        Err(BridgeError::Call { .. }) => return Ok(None),
+        Err(other) => return Err(other.into()),
+    };
+    match bridge.stat_file(&unpacked, UNPACKED).await {
+        Ok(stat) if stat.mode & GO_MODE_DIR != 0 => {}
+        Ok(_) | Err(BridgeError::Call { .. }) => return Ok(None),
+        Err(other) => return Err(other.into()),
+    }
+    let newest = newest_regular(bridge, &unpacked).await?;
+    Ok(newest.map(unix_seconds))
 }
 
-fn detect(data: &[u8]) -> Compression {
-    const ZSTD_SKIPPABLE_START: u32 = 0x184D_2A50;
-    const ZSTD_SKIPPABLE_MASK: u32 = 0xFFFF_FFF0;
-    if data.starts_with(&[0x42, 0x5A, 0x68]) {
-        return Compression::Bzip2;
-    }
-    if data.starts_with(&[0x1F, 0x8B, 0x08]) {
-        return Compression::Gzip;
-    }
-    if data.starts_with(&[0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00]) {
-        return Compression::Xz;
-    }
-    if data.starts_with(&[0x28, 0xB5, 0x2F, 0xFD]) {
-        return Compression::Zstd;
-    }
-    match data.get(..4) {
-        Some(&[a, b, c, d])
-            if u32::from_le_bytes([a, b, c, d]) & ZSTD_SKIPPABLE_MASK == ZSTD_SKIPPABLE_START =>
-        {
-            Compression::Zstd
-        }
-        _ => Compression::None,
-    }
+/// Go's `Time.Unix()` of a time in nanoseconds: whole seconds, rounded down.
+fn unix_seconds(nanos: i64) -> i64 {
+    nanos.div_euclid(NANOS_PER_SECOND)
 }
 
-/// The decompressed stream, `None` where the reference's fails to open.
-fn decompress<'a>(data: &'a [u8]) -> Option<Box<dyn Read + 'a>> {
-    Some(match detect(data) {
-        Compression::None => Box::new(data),
-        Compression::Gzip => {
-            let reader = flate2::read::GzDecoder::new(data);
-            // Go's gzip.NewReader reads the header at once and fails on a bad one.
-            reader.header()?;
-            Box::new(reader)
-        }
-        Compression::Bzip2 => Box::new(bzip2::read::BzDecoder::new(data)),
-        Compression::Xz => return None,
-        Compression::Zstd => Box::new(ruzstd::decoding::StreamingDecoder::new(data).ok()?),
-    })
+/// The download copied into an empty directory, unpacked when it is an archive.
+fn unpack(download: &State, filename: &str) -> State {
+    let opts = CopyOptions {
+        attempt_unpack: true,
+        ..Default::default()
+    };
+    let action = llb::copy(download.into(), &format!("/{filename}"), UNPACKED, opts);
+    let name = format!("[internal] unpack {filename} to date SOURCE_DATE_EPOCH");
+    llb::scratch().file(&action, Constraints::new().custom_name(&name))
 }
 
-/// The newest modification time (Unix seconds) among the archive's regular files; `None` when
-/// `data` is not a (compressed) tar archive, or holds no regular file.
-pub fn newest_file_time(data: &[u8]) -> Option<i64> {
-    let mut archive = tar::Archive::new(decompress(data)?);
+/// The newest modification time (Unix nanoseconds) of a regular file below [`UNPACKED`].
+async fn newest_regular(
+    bridge: &Bridge,
+    unpacked: &SolvedRef,
+) -> Result<Option<i64>, FrontendError> {
     let mut newest: Option<i64> = None;
-    for entry in archive.entries().ok()? {
-        let mut entry = entry.ok()?;
-        let Some(time) = regular_file_time(&mut entry)? else {
-            continue;
-        };
-        newest = Some(newest.map_or(time, |n| n.max(time)));
+    let mut dirs = vec![UNPACKED.to_string()];
+    while let Some(dir) = dirs.pop() {
+        let entries = bridge
+            .read_dir(unpacked, &dir)
+            .await
+            .map_err(in_buildkit_words)?;
+        for entry in entries {
+            match kind(&entry) {
+                Kind::Dir => dirs.push(format!("{dir}/{}", entry.path)),
+                Kind::Regular => newest = newest.max(Some(entry.mod_time)),
+                Kind::Other => {}
+            }
+        }
     }
-    newest
+    Ok(newest)
 }
 
-/// The entry's time when Go's `FileInfo().Mode().IsRegular()` holds for it; `None` (outer)
-/// when its header cannot be read.
-fn regular_file_time<R: Read>(entry: &mut tar::Entry<R>) -> Option<Option<i64>> {
-    let header = entry.header().clone();
-    let kind = header.entry_type();
-    if kind.is_pax_global_extensions() {
-        return Some(Some(GO_ZERO_TIME));
-    }
-    // The type bits Go reads from the mode: directory, fifo, symlink, devices, socket.
-    const TYPE_BITS: [u32; 6] = [0o040000, 0o010000, 0o120000, 0o060000, 0o020000, 0o140000];
-    let mode = header.mode().ok()?;
-    let special = kind.is_dir()
-        || kind.is_symlink()
-        || kind.is_character_special()
-        || kind.is_block_special()
-        || kind.is_fifo()
-        || TYPE_BITS.contains(&(mode & !0o7777))
-        // Go reads an old-style regular file whose name ends in "/" as a directory.
-        || (header.as_bytes()[156] == 0 && header.path_bytes().ends_with(b"/"));
-    if special {
-        return Some(None);
-    }
-    Some(Some(
-        pax_mtime(entry).unwrap_or(header.mtime().ok()? as i64),
-    ))
+enum Kind {
+    Dir,
+    Regular,
+    Other,
 }
 
-/// A PAX `mtime` record (`seconds[.fraction]`), which overrides the header's.
-fn pax_mtime<R: Read>(entry: &mut tar::Entry<R>) -> Option<i64> {
-    let mut extensions = entry.pax_extensions().ok()??;
-    let record = extensions.find_map(|e| e.ok().filter(|e| e.key() == Ok("mtime")))?;
-    let value = record.value().ok()?;
-    let (seconds, fraction) = value.split_once('.').unwrap_or((value, ""));
-    let seconds: i64 = seconds.parse().ok()?;
-    // Go's parsePAXTime: a negative time with a fraction lies before its whole seconds.
-    let negative = seconds < 0 || value.starts_with('-');
-    let has_fraction = fraction.bytes().any(|b| b != b'0');
-    Some(if negative && has_fraction {
-        seconds - 1
+/// Go's `Mode().IsDir()` and `Mode().IsRegular()` on an entry's mode.
+fn kind(stat: &Stat) -> Kind {
+    if stat.mode & GO_MODE_DIR != 0 {
+        Kind::Dir
+    } else if stat.mode & GO_MODE_TYPE == 0 {
+        Kind::Regular
     } else {
-        seconds
-    })
+        Kind::Other
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn archive(entries: &[(&str, tar::EntryType, u64)]) -> Vec<u8> {
-        let mut builder = tar::Builder::new(Vec::new());
-        for (name, kind, mtime) in entries {
-            let mut header = tar::Header::new_ustar();
-            header.set_entry_type(*kind);
-            header.set_mtime(*mtime);
-            header.set_mode(if kind.is_dir() { 0o755 } else { 0o644 });
-            header.set_size(0);
-            header.set_path(name).unwrap();
-            header.set_cksum();
-            builder.append(&header, std::io::empty()).unwrap();
+    fn stat(mode: u32) -> Stat {
+        Stat {
+            mode,
+            ..Default::default()
         }
-        builder.into_inner().unwrap()
     }
 
     #[test]
-    fn takes_the_newest_regular_file() {
-        let tar = archive(&[
-            ("a", tar::EntryType::Regular, 100),
-            ("dir/", tar::EntryType::Directory, 900),
-            ("b", tar::EntryType::Regular, 300),
-            ("l", tar::EntryType::Symlink, 800),
-        ]);
-        assert_eq!(newest_file_time(&tar), Some(300));
-        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-        std::io::Write::write_all(&mut gz, &tar).unwrap();
-        assert_eq!(newest_file_time(&gz.finish().unwrap()), Some(300));
+    fn tells_regular_files_from_the_rest() {
+        assert!(matches!(kind(&stat(0o644)), Kind::Regular));
+        // setuid, setgid and sticky (Go's own bits) leave a file regular.
+        assert!(matches!(
+            kind(&stat(1 << 23 | 1 << 22 | 1 << 20 | 0o755)),
+            Kind::Regular
+        ));
+        assert!(matches!(kind(&stat(GO_MODE_DIR | 0o755)), Kind::Dir));
+        for special in [1 << 27, 1 << 26, 1 << 26 | 1 << 21, 1 << 25, 1 << 19] {
+            assert!(matches!(kind(&stat(special | 0o644)), Kind::Other));
+        }
     }
 
     #[test]
-    fn other_files_have_no_date() {
-        assert_eq!(newest_file_time(b"FROM busybox\n"), None);
-        assert_eq!(newest_file_time(&[]), None);
-        assert_eq!(newest_file_time(&[0x1F, 0x8B, 0x08, 0, 1]), None);
-        assert_eq!(
-            newest_file_time(&archive(&[("d/", tar::EntryType::Directory, 5)])),
-            None
-        );
-        let mut xz = vec![0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00];
-        xz.extend(archive(&[("a", tar::EntryType::Regular, 1)]));
-        assert_eq!(newest_file_time(&xz), None);
+    fn a_fractional_time_counts_its_whole_seconds() {
+        assert_eq!(unix_seconds(1_559_894_950_999_999_999), 1_559_894_950);
+        assert_eq!(unix_seconds(1_559_894_950_000_000_000), 1_559_894_950);
+        assert_eq!(unix_seconds(-1_500_000_000), -2);
     }
 }

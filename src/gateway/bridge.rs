@@ -6,12 +6,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use tonic::transport::Channel;
 
 use super::request::CacheImport;
+use crate::proto::fsutil::types::Stat;
 use crate::proto::google::rpc::Status;
 use crate::proto::moby::buildkit::v1::frontend::{
     llb_bridge_client::LlbBridgeClient, result, Attestations, CacheOptionsEntry, FileRange,
-    InputsRequest, PingRequest, ReadFileRequest, Ref, RefMap, ResolveImageConfigRequest,
-    ResolveSourceGitRequest, ResolveSourceMetaRequest, ResolveSourceMetaResponse,
-    Result as BridgeResult, ReturnRequest, SolveRequest,
+    InputsRequest, PingRequest, ReadDirRequest, ReadFileRequest, Ref, RefMap,
+    ResolveImageConfigRequest, ResolveSourceGitRequest, ResolveSourceMetaRequest,
+    ResolveSourceMetaResponse, Result as BridgeResult, ReturnRequest, SolveRequest,
+    StatFileRequest,
 };
 use crate::proto::moby::buildkit::v1::types::WorkerRecord;
 use crate::proto::pb;
@@ -30,6 +32,8 @@ pub enum BridgeError {
     },
     #[error("{0}: BuildKit returned no result reference")]
     NoRef(&'static str),
+    #[error("{0}: BuildKit answered without the file's metadata")]
+    NoStat(&'static str),
 }
 
 fn call_error(call: &'static str) -> impl FnOnce(tonic::Status) -> BridgeError {
@@ -174,6 +178,39 @@ impl Bridge {
             .map_err(call_error("read file"))?
             .into_inner()
             .data)
+    }
+
+    /// The entries of the directory `path` in the result, not descending (`ReadDir`).
+    pub async fn read_dir(&self, solved: &SolvedRef, path: &str) -> Result<Vec<Stat>, BridgeError> {
+        let request = ReadDirRequest {
+            r#ref: solved.id.clone(),
+            dir_path: path.to_string(),
+            include_pattern: String::new(),
+        };
+        Ok(self
+            .client
+            .clone()
+            .read_dir(request)
+            .await
+            .map_err(call_error("read dir"))?
+            .into_inner()
+            .entries)
+    }
+
+    /// The metadata of `path` in the result, a symlink not followed (`StatFile`).
+    pub async fn stat_file(&self, solved: &SolvedRef, path: &str) -> Result<Stat, BridgeError> {
+        let request = StatFileRequest {
+            r#ref: solved.id.clone(),
+            path: path.to_string(),
+        };
+        self.client
+            .clone()
+            .stat_file(request)
+            .await
+            .map_err(call_error("stat file"))?
+            .into_inner()
+            .stat
+            .ok_or(BridgeError::NoStat("stat file"))
     }
 
     /// Resolves an image reference to its digest and config JSON.

@@ -92,7 +92,7 @@ async fn source_date(
     if !is_http || filename.is_empty() {
         return Ok(None);
     }
-    archive_date(bridge, op, &filename).await
+    archive::newest_file_time(bridge, op, &filename).await
 }
 
 /// The state the value names: the main context as dockerui's `MainContext` gives it, a named
@@ -181,26 +181,8 @@ fn actor_time(actor: &str) -> Option<i64> {
     zone_ok.then_some(seconds)
 }
 
-/// The http file solved on its own and read: the newest regular file when it is an archive.
-async fn archive_date(
-    bridge: &Bridge,
-    op: pb::SourceOp,
-    filename: &str,
-) -> Result<Option<i64>, FrontendError> {
-    let state = llb::source(&op.identifier, op.attrs, Constraints::new());
-    let solved = bridge
-        .solve(llb::marshal(&state, &MarshalOptions::default())?)
-        .await
-        .map_err(in_buildkit_words)?;
-    let data = bridge
-        .read_file(&solved, filename, None)
-        .await
-        .map_err(in_buildkit_words)?;
-    Ok(archive::newest_file_time(&data))
-}
-
 /// A failed call in BuildKit's words alone, as the reference passes such errors on.
-fn in_buildkit_words(e: BridgeError) -> FrontendError {
+pub(super) fn in_buildkit_words(e: BridgeError) -> FrontendError {
     match e {
         BridgeError::Call { status, .. } => FrontendError::SourceDate(status.message().to_string()),
         other => other.into(),
