@@ -462,7 +462,8 @@ pub(super) fn check_chosen(flag: &str, word: &str, chosen: &str, here: &str) -> 
     }
     Err(format!(
         "{flag}={word} expands to {here:?} here but to {chosen:?} when stages were chosen \
-         (ENV from a base image or an ONBUILD trigger changed a variable it reads); \
+         (a base image's ENV, a named context replacing a stage or an ONBUILD trigger changed a \
+         variable it reads); \
          set the variable with ARG or ENV in the Dockerfile"
     ))
 }
