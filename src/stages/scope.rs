@@ -50,15 +50,18 @@ impl Scope {
         rules: &ScopeRules,
         triggers: bool,
     ) -> Scope {
+        // The stage and the stages it is built on, up to the one built on an image or scratch
+        // (a base is always an earlier stage, so the walk ends).
         let mut family = vec![stage];
-        while let Some(Base::Stage(parent)) = family.last().and_then(|&s| bases.get(s)) {
-            // A base is always an earlier stage, so the walk ends.
-            if *parent >= *family.last().unwrap_or(&0) {
+        let mut root = stage;
+        while let Some(&Base::Stage(parent)) = bases.get(root) {
+            if parent >= root {
                 break;
             }
-            family.push(*parent);
+            family.push(parent);
+            root = parent;
         }
-        let root = family.pop().unwrap_or(stage);
+        family.pop();
         let mut scope = Scope {
             from_image: matches!(bases.get(root), Some(Base::Image(_))),
             ..Scope::default()
