@@ -93,3 +93,34 @@ fn stage_typos_are_told_offline() {
         "mstage llb said: {stderr}"
     );
 }
+
+/// `COPY --from=$SRC` with SRC unset (mstage expands variables there, the reference refuses
+/// them): the same message as through the engine, at the COPY line.
+#[test]
+fn an_unset_from_variable_is_told_offline() {
+    let case = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e/from-variable-unset");
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(case.join("case.json")).expect("case.json"))
+            .expect("case.json");
+    let wanted = json["error"]
+        .as_array()
+        .and_then(|lines| {
+            lines
+                .iter()
+                .filter_map(|l| l.as_str())
+                .find(|l| l.starts_with("--from="))
+        })
+        .expect("the case names the message");
+    let out = Command::new(env!("CARGO_BIN_EXE_mstage"))
+        .args(["llb", "-f"])
+        .arg(case.join("Dockerfile"))
+        .output()
+        .expect("mstage llb");
+    assert!(!out.status.success(), "converted with SRC unset");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // Offline the Dockerfile has no syntax line: the COPY is on line 4.
+    assert!(
+        stderr.contains(&format!("Dockerfile:4: {wanted}")),
+        "mstage llb said: {stderr}"
+    );
+}

@@ -46,17 +46,24 @@ impl Converter<'_> {
         let (from, from_context) = if c.from.is_empty() {
             (self.context.clone(), true)
         } else {
-            let dep = self.graph.dependencies[stage]
+            let found = self.graph.dependencies[stage]
                 .iter()
-                .find(|d| d.instruction == index)
-                .map(|d| d.source.clone())
-                .unwrap_or(Source::Scratch);
+                .find(|d| d.instruction == index);
+            let expanded = found.and_then(|d| d.expanded.clone());
+            let dep = found.map(|d| d.source.clone()).unwrap_or(Source::Scratch);
+            if let Some(chosen) = &expanded {
+                let here = self
+                    .expand(st, &c.from)
+                    .map_err(|m| ConvertError::at(m, c.range))?;
+                check_chosen("--from", &c.from, chosen, &here)
+                    .map_err(|m| ConvertError::at(m, c.range))?;
+            }
             if let Source::Stage(s) = dep {
                 if s >= stage {
                     return Err(ConvertError::at(
                         format!(
                             "cannot copy from stage {:?}, it needs to be defined before current stage {:?}",
-                            c.from,
+                            expanded.as_deref().unwrap_or(&c.from),
                             self.graph.stages[stage].display_name()
                         ),
                         c.range,
@@ -445,6 +452,20 @@ fn url_filename(url: &str) -> String {
         Some(base) if !base.is_empty() && base != "." => base.to_string(),
         _ => "__unnamed__".to_string(),
     }
+}
+
+/// A `--from`/`from=` word that reads variables must name here what it named when stages were
+/// chosen: that choice decided what was resolved and what was pruned.
+pub(super) fn check_chosen(flag: &str, word: &str, chosen: &str, here: &str) -> Result<(), String> {
+    if chosen == here {
+        return Ok(());
+    }
+    Err(format!(
+        "{flag}={word} expands to {here:?} here but to {chosen:?} when stages were chosen \
+         (a base image's ENV, a named context replacing a stage or an ONBUILD trigger changed a \
+         variable it reads); \
+         set the variable with ARG or ENV in the Dockerfile"
+    ))
 }
 
 #[cfg(test)]

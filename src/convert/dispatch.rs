@@ -6,11 +6,9 @@ use super::stage::{Converter, StageState};
 use super::{expose, paths, ConvertError};
 use crate::instructions::{ArgInstruction, CommandLine, Instruction, KeyValuePair};
 use crate::llb::{self, Constraints, EnvList};
+use crate::stages::NON_ENV_ARGS;
 use crate::syntax::shell::{go_quote_list, EnvGetter};
 use crate::syntax::SourceRange;
-
-/// ARGs that configure BuildKit itself and never reach a RUN's environment.
-const NON_ENV_ARGS: [&str; 2] = ["BUILDKIT_SBOM_SCAN_CONTEXT", "BUILDKIT_SBOM_SCAN_STAGE"];
 
 impl EnvGetter for EnvList {
     fn get(&self, key: &str) -> Option<&str> {

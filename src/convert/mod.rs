@@ -277,7 +277,13 @@ fn parse_stages_linted(
     );
     let globals = syntax::shell::EnvList::from_pairs(globals, syntax::shell::KeyCase::Unix);
     lint::stages::check_from(&stages, &globals, &lexer, lint);
-    let mut graph = StageGraph::build(stages, globals, opts.target.as_deref(), &lexer)?;
+    let mut graph = StageGraph::build(
+        stages,
+        globals,
+        build_args.clone(),
+        opts.target.as_deref(),
+        &lexer,
+    )?;
     if opts.all_stages {
         graph.reach_all_stages();
     }

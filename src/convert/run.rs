@@ -2,6 +2,7 @@
 //! (bind, cache, tmpfs, secret, ssh), network and security modes and heredocs (BuildKit's
 //! `dispatchRun`).
 
+use super::copy::check_chosen;
 use super::dispatch::{push_all, with_shell, DispatchResult};
 use super::names::{summarize_heredoc, uppercase_keyword};
 use super::paths;
@@ -87,18 +88,23 @@ impl Converter<'_> {
             let expand = |w: &str| super::words::expand_word(&self.lexer, w, env);
             parse_mounts(&c.mounts, &expand).map_err(|e| err(e.message))?
         };
-        let sources: Vec<Source> = self.graph.dependencies[stage]
+        let sources: Vec<(Source, Option<String>)> = self.graph.dependencies[stage]
             .iter()
             .filter(|d| d.instruction == index)
-            .map(|d| d.source.clone())
+            .map(|d| (d.source.clone(), d.expanded.clone()))
             .collect();
         let mut from_sources = sources.iter();
-        for mount in &mounts {
-            let source = if mount.from.is_empty() {
+        // The graph has a source for each mount whose `from` was not empty as written.
+        for (mount, raw) in mounts.iter().zip(&c.mount_from) {
+            let dep = if raw.is_empty() {
                 None
             } else {
                 from_sources.next()
             };
+            if let Some((_, Some(chosen))) = dep {
+                check_chosen("from", raw, chosen, &mount.from).map_err(err)?;
+            }
+            let source = dep.filter(|_| !mount.from.is_empty()).map(|(s, _)| s);
             if let Some(m) = self.mount(st, mount, source, stage).map_err(err)? {
                 exec_mounts.push(m);
             }

@@ -23,7 +23,10 @@ pub use copy::{AddInstruction, CopyInstruction, SourceContent, SourcesAndDest};
 pub use expand::expand_arg_pairs;
 pub use from::{FromInstruction, OnbuildInstruction};
 pub use healthcheck::{Healthcheck, HealthcheckInstruction};
-pub use mount::{parse_mount, parse_mounts, Expander, Mount, MountError, MountKind, ShareMode};
+pub use mount::{
+    mount_from_reads_variables, parse_mount, parse_mounts, Expander, Mount, MountError, MountKind,
+    ShareMode,
+};
 pub use run::{parse_device, Device, NetworkMode, RunInstruction, SecurityMode};
 pub use simple::{
     ArgInstruction, ArgPair, CmdInstruction, CommandLine, EntrypointInstruction, EnvInstruction,

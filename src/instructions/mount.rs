@@ -118,6 +118,12 @@ const ALL_KEYS: [&str; 19] = [
     "env",
 ];
 
+/// True when a `from` value as written reads variables: a `$` anywhere but last, the
+/// reference's test for refusing it. Other values name their source as written.
+pub fn mount_from_reads_variables(raw: &str) -> bool {
+    raw.find('$').is_some_and(|i| i + 1 != raw.len())
+}
+
 /// Parses every value with `expand` (conversion time).
 pub fn parse_mounts(values: &[String], expand: Expander) -> Result<Vec<Mount>, MountError> {
     values
@@ -126,8 +132,8 @@ pub fn parse_mounts(values: &[String], expand: Expander) -> Result<Vec<Mount>, M
         .collect()
 }
 
-/// Parses one `--mount` value. Without an expander only `from` is read (and refused when it
-/// holds a variable), like the reference's parse-time pass.
+/// Parses one `--mount` value. Without an expander only `from` is read, as written, like the
+/// reference's parse-time pass (which refuses a `from` that reads variables; mstage does not).
 pub fn parse_mount(value: &str, expand: Option<Expander>) -> Result<Mount, MountError> {
     let fields = csv_fields(value).map_err(|e| format!("failed to parse csv mounts: {e}"))?;
     let mut m = Mount::default();
@@ -145,15 +151,8 @@ pub fn parse_mount(value: &str, expand: Option<Expander>) -> Result<Mount, Mount
         };
         let value = match expand {
             Some(expand) => expand(raw)?,
-            None if key == "from" => {
-                if raw.find('$').is_some_and(|i| i + 1 != raw.len()) {
-                    return Err(format!(
-                        "'{key}' doesn't support variable expansion, define alias stage instead"
-                    )
-                    .into());
-                }
-                raw.to_string()
-            }
+            // Kept as written: the stage graph expands it when it reads variables.
+            None if key == "from" => raw.to_string(),
             None => continue,
         };
         keyed(&mut m, &mut ro_auto, &key, &value, field)?;

@@ -2,8 +2,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::scope::{Scope, ScopeRules};
 use super::{split::Stages, Stage, StageError};
-use crate::instructions::{suggest, Instruction};
+use crate::instructions::{mount_from_reads_variables, suggest, Instruction};
 use crate::llb::normalize_image_ref;
 use crate::platform::Platform;
 use crate::syntax::shell::{go_quote, EnvGetter, EnvList, Lexer};
@@ -36,6 +37,9 @@ pub enum DependencyKind {
 pub struct Dependency {
     pub kind: DependencyKind,
     pub source: Source,
+    /// The name the word expanded to when it read variables (None: taken as written, as the
+    /// reference does); conversion must expand it to the same.
+    pub expanded: Option<String>,
     /// Index of the step in its stage: its ONBUILD triggers first, then its instructions.
     pub instruction: usize,
     pub range: SourceRange,
@@ -61,6 +65,8 @@ pub struct StageGraph {
     all_stages: bool,
     /// Global ARGs (built-ins, build args, ARGs before the first FROM) after expansion.
     pub global_args: EnvList,
+    /// The `--build-arg` values, which a stage's ARGs take.
+    pub build_args: BTreeMap<String, String>,
 }
 
 const SCRATCH: &str = "scratch";
@@ -70,6 +76,7 @@ impl StageGraph {
     pub fn build(
         stages: Stages,
         global_args: EnvList,
+        build_args: BTreeMap<String, String>,
         target: Option<&str>,
         lexer: &Lexer,
     ) -> Result<StageGraph, StageError> {
@@ -96,9 +103,21 @@ impl StageGraph {
                 )
             })?,
         };
+        let naming = SourceNaming {
+            by_name: &by_name,
+            stage_count: stages.len(),
+            rules: ScopeRules {
+                build_args: &build_args,
+                global_args: &global_args,
+                lexer,
+            },
+        };
         let dependencies = stages
             .iter()
-            .map(|stage| dependencies_of(&stage.instructions, &by_name, stages.len(), lexer))
+            .map(|stage| {
+                let start = || Scope::at_start(&stages, &bases, stage.index, &naming.rules, true);
+                dependencies_of(&stage.instructions, &naming, &start)
+            })
             .collect::<Result<Vec<_>, _>>()?;
         let count = stages.len();
         let mut graph = StageGraph {
@@ -113,6 +132,7 @@ impl StageGraph {
             reachable: Vec::new(),
             all_stages: false,
             global_args,
+            build_args,
         };
         // As in the reference, only the instructions' own dependencies are checked for cycles.
         graph.check_cycles()?;
@@ -358,31 +378,76 @@ pub(super) fn names_of(stages: &[Stage]) -> BTreeMap<String, usize> {
         .collect()
 }
 
-/// What the instructions read from other stages and images, numbered from 0.
+/// How `--from` and `from=` words become sources: the stage names, and the rules that expand
+/// the words that read variables.
+pub(super) struct SourceNaming<'a> {
+    pub by_name: &'a BTreeMap<String, usize>,
+    pub stage_count: usize,
+    pub rules: ScopeRules<'a>,
+}
+
+/// The scope at an instruction of a stage, followed from the stage's start only once a word
+/// needs it (most Dockerfiles name their sources literally).
+struct LazyScope<'a> {
+    start: &'a dyn Fn() -> Scope,
+    /// The scope before instruction `.1`.
+    at: Option<(Scope, usize)>,
+}
+
+impl LazyScope<'_> {
+    fn before(&mut self, instructions: &[Instruction], index: usize, rules: &ScopeRules) -> &Scope {
+        let (scope, next) = self.at.get_or_insert_with(|| ((self.start)(), 0));
+        for instruction in instructions.get(*next..index).unwrap_or_default() {
+            scope.apply(instruction, rules);
+        }
+        *next = index.max(*next);
+        scope
+    }
+}
+
+/// What the instructions read from other stages and images, numbered from 0. `start` gives the
+/// scope before the first instruction, which words reading variables are expanded in.
 pub(super) fn dependencies_of(
     instructions: &[Instruction],
-    by_name: &BTreeMap<String, usize>,
-    stage_count: usize,
-    lexer: &Lexer,
+    naming: &SourceNaming,
+    start: &dyn Fn() -> Scope,
 ) -> Result<Vec<Dependency>, StageError> {
+    let lexer = naming.rules.lexer;
+    let mut scope = LazyScope { start, at: None };
     let mut out = Vec::new();
     for (index, instruction) in instructions.iter().enumerate() {
         let range = instruction.range();
         let error = |message: String| StageError::new(message, vec![range]);
         match instruction {
             Instruction::Copy(copy) if !copy.from.is_empty() => {
-                // The reference refuses variables here: stage edges must be known before expansion.
+                // The reference takes the word as written when it has nothing to expand, and
+                // refuses it otherwise; mstage expands it in the stage's scope instead.
                 let literal = lexer
                     .process_word(&copy.from, &EnvList::default())
                     .map_err(|e| error(e.to_string()))?;
-                // The reference reports these two without a location.
-                let unlocated = |message: String| StageError::new(message, Vec::new());
-                if literal.value != copy.from {
-                    return Err(unlocated("variable expansion is not supported for --from, define a new stage with FROM using ARG from global scope as a workaround".into()));
-                }
+                let expanded = if literal.value == copy.from {
+                    None
+                } else {
+                    let scope = scope.before(instructions, index, &naming.rules);
+                    Some(
+                        scope
+                            .source_name("--from", &copy.from, lexer)
+                            .map_err(error)?,
+                    )
+                };
+                let name = expanded.as_deref().unwrap_or(&copy.from);
+                let source =
+                    source_named(name, naming.by_name, naming.stage_count).map_err(|message| {
+                        match expanded {
+                            Some(_) => error(message),
+                            // The reference reports a literal's bad index without a location.
+                            None => StageError::new(message, Vec::new()),
+                        }
+                    })?;
                 out.push(Dependency {
                     kind: DependencyKind::CopyFrom,
-                    source: source_named(&copy.from, by_name, stage_count).map_err(unlocated)?,
+                    source,
+                    expanded,
                     instruction: index,
                     range,
                     onbuild: false,
@@ -390,14 +455,22 @@ pub(super) fn dependencies_of(
             }
             Instruction::Run(run) => {
                 for from in run.mount_from.iter().filter(|f| !f.is_empty()) {
-                    let source = match stage_named(by_name, from) {
+                    let expanded = if mount_from_reads_variables(from) {
+                        let scope = scope.before(instructions, index, &naming.rules);
+                        Some(scope.source_name("from", from, lexer).map_err(error)?)
+                    } else {
+                        None
+                    };
+                    let name = expanded.as_deref().unwrap_or(from);
+                    let source = match stage_named(naming.by_name, name) {
                         Some(i) => Source::Stage(i),
-                        None if from.eq_ignore_ascii_case(SCRATCH) => Source::Scratch,
-                        None => Source::Image(from.clone()),
+                        None if name.eq_ignore_ascii_case(SCRATCH) => Source::Scratch,
+                        None => Source::Image(name.to_string()),
                     };
                     out.push(Dependency {
                         kind: DependencyKind::Mount,
                         source,
+                        expanded,
                         instruction: index,
                         range,
                         onbuild: false,

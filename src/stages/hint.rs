@@ -113,7 +113,8 @@ mod tests {
             .expect("instructions");
         let stages = crate::stages::split_stages(instructions).expect("stages");
         let globals = EnvList::from_pairs(Vec::<(String, String)>::new(), KeyCase::Unix);
-        StageGraph::build(stages, globals, None, &Lexer::new('\\')).expect("graph")
+        StageGraph::build(stages, globals, Default::default(), None, &Lexer::new('\\'))
+            .expect("graph")
     }
 
     #[test]

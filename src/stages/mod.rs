@@ -7,11 +7,13 @@ mod graph;
 pub mod hint;
 mod onbuild;
 mod resolve;
+mod scope;
 mod split;
 
 pub use graph::{Base, Dependency, DependencyKind, Source, StageGraph};
 pub use onbuild::{declared_triggers, parse_triggers};
 pub use resolve::{resolve_all, ImageResolver, ResolveError, ResolveFuture, ResolvedImage};
+pub use scope::NON_ENV_ARGS;
 pub use split::{split_parsed, split_stages, Stage, Stages};
 
 use crate::syntax::SourceRange;

@@ -3,7 +3,8 @@
 //! Dockerfile); a stage built on an image runs the image config's `OnBuild` entries (known once the
 //! image is resolved). Triggers may read other stages and images, so they add dependencies.
 
-use super::graph::{dependencies_of, names_of, Base, StageGraph};
+use super::graph::{dependencies_of, names_of, Base, SourceNaming, StageGraph};
+use super::scope::{Scope, ScopeRules};
 use super::StageError;
 use crate::instructions::{instruction_from_node, Instruction};
 use crate::syntax::shell::Lexer;
@@ -64,8 +65,19 @@ impl StageGraph {
         let at = self.stages[stage].from.range;
         let triggers = parse_triggers(expressions, at)?;
         let by_name = names_of(&self.stages);
+        let naming = SourceNaming {
+            by_name: &by_name,
+            stage_count: self.stages.len(),
+            rules: ScopeRules {
+                build_args: &self.build_args,
+                global_args: &self.global_args,
+                lexer,
+            },
+        };
+        // Triggers run first: their words read the scope the stage starts with.
+        let start = || Scope::at_start(&self.stages, &self.bases, stage, &naming.rules, false);
         // The reference points every trigger error at the using stage's FROM, and only there.
-        let mut deps = dependencies_of(&triggers, &by_name, self.stages.len(), lexer)
+        let mut deps = dependencies_of(&triggers, &naming, &start)
             .map_err(|e| StageError::new(e.message, vec![at]))?;
         for dep in &mut deps {
             dep.onbuild = true;
