@@ -8,7 +8,7 @@
 mod common;
 
 use common::docker::{buildx_build, docker, engine_ready, frontend_image, missing};
-use common::serve::{git, git_available, GitDaemon};
+use common::serve::{git, git_available, LoopbackServer};
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
@@ -135,7 +135,7 @@ fn add_git_remote_matches_reference() {
     let base = work.join("repos");
     std::fs::create_dir_all(&base).expect("temp dir");
     make_repo(&base);
-    let Some(daemon) = GitDaemon::start(&base) else {
+    let Some(daemon) = LoopbackServer::start(&base) else {
         missing("git daemon");
         return;
     };

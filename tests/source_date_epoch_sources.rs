@@ -22,7 +22,7 @@ mod common;
 
 use common::builder::{finish, Through, Work};
 use common::docker::{docker, engine_ready, missing};
-use common::servers::{git_daemon, http_server, Served};
+use common::serve::LoopbackServer as Served;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -99,9 +99,9 @@ fn fixture(work: &Path) -> Option<Fixture> {
     std::fs::copy(source.join("www/file.txt"), www.join("file.txt")).expect("copy file.txt");
     set_mtime(&www.join("file.txt"), FILE_TIME);
     make_archives(&source.join("archive"), &www);
-    let git = git_daemon(&work.join("git"))?;
-    let http = http_server(&www, true)?;
-    let plain = http_server(&www, false)?;
+    let git = Served::start(&work.join("git"))?;
+    let http = Served::python_http(&www, true)?;
+    let plain = Served::python_http(&www, false)?;
     let vars = vec![
         ("{git}", format!("git://127.0.0.1:{}", git.port)),
         ("{http_plain}", format!("http://127.0.0.1:{}", plain.port)),

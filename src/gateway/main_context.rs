@@ -176,18 +176,15 @@ fn is_tar_header(header: &[u8]) -> bool {
     let Ok(recorded) = u64::from_str_radix(digits, 8) else {
         return false;
     };
-    let sum: u64 = block
-        .iter()
-        .enumerate()
-        .map(|(i, &b)| {
-            if (148..156).contains(&i) {
-                32
-            } else {
-                u64::from(b)
-            }
-        })
-        .sum();
+    let sum = header_sum(block);
     sum == recorded
+}
+
+/// A tar header's bytes summed with its checksum field (148..156) read as spaces.
+fn header_sum(block: &[u8]) -> u64 {
+    let spaces = 8 * u64::from(b' ');
+    let field: u64 = block[148..156].iter().map(|&b| u64::from(b)).sum();
+    block.iter().map(|&b| u64::from(b)).sum::<u64>() - field + spaces
 }
 
 #[cfg(test)]
@@ -198,17 +195,7 @@ mod tests {
         let mut block = vec![0u8; 512];
         block[..name.len()].copy_from_slice(name.as_bytes());
         block[156] = b'0';
-        let sum: u64 = block
-            .iter()
-            .enumerate()
-            .map(|(i, &b)| {
-                if (148..156).contains(&i) {
-                    32
-                } else {
-                    u64::from(b)
-                }
-            })
-            .sum();
+        let sum = header_sum(&block);
         let field = format!("{sum:06o}\0 ");
         block[148..156].copy_from_slice(field.as_bytes());
         block

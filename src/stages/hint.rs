@@ -101,20 +101,9 @@ pub fn stage_like_images(graph: &StageGraph) -> Vec<(SourceRange, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::syntax::shell::{EnvList, KeyCase, Lexer};
 
     fn graph(dockerfile: &str) -> StageGraph {
-        let parsed = crate::syntax::parse(dockerfile).expect("parse");
-        let instructions = parsed
-            .nodes
-            .into_iter()
-            .map(crate::instructions::instruction_from_node)
-            .collect::<Result<Vec<_>, _>>()
-            .expect("instructions");
-        let stages = crate::stages::split_stages(instructions).expect("stages");
-        let globals = EnvList::from_pairs(Vec::<(String, String)>::new(), KeyCase::Unix);
-        StageGraph::build(stages, globals, Default::default(), None, &Lexer::new('\\'))
-            .expect("graph")
+        crate::stages::test_graph(dockerfile, &[], &[]).expect("graph")
     }
 
     #[test]

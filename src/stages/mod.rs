@@ -34,3 +34,28 @@ impl StageError {
         }
     }
 }
+
+/// The stage graph of `dockerfile` for unit tests: global ARGs and build args as given, the last
+/// stage the target.
+#[cfg(test)]
+pub(crate) fn test_graph(
+    dockerfile: &str,
+    globals: &[(&str, &str)],
+    build_args: &[(&str, &str)],
+) -> Result<StageGraph, StageError> {
+    use crate::syntax::shell::{EnvList, KeyCase, Lexer};
+    let parsed = crate::syntax::parse(dockerfile).expect("parse");
+    let instructions = parsed
+        .nodes
+        .into_iter()
+        .map(crate::instructions::instruction_from_node)
+        .collect::<Result<Vec<_>, _>>()
+        .expect("instructions");
+    let stages = split_stages(instructions).expect("stages");
+    let globals = EnvList::from_pairs(globals.iter().copied(), KeyCase::Unix);
+    let build_args = build_args
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    StageGraph::build(stages, globals, build_args, None, &Lexer::new('\\'))
+}

@@ -249,25 +249,11 @@ impl Scope {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{split_stages, Source, StageGraph};
-    use crate::syntax::shell::{EnvList, KeyCase, Lexer};
+    use super::super::{Source, StageGraph};
 
     /// The graph of `dockerfile` with `build_args`; a global ARG `G=g` stands for the meta ARGs.
     fn graph(dockerfile: &str, build_args: &[(&str, &str)]) -> Result<StageGraph, String> {
-        let parsed = crate::syntax::parse(dockerfile).expect("parse");
-        let instructions = parsed
-            .nodes
-            .into_iter()
-            .map(crate::instructions::instruction_from_node)
-            .collect::<Result<Vec<_>, _>>()
-            .expect("instructions");
-        let stages = split_stages(instructions).expect("stages");
-        let globals = EnvList::from_pairs([("G", "g")], KeyCase::Unix);
-        let build_args = build_args
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        StageGraph::build(stages, globals, build_args, None, &Lexer::new('\\')).map_err(|e| {
+        crate::stages::test_graph(dockerfile, &[("G", "g")], build_args).map_err(|e| {
             format!(
                 "{}: {}",
                 e.ranges.first().map_or(0, |r| r.start_line),

@@ -18,13 +18,13 @@
 use std::path::{Path, PathBuf};
 
 use super::docker::{buildx_build, copy_context, tail};
-use super::serve::{make_tagged_repo, GitDaemon, HttpServer};
+use super::serve::{make_tagged_repo, HttpServer, LoopbackServer};
 
 /// The inputs of one case; the servers stop when it is dropped.
 pub struct Inputs {
     work: PathBuf,
     case_copy: PathBuf,
-    git: Option<GitDaemon>,
+    git: Option<LoopbackServer>,
     git_http: Option<HttpServer>,
     http: Option<HttpServer>,
     oci: Option<(PathBuf, String)>,
@@ -48,7 +48,7 @@ impl Inputs {
             let repos = work.join("repos");
             std::fs::create_dir_all(&repos).map_err(|e| e.to_string())?;
             make_tagged_repo(&case_dir.join("git"), &repos);
-            inputs.git = Some(GitDaemon::start(&repos).ok_or("git daemon did not start")?);
+            inputs.git = Some(LoopbackServer::start(&repos).ok_or("git daemon did not start")?);
             inputs.git_http = Some(HttpServer::start(&repos).ok_or("no http server")?);
         }
         if case_dir.join("http").is_dir() {

@@ -89,9 +89,6 @@ pub mod serve;
 #[allow(dead_code)]
 pub mod tree;
 
-#[allow(dead_code)]
-pub mod servers;
-
 /// Fails with every case's problems listed, so one run shows them all.
 #[allow(dead_code)]
 pub fn assert_no_problems(problems: &[String]) {

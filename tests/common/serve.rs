@@ -87,14 +87,16 @@ fn wait_for(port: u16) -> bool {
     false
 }
 
-/// A `git daemon` serving the repositories under `base` as `git://127.0.0.1:PORT/<name>`.
-pub struct GitDaemon {
+/// A server process on a loopback port (`git daemon`, python's http.server), stopped when
+/// dropped.
+pub struct LoopbackServer {
     child: Child,
     pub port: u16,
 }
 
-impl GitDaemon {
-    pub fn start(base: &Path) -> Option<GitDaemon> {
+impl LoopbackServer {
+    /// `git daemon` serving the repositories under `base` as `git://127.0.0.1:PORT/<name>`.
+    pub fn start(base: &Path) -> Option<LoopbackServer> {
         let port = free_port()?;
         let child = Command::new("git")
             .arg("daemon")
@@ -108,12 +110,40 @@ impl GitDaemon {
             .stderr(Stdio::null())
             .spawn()
             .ok()?;
-        let daemon = GitDaemon { child, port };
+        let daemon = LoopbackServer { child, port };
         wait_for(port).then_some(daemon)
+    }
+
+    /// python's http.server serving the files under `dir`; without `last_modified` its
+    /// responses carry no Last-Modified header (what SOURCE_DATE_EPOCH of an http source reads).
+    pub fn python_http(dir: &Path, last_modified: bool) -> Option<LoopbackServer> {
+        const SERVER: &str = r#"
+import http.server, sys
+class Handler(http.server.SimpleHTTPRequestHandler):
+    def send_header(self, key, value):
+        if key.lower() == "last-modified" and sys.argv[3] == "0":
+            return
+        super().send_header(key, value)
+    def log_message(self, *args):
+        pass
+handler = lambda *a: Handler(*a, directory=sys.argv[2])
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), handler).serve_forever()
+"#;
+        let port = free_port()?;
+        let child = Command::new("python3")
+            .args(["-c", SERVER, &port.to_string()])
+            .arg(dir)
+            .arg(if last_modified { "1" } else { "0" })
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .ok()?;
+        let server = LoopbackServer { child, port };
+        wait_for(port).then_some(server)
     }
 }
 
-impl Drop for GitDaemon {
+impl Drop for LoopbackServer {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
