@@ -18,7 +18,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::docker::{docker, engine_ready, frontend_image, run, succeeds, tail};
+use common::docker::{docker, engine_ready, frontend_image, succeeds, tail};
+use common::nodes::push;
 
 const REFERENCE: &str = "peer/dockerfile:1.26.0";
 
@@ -65,10 +66,10 @@ fn setup() -> Option<Setup> {
     }
     let registry = common::registry::address()
         .expect("MSTAGE_BUILDKITD is set but no registry answers (hack/registry-up)");
-    let base = push("busybox:latest", &registry, "resources-busybox");
-    let mut frontends = vec![push(&frontend_image(), &registry, "mstage-resources")];
+    let base = push("busybox:latest", &registry, "resources-busybox:latest");
+    let mut frontends = vec![push(&frontend_image(), &registry, "mstage-resources:latest")];
     if succeeds(&docker().args(["image", "inspect", REFERENCE]).output()) {
-        frontends.push(push(REFERENCE, &registry, "dockerfile-resources"));
+        frontends.push(push(REFERENCE, &registry, "dockerfile-resources:latest"));
     } else {
         eprintln!("{REFERENCE} is not in the engine: mstage is checked on its own");
     }
@@ -78,25 +79,6 @@ fn setup() -> Option<Setup> {
         base,
         frontends,
     })
-}
-
-/// Pushes a local image as `REGISTRY/repo:latest`; that reference with its digest.
-fn push(image: &str, registry: &str, repo: &str) -> String {
-    let remote = format!("{registry}/{repo}:latest");
-    run(&["tag", image, &remote]);
-    run(&["push", "--quiet", &remote]);
-    let raw = run(&[
-        "buildx",
-        "imagetools",
-        "inspect",
-        "--format",
-        "{{json .Manifest}}",
-        &remote,
-    ]);
-    run(&["image", "rm", &remote]);
-    let manifest: serde_json::Value = serde_json::from_str(&raw).expect("manifest JSON");
-    let digest = manifest["digest"].as_str().expect("pushed digest");
-    format!("{remote}@{digest}")
 }
 
 /// The standalone buildkitd, started if it is not running.
