@@ -49,23 +49,42 @@ fn missing_continuation_is_explained_offline() {
     );
 }
 
-/// SOURCE_DATE_EPOCH=context takes the build context's date from BuildKit
-/// (tests/source_date_epoch_sources.rs); offline there is none to ask.
+/// Offline the build context is a local directory, which has no date (as with the reference's
+/// converter); a source stage's date needs BuildKit (tests/source_date_epoch_sources.rs).
 #[test]
-fn a_source_date_needs_buildkit() {
-    let dockerfile = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/source_date_epoch_sources/context-local/Dockerfile");
-    let out = Command::new(env!("CARGO_BIN_EXE_mstage"))
+fn a_source_date_offline() {
+    let local = Command::new(env!("CARGO_BIN_EXE_mstage"))
+        .args(["llb", "-f"])
+        .arg(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/source_date_epoch_sources/context-local/Dockerfile"),
+        )
+        .output()
+        .expect("mstage llb");
+    assert!(
+        local.status.success(),
+        "{}",
+        String::from_utf8_lossy(&local.stderr)
+    );
+    let dir = std::env::temp_dir().join(format!("mstage-sde-offline-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let dockerfile = dir.join("Dockerfile");
+    std::fs::write(
+        &dockerfile,
+        "ARG SOURCE_DATE_EPOCH=src\nFROM scratch AS src\nADD https://example.invalid/a.tar /a\n\
+         FROM busybox\nCOPY --from=src /a /a\n",
+    )
+    .expect("write");
+    let stage = Command::new(env!("CARGO_BIN_EXE_mstage"))
         .args(["llb", "-f"])
         .arg(&dockerfile)
         .output()
         .expect("mstage llb");
-    assert!(!out.status.success(), "converted without a date");
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(!stage.status.success(), "converted without a date");
+    let stderr = String::from_utf8_lossy(&stage.stderr);
     assert!(
-        stderr.contains(
-            "SOURCE_DATE_EPOCH=context takes the build context's date, which only BuildKit can resolve"
-        ),
+        stderr.contains("takes the date of source stage src, which only BuildKit can resolve"),
         "mstage llb said: {stderr}"
     );
 }

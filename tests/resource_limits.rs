@@ -67,7 +67,11 @@ fn setup() -> Option<Setup> {
     let registry = common::registry::address()
         .expect("MSTAGE_BUILDKITD is set but no registry answers (hack/registry-up)");
     let base = push("busybox:latest", &registry, "resources-busybox:latest");
-    let mut frontends = vec![push(&frontend_image(), &registry, "mstage-resources:latest")];
+    let mut frontends = vec![push(
+        &frontend_image(),
+        &registry,
+        "mstage-resources:latest",
+    )];
     if succeeds(&docker().args(["image", "inspect", REFERENCE]).output()) {
         frontends.push(push(REFERENCE, &registry, "dockerfile-resources:latest"));
     } else {
