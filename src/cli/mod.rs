@@ -99,6 +99,12 @@ impl BuildArgs {
             target: self.target.clone(),
             build_args: self.build_args.iter().cloned().collect::<BTreeMap<_, _>>(),
             target_platform,
+            // The CLI's build context is a local directory, of which BuildKit tells no date:
+            // SOURCE_DATE_EPOCH=context gives none, as with the reference's converter.
+            source_date: Some(crate::convert::epoch::SourceDate {
+                value: "context".into(),
+                seconds: None,
+            }),
             ..Default::default()
         };
         Ok((text, opts))

@@ -330,12 +330,6 @@ fn source_date_epoch(
     };
     let resolved = match epoch::resolve(&value, stages, &scope, &opts.named_contexts)? {
         epoch::Resolution::Known(epoch) => epoch,
-        // Offline the build context is a local directory, of which BuildKit tells no date.
-        epoch::Resolution::Source(epoch::DateSource::MainContext)
-            if opts.llb_caps.is_none() && opts.context_source.is_none() =>
-        {
-            None
-        }
         epoch::Resolution::Source(source) => match &opts.source_date {
             Some(date) if date.value == value => {
                 date.seconds.map(|seconds| epoch::Epoch { seconds })
