@@ -42,7 +42,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let _ = request.resolve_mode_name();
-    for (name, _) in request.named_contexts.0.iter() {
+    for name in request.named_contexts.0.keys() {
         let _ = request.session_of(name);
     }
     let build = Platform::parse("linux/amd64").expect("a valid platform");
