@@ -13,7 +13,10 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let _ = mstage::syntax::dump(&df);
-    let env = vec![("A".to_string(), "a b".to_string()), ("EMPTY".to_string(), String::new())];
+    let env = vec![
+        ("A".to_string(), "a b".to_string()),
+        ("EMPTY".to_string(), String::new()),
+    ];
     let plain = Lexer::new(df.escape);
     let raw = Lexer::new(df.escape).raw_quotes(true).skip_unset_env(true);
     for node in &df.nodes {
