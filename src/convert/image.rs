@@ -26,7 +26,12 @@ pub struct Image {
         skip_serializing_if = "String::is_empty"
     )]
     pub os_version: String,
-    #[serde(default, rename = "os.features", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        rename = "os.features",
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "null_as_default"
+    )]
     pub os_features: Vec<String>,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub variant: String,
@@ -34,7 +39,11 @@ pub struct Image {
     pub config: ImageConfig,
     #[serde(default)]
     pub rootfs: RootFs,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "null_as_default"
+    )]
     pub history: Vec<History>,
 }
 
@@ -42,7 +51,8 @@ pub struct Image {
 pub struct RootFs {
     #[serde(rename = "type")]
     pub kind: String,
-    #[serde(default)]
+    // Go writes a nil list as `null` (a layerless image's config has `"diff_ids":null`).
+    #[serde(default, deserialize_with = "null_as_default")]
     pub diff_ids: Vec<String>,
 }
 
@@ -175,6 +185,16 @@ impl Image {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_the_config_of_a_layerless_image() {
+        // What BuildKit exports for `FROM scratch` + `LABEL a=b`.
+        let json = br#"{"architecture":"amd64","os":"linux","os.features":null,"created":null,"config":{"Labels":{"a":"b"}},"rootfs":{"type":"layers","diff_ids":null},"history":null}"#;
+        let image = Image::from_json(json).expect("valid config");
+        assert!(image.rootfs.diff_ids.is_empty());
+        assert!(image.history.is_empty());
+        assert!(image.os_features.is_empty());
+    }
 
     #[test]
     fn reads_a_docker_config_with_nulls_and_writes_go_field_names() {
