@@ -89,9 +89,11 @@ impl ContextSource {
         Ok(match kind {
             "docker-image" => ContextSource::Image(rest.trim_start_matches("//").to_string()),
             "git" => ContextSource::Git(value.to_string()),
-            "http" | "https" => match super::git::context_state(value, false, "", "") {
-                Some(_) => ContextSource::Git(value.to_string()),
-                None => ContextSource::Http(value.to_string()),
+            // dockerui's DetectGitContext: a repository URL (even one whose query is wrong,
+            // which loading reports) is git.
+            "http" | "https" => match super::git::parse_git_ref(value) {
+                super::git::GitSource::NotGit => ContextSource::Http(value.to_string()),
+                _ => ContextSource::Git(value.to_string()),
             },
             "oci-layout" => oci_layout(rest.trim_start_matches("//"))?,
             "local" => ContextSource::Local(LocalContext {

@@ -437,7 +437,8 @@ pub(super) fn check_digest(d: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
-pub(super) fn is_http_url(src: &str) -> bool {
+/// An http(s) URL, as the reference tells remote sources from local paths.
+pub fn is_http_url(src: &str) -> bool {
     src.starts_with("http://") || src.starts_with("https://")
 }
 

@@ -4,7 +4,7 @@
 
 mod args;
 pub mod contexts;
-mod copy;
+pub(crate) mod copy;
 mod dispatch;
 pub mod epoch;
 mod error;

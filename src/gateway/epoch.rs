@@ -83,7 +83,7 @@ async fn source_date(
     if let Some(dated) = date_from_metadata(&meta).map_err(FrontendError::SourceDate)? {
         return Ok(dated);
     }
-    let is_http = op.identifier.starts_with("http://") || op.identifier.starts_with("https://");
+    let is_http = crate::convert::copy::is_http_url(&op.identifier);
     let filename = op
         .attrs
         .get(HTTP_FILENAME_ATTR)

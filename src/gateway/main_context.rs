@@ -62,7 +62,7 @@ async fn detect(bridge: &Bridge, request: &BuildRequest) -> Result<MainSources, 
             filename: None,
         });
     }
-    if value.starts_with("http://") || value.starts_with("https://") {
+    if crate::convert::copy::is_http_url(value) {
         return http_context(bridge, value).await;
     }
     // An older BuildKit without the Inputs call has no inputs either.

@@ -37,7 +37,11 @@ pub fn from_definition(def: &pb::Definition) -> Result<State, LlbError> {
         .first()
         .ok_or_else(|| LlbError::Decode("definition has no terminal input".into()))?;
     let node = build(&head.digest, &ops, def, &maps, &mut built)?;
-    let platform = decode(ops[&head.digest])?.platform.map(Arc::new);
+    // `build` found the head among the ops, or failed.
+    let platform = match ops.get(&head.digest) {
+        Some(bytes) => decode(bytes)?.platform.map(Arc::new),
+        None => None,
+    };
     Ok(State::from_output(Some(Output {
         node,
         index: head.index,
@@ -85,12 +89,18 @@ fn build(
         let inputs = op
             .inputs
             .iter()
-            .map(|i| Output {
-                node: built[&i.digest].clone(),
-                index: i.index,
-                platform: None,
+            .map(|i| {
+                let node = built
+                    .get(&i.digest)
+                    .cloned()
+                    .ok_or_else(|| missing(&i.digest))?;
+                Ok(Output {
+                    node,
+                    index: i.index,
+                    platform: None,
+                })
             })
-            .collect();
+            .collect::<Result<_, LlbError>>()?;
         let metadata = def
             .metadata
             .get(&current)
