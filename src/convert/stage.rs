@@ -559,13 +559,8 @@ impl<'a> Converter<'a> {
             .name()
             .unwrap_or_default()
             .to_string();
-        let resolved = self.resolved.get(&(name, platform.clone()));
-        let (image, platform) = match resolved.filter(|r| !r.config.is_empty()) {
-            Some(r) => {
-                let mut image = Image::from_json(&r.config).map_err(|e| {
-                    ConvertError::at(format!("failed to parse image config: {e}"), from)
-                })?;
-                image.created = None;
+        let (image, platform) = match self.resolved_config(&name, &platform, from)? {
+            Some(image) => {
                 let own = Platform {
                     os: image.os.clone(),
                     architecture: image.architecture.clone(),
@@ -593,15 +588,29 @@ impl<'a> Converter<'a> {
         platform: &Platform,
         at: SourceRange,
     ) -> Result<Image, ConvertError> {
-        let resolved = self.resolved.get(&(name.to_string(), platform.clone()));
-        let mut image = match resolved.filter(|r| !r.config.is_empty()) {
-            Some(r) => Image::from_json(&r.config)
-                .map_err(|e| ConvertError::at(format!("failed to parse image config: {e}"), at))?,
-            None => empty_image(platform),
-        };
-        image.created = None;
+        let mut image = self
+            .resolved_config(name, platform, at)?
+            .unwrap_or_else(|| empty_image(platform));
         image.config.on_build.clear();
         Ok(image)
+    }
+
+    /// The config resolved for `name` on `platform`, without `Created`; `None` when there is
+    /// none (scratch, or a context that is no image).
+    fn resolved_config(
+        &self,
+        name: &str,
+        platform: &Platform,
+        at: SourceRange,
+    ) -> Result<Option<Image>, ConvertError> {
+        let resolved = self.resolved.get(&(name.to_string(), platform.clone()));
+        let Some(r) = resolved.filter(|r| !r.config.is_empty()) else {
+            return Ok(None);
+        };
+        let mut image = Image::from_json(&r.config)
+            .map_err(|e| ConvertError::at(format!("failed to parse image config: {e}"), at))?;
+        image.created = None;
+        Ok(Some(image))
     }
 
     /// The state a COPY --from or RUN --mount from= reads. An image is an unnamed stage of its
