@@ -2,38 +2,25 @@
 //! LLB as JSON must be the reference 1.26's, recorded in `tests/convertllb_cases/<case>/
 //! result.json`. `MSTAGE_RECORD=1` records them instead, with `peer/dockerfile:1.26.0`.
 //!
-//! Normalized on both sides: progress group ids (random in the reference), and the source
-//! map's Dockerfile entry, whose definition names the build's session. Cases read nothing from
-//! the build context, whose local source would name the session too. Needs the engine and
+//! Canonicalized on both sides (tests/common/llb.rs): progress group ids (random in the
+//! reference), the source map's Dockerfile entry, whose definition names the build's session,
+//! and the busybox stand-in's digest, made when this machine imported it, as `{busybox-digest}`
+//! (so op digests are named by content). Cases read nothing from the build context, whose
+//! local source would name the session too. Needs the engine and
 //! image; skips without them except under CI=true. A case's optional `flags` file holds extra
 //! `buildx build` arguments, one a line (`--add-host`, `--shm-size`, ...).
 
 mod common;
 
-use common::docker::{buildx_build, engine_ready, frontend_image, write_with_syntax};
+use common::docker::{
+    buildx_build, engine_ready, frontend_image, standin_placeholders, write_with_syntax,
+};
 
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
 const REFERENCE: &str = "peer/dockerfile:1.26.0";
-
-fn normalize(mut doc: Value) -> Value {
-    if let Some(metadata) = doc["metadata"].as_object_mut() {
-        for m in metadata.values_mut() {
-            if let Some(group) = m.get_mut("progress_group").and_then(Value::as_object_mut) {
-                group.insert("id".into(), Value::String("GROUP".into()));
-            }
-        }
-    }
-    if let Some(infos) = doc["source"]["infos"].as_array_mut() {
-        for info in infos.iter_mut().filter_map(Value::as_object_mut) {
-            info.remove("definition");
-            info.remove("data");
-        }
-    }
-    doc
-}
 
 fn convert(case_dir: &Path, frontend: &str) -> Result<Value, String> {
     let work = std::env::temp_dir().join(format!(
@@ -54,7 +41,7 @@ fn convert(case_dir: &Path, frontend: &str) -> Result<Value, String> {
     let _ = std::fs::remove_dir_all(&work);
     let stdout = String::from_utf8_lossy(&out.stdout);
     common::llb::result_json(&stdout)
-        .map(normalize)
+        .map(|doc| common::llb::canonical(&doc, &standin_placeholders()))
         .ok_or_else(|| {
             format!(
                 "no result.json (status {:?}): {}",

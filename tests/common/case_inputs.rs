@@ -8,7 +8,10 @@
 //! - `{http}`: `http://127.0.0.1:PORT`, serving the case's `http/` folder;
 //! - `{oci}`: `oci-layout://<layout>@sha256:…`, an OCI layout built here from the case's
 //!   `oci/` folder (a Dockerfile and its context) with the engine's own frontend, its times
-//!   fixed (SOURCE_DATE_EPOCH=0, rewrite-timestamp) so its digest does not change.
+//!   fixed (SOURCE_DATE_EPOCH=0, rewrite-timestamp) so its digest does not change;
+//! - `{busybox-digest}`: the digest of the engine's busybox stand-in (made when hack/engine-up
+//!   imported it), which conversions and configs name as `{busybox-digest}` and
+//!   `{busybox-layer}` (its layer) in turn.
 //!
 //! The servers listen on loopback: the engine's BuildKit fetches git and http sources from its
 //! own network namespace, the host's, as does a standalone buildkitd run on this machine
@@ -17,7 +20,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::docker::{buildx_build, copy_context, tail};
+use super::docker::{buildx_build, copy_context, standin_placeholders, tail};
 use super::serve::{make_tagged_repo, HttpServer, LoopbackServer};
 
 /// The inputs of one case; the servers stop when it is dropped.
@@ -28,6 +31,8 @@ pub struct Inputs {
     git_http: Option<HttpServer>,
     http: Option<HttpServer>,
     oci: Option<(PathBuf, String)>,
+    /// The stand-in base image's digests and their words (`docker::standin_placeholders`).
+    standin: Vec<(String, String)>,
 }
 
 impl Inputs {
@@ -43,6 +48,7 @@ impl Inputs {
             git_http: None,
             http: None,
             oci: None,
+            standin: standin_placeholders(),
         };
         if case_dir.join("git").is_dir() {
             let repos = work.join("repos");
@@ -85,6 +91,9 @@ impl Inputs {
                 &format!("oci-layout://{}@{digest}", layout.display()),
             );
         }
+        for (digest, word) in &self.standin {
+            flag = flag.replace(word, digest);
+        }
         flag
     }
 
@@ -107,6 +116,7 @@ impl Inputs {
             out.push((digest.clone(), "{oci-digest}".into()));
         }
         out.push((self.work.display().to_string(), "{work}".into()));
+        out.extend(self.standin.iter().cloned());
         out
     }
 }

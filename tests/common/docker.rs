@@ -135,3 +135,36 @@ pub fn emulation_ready() -> bool {
     missing("no arm64 emulation or no busybox:multi-platform (run hack/emulation-up)");
     false
 }
+
+/// The busybox stand-in base image (hack/engine-up) as the tests' expectations name it: its
+/// digest and its layer's diff id, which come from the time it was imported on this machine,
+/// each with the word recorded in their place (`{busybox-digest}`, `{busybox-layer}`). Empty
+/// when the engine has no stand-in.
+pub fn standin_placeholders() -> Vec<(String, String)> {
+    let out = docker()
+        .args([
+            "image",
+            "inspect",
+            "-f",
+            "{{.Id}} {{index .RootFS.Layers 0}}",
+            "busybox:latest",
+        ])
+        .output();
+    let Ok(out) = out else { return Vec::new() };
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut words = text.split_whitespace();
+    match (words.next(), words.next()) {
+        (Some(digest), Some(layer)) if out.status.success() => vec![
+            (digest.to_string(), "{busybox-digest}".to_string()),
+            (layer.to_string(), "{busybox-layer}".to_string()),
+        ],
+        _ => Vec::new(),
+    }
+}
+
+/// `text` with each `(from, to)` of `replace` applied.
+pub fn replaced(text: &str, replace: &[(String, String)]) -> String {
+    replace
+        .iter()
+        .fold(text.to_string(), |text, (from, to)| text.replace(from, to))
+}

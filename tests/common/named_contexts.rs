@@ -4,11 +4,12 @@
 //!
 //! A case is a folder holding a `Dockerfile` (no syntax line) and `flags` (extra `buildx build`
 //! arguments, one a line, whose placeholders tests/common/case_inputs.rs fills in: `{case}`,
-//! `{git}`, `{git-http}`, `{http}`, `{oci}`). An optional `context/` folder is the main build
+//! `{git}`, `{git-http}`, `{http}`, `{oci}`, `{busybox-digest}`). An optional `context/` folder is the main build
 //! context. `expected/` holds what the reference gave: `llb.json`, the `--call=convertllb`
-//! answer canonicalized by tests/common/llb.rs (the ports, paths and layout digest as
-//! placeholders); `tree.txt`, the built file tree (tests/common/tree.rs); and `config.json`, the
-//! image config without timestamps. A builder whose result legitimately differs in one of them
+//! answer canonicalized by tests/common/llb.rs (the ports, paths, layout digest and busybox
+//! stand-in's digest as placeholders); `tree.txt`, the built file tree (tests/common/tree.rs);
+//! and `config.json`, the image config without timestamps (the stand-in's layer as
+//! `{busybox-layer}`). A builder whose result legitimately differs in one of them
 //! has its own `expected/<prefix><file>` (see `Through::expected_prefix`), which then replaces
 //! the shared file; recording writes it only when it differs from the shared one. The remote
 //! node (tests/remote_cases.rs, `remote-`) has its own `llb.json` where a stage starts `FROM` an
@@ -39,7 +40,7 @@ use serde_json::Value;
 
 use super::builder::{finish, verdict, Through, Work};
 use super::case_inputs::Inputs;
-use super::docker::{copy_context, missing, tail, write_with_syntax};
+use super::docker::{copy_context, missing, replaced, tail, write_with_syntax};
 use super::serve::git_available;
 
 /// What one frontend made of a case.
@@ -206,7 +207,10 @@ fn run_case(
         .arg(&main);
     finish(build, &metadata).map_err(|log| format!("build failed: {log}"))?;
     let tree = super::tree::listing(&tar, &work.join("tree"))?;
-    let mut config = super::oci::config_without_times(&layout)?;
+    let config = super::oci::config_without_times(&layout)?;
+    let mut config: Value =
+        serde_json::from_str(&replaced(&config.to_string(), &inputs.placeholders()))
+            .map_err(|e| e.to_string())?;
     if raw_flags.contains("{case}") || raw_flags.contains("{git") {
         if let Some(ids) = config["rootfs"]["diff_ids"].as_array_mut() {
             ids.iter_mut()
