@@ -267,7 +267,7 @@ COPY --from=builder /out/file /file
 """
 
 
-def docker_build(ctx, dockerfile_path, out):
+def docker_build(ctx, dockerfile_path, out, must_succeed=True):
     cmd = [
         "docker", "buildx", "build", "--quiet", "--network", "none",
         "--output", f"type=tar,dest={out}", "-f", dockerfile_path, ctx,
@@ -275,7 +275,7 @@ def docker_build(ctx, dockerfile_path, out):
     start = time.perf_counter()
     proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     wall = time.perf_counter() - start
-    if proc.returncode != 0:
+    if proc.returncode != 0 and must_succeed:
         err = proc.stderr.decode(errors="replace").strip().splitlines()[-5:]
         raise RuntimeError(f"docker build failed: {' | '.join(err)}")
     return wall
@@ -291,22 +291,23 @@ def gateway_dockerfile(tmp, syntax):
     return path
 
 
-def gateway_times(tmp, syntaxes):
+def gateway_times(tmp, syntaxes, failing=()):
     """Wall times of cached builds per frontend (None: builtin), run round-robin so that load
-    from elsewhere on the machine falls on every frontend alike."""
+    from elsewhere on the machine falls on every frontend alike. Builds through a frontend of
+    `failing` are expected to fail."""
     ctx = os.path.join(tmp, "ctx")
     os.makedirs(ctx, exist_ok=True)
     out = os.path.join(tmp, "out.tar")
     paths = {syntax: gateway_dockerfile(tmp, syntax) for syntax in syntaxes}
-    for path in paths.values():
-        docker_build(ctx, path, out)  # warms the cache
+    for syntax, path in paths.items():
+        docker_build(ctx, path, out, syntax not in failing)  # warms the cache
     walls = {syntax: [] for syntax in syntaxes}
     order = list(paths.items())
     for run in range(GATEWAY_RUNS):
         # The order rotates so that no frontend always follows the same one.
         shift = run % len(order)
         for syntax, path in order[shift:] + order[:shift]:
-            walls[syntax].append(docker_build(ctx, path, out))
+            walls[syntax].append(docker_build(ctx, path, out, syntax not in failing))
     return walls
 
 
@@ -322,12 +323,12 @@ def paired(ours, theirs):
     return f"{statistics.median(t / o for o, t in zip(ours, theirs) if o > 0):.2f}x time"
 
 
-def bench_gateway(tmp, image, ref_image, baseline=None):
+def bench_gateway(tmp, image, ref_image, baseline=None, floor=None):
     if image is None:
         return [("cached 2-stage build (gateway)", "skipped", "skipped", "-")]
-    others = [None] + [i for i in (ref_image, baseline) if i]
+    others = [None] + [i for i in (ref_image, baseline, floor) if i]
     log(f"gateway: {image}, " + ", ".join(i or "builtin frontend" for i in others))
-    walls = gateway_times(tmp, [image] + others)
+    walls = gateway_times(tmp, [image] + others, failing={floor} if floor else ())
     ours = walls[image]
     builtin = walls[None]
     rows = []
@@ -351,6 +352,18 @@ def bench_gateway(tmp, image, ref_image, baseline=None):
             paired(ours, builtin),
         )
     )
+    if floor and ref_image:
+        # What no `# syntax=` frontend can go below: BuildKit forwards the build, resolves and
+        # solves the frontend image, starts its container, which exits at once (the build then
+        # fails, without the export a real result has), and stops it.
+        rows.append(
+            (
+                f"the floor: `# syntax={floor}` (exits at once) vs `{ref_image}`",
+                spread(walls[floor]),
+                spread(walls[ref_image]),
+                paired(walls[floor], walls[ref_image]),
+            )
+        )
     if baseline:
         rows.append(
             (
@@ -385,6 +398,7 @@ def main():
     p.add_argument("--image", help="mstage frontend image; absent skips the gateway benchmark")
     p.add_argument("--ref-image", help="reference frontend image; absent skips that comparison")
     p.add_argument("--baseline-image", help="an earlier mstage image to compare in the same run")
+    p.add_argument("--floor-image", help="a frontend image that exits at once, timed as a floor")
     p.add_argument("--only", default="parse,convert,platforms,gateway")
     p.add_argument("--out")
     p.add_argument("--note", action="append", default=[])
@@ -399,7 +413,7 @@ def main():
     if "platforms" in only:
         rows += bench_convert_platforms(a.tmp, a.mstage, a.ref)
     if "gateway" in only:
-        rows += bench_gateway(a.tmp, a.image, a.ref_image, a.baseline_image)
+        rows += bench_gateway(a.tmp, a.image, a.ref_image, a.baseline_image, a.floor_image)
     notes = a.note + [
         f"Times are medians of {RUNS} runs after one warm-up; RSS is the peak over those runs.",
         f"Gateway times are medians (with interquartile range) of {GATEWAY_RUNS} runs per frontend "

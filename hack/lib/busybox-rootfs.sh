@@ -16,6 +16,13 @@ busybox_rootfs() {
   chmod 1777 "$rootfs/tmp"
 }
 
+# busybox_layer DIR: the rootfs DIR as a tar on stdout, the same bytes on every machine with the
+# same busybox: entries sorted, owned by root, dated 2024-01-01. The layer's diff id, and every
+# layer that copies from the image, then do not depend on when the rootfs was made.
+busybox_layer() {
+  tar -C "$1" --sort=name --mtime=@1704067200 --owner=0 --group=0 --numeric-owner -c .
+}
+
 # The image configuration both stand-ins are imported with (`docker import -c ...`).
 busybox_import_changes=(
   -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
