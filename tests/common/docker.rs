@@ -161,10 +161,3 @@ pub fn standin_placeholders() -> Vec<(String, String)> {
         _ => Vec::new(),
     }
 }
-
-/// `text` with each `(from, to)` of `replace` applied.
-pub fn replaced(text: &str, replace: &[(String, String)]) -> String {
-    replace
-        .iter()
-        .fold(text.to_string(), |text, (from, to)| text.replace(from, to))
-}

@@ -21,18 +21,18 @@ const PER_BUILD_ATTRS: &[&str] = &["local.session", "oci.session", "oci.store"];
 /// source-map info (its definition names the session) and empty source locations dropped, and
 /// op digests replaced by `op:<hash of the op with its inputs renamed>`. Keys sorted.
 pub fn canonical(doc: &Value, replace: &[(String, String)]) -> Value {
-    let mut text = doc.to_string();
-    for (from, to) in replace {
-        text = text.replace(from.as_str(), to);
-    }
-    let mut doc: Value = serde_json::from_str(&text).expect("still JSON");
+    let mut doc = with_replaced(doc, replace);
     fix_per_build_values(&mut doc);
     let names = canonical_names(&doc);
-    let mut text = doc.to_string();
-    for (digest, name) in &names {
-        text = text.replace(digest.as_str(), name);
-    }
-    sorted(serde_json::from_str(&text).expect("still JSON"))
+    sorted(with_replaced(&doc, &names))
+}
+
+/// `doc` with each `(from, to)` of `replace` applied to its text, in order.
+pub fn with_replaced(doc: &Value, replace: &[(String, String)]) -> Value {
+    let text = replace
+        .iter()
+        .fold(doc.to_string(), |text, (from, to)| text.replace(from, to));
+    serde_json::from_str(&text).expect("still JSON")
 }
 
 fn fix_per_build_values(doc: &mut Value) {

@@ -40,7 +40,7 @@ use serde_json::Value;
 
 use super::builder::{finish, verdict, Through, Work};
 use super::case_inputs::Inputs;
-use super::docker::{copy_context, missing, replaced, tail, write_with_syntax};
+use super::docker::{copy_context, missing, tail, write_with_syntax};
 use super::serve::git_available;
 
 /// What one frontend made of a case.
@@ -191,7 +191,8 @@ fn run_case(
             tail(&String::from_utf8_lossy(&call.stderr))
         )
     })?;
-    let llb = super::llb::canonical(&llb, &inputs.placeholders());
+    let placeholders = inputs.placeholders();
+    let llb = super::llb::canonical(&llb, &placeholders);
 
     let tar = work.join("out.tar");
     let layout = work.join("out-oci");
@@ -208,9 +209,7 @@ fn run_case(
     finish(build, &metadata).map_err(|log| format!("build failed: {log}"))?;
     let tree = super::tree::listing(&tar, &work.join("tree"))?;
     let config = super::oci::config_without_times(&layout)?;
-    let mut config: Value =
-        serde_json::from_str(&replaced(&config.to_string(), &inputs.placeholders()))
-            .map_err(|e| e.to_string())?;
+    let mut config = super::llb::with_replaced(&config, &placeholders);
     if raw_flags.contains("{case}") || raw_flags.contains("{git") {
         if let Some(ids) = config["rootfs"]["diff_ids"].as_array_mut() {
             ids.iter_mut()
