@@ -262,14 +262,11 @@ impl Bridge {
                 attrs: Default::default(),
             }),
             platform: Some(platform),
-            log_name: String::new(),
             resolve_mode: resolve_mode.to_string(),
-            git: None,
+            ..Default::default()
         };
-        let response = match self.client.clone().resolve_source_meta(request).await {
-            Ok(response) => response.into_inner(),
-            Err(status) if status.code() == tonic::Code::Unimplemented => return Ok(None),
-            Err(status) => return Err(call_error("resolve source metadata")(status)),
+        let Some(response) = self.source_meta(request).await? else {
+            return Ok(None);
         };
         let identifier = response.source.map(|s| s.identifier).unwrap_or_default();
         let resolved = identifier.strip_prefix(IMAGE_SCHEME).unwrap_or(reference);
@@ -278,28 +275,34 @@ impl Bridge {
     }
 
     /// What BuildKit tells of a source through ResolveSourceMeta (cap `source.metaresolver`):
-    /// for git, with `git_object`, the commit object; for http, its Last-Modified.
+    /// for git, with `git_object`, the commit object; for http, its Last-Modified. `None` when
+    /// this BuildKit does not have the call.
     pub async fn resolve_source_meta(
         &self,
         source: pb::SourceOp,
         log_name: &str,
         git_object: bool,
-    ) -> Result<ResolveSourceMetaResponse, BridgeError> {
-        let request = ResolveSourceMetaRequest {
+    ) -> Result<Option<ResolveSourceMetaResponse>, BridgeError> {
+        self.source_meta(ResolveSourceMetaRequest {
             source: Some(source),
             log_name: log_name.to_string(),
             git: git_object.then_some(ResolveSourceGitRequest {
                 return_object: true,
             }),
             ..Default::default()
-        };
-        Ok(self
-            .client
-            .clone()
-            .resolve_source_meta(request)
-            .await
-            .map_err(call_error("resolve source metadata"))?
-            .into_inner())
+        })
+        .await
+    }
+
+    async fn source_meta(
+        &self,
+        request: ResolveSourceMetaRequest,
+    ) -> Result<Option<ResolveSourceMetaResponse>, BridgeError> {
+        match self.client.clone().resolve_source_meta(request).await {
+            Ok(response) => Ok(Some(response.into_inner())),
+            Err(status) if status.code() == tonic::Code::Unimplemented => Ok(None),
+            Err(status) => Err(call_error("resolve source metadata")(status)),
+        }
     }
 
     /// Hands the build's result (its refs plus exporter metadata and each platform's

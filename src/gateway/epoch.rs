@@ -65,21 +65,13 @@ async fn source_date(
     let Some(op) = single_source(&llb::marshal(&state, &marshal)?) else {
         return Ok(None);
     };
-    let meta = match bridge
-        .resolve_source_meta(
-            op.clone(),
-            &source.log_name(),
-            op.identifier.starts_with("git://"),
-        )
+    let git_object = op.identifier.starts_with("git://");
+    // A BuildKit without the call tells nothing; the reference's client answers the same.
+    let meta = bridge
+        .resolve_source_meta(op.clone(), &source.log_name(), git_object)
         .await
-    {
-        Ok(meta) => meta,
-        // A BuildKit without the call tells nothing; the reference's client answers the same.
-        Err(BridgeError::Call { status, .. }) if status.code() == tonic::Code::Unimplemented => {
-            ResolveSourceMetaResponse::default()
-        }
-        Err(e) => return Err(in_buildkit_words(e)),
-    };
+        .map_err(in_buildkit_words)?
+        .unwrap_or_default();
     if let Some(dated) = date_from_metadata(&meta).map_err(FrontendError::SourceDate)? {
         return Ok(dated);
     }
