@@ -23,11 +23,9 @@ pub async fn load(
         let Some(ContextSource::Local(local)) = contexts.0.get(&key) else {
             continue;
         };
-        let (bridge, local, session) = (
-            bridge.clone(),
-            local.name.clone(),
-            request.session_id.clone(),
-        );
+        // A `local-sessionid:` of the directory names the session holding it, as dockerui reads it.
+        let (bridge, session) = (bridge.clone(), request.session_of(&local.name).to_string());
+        let local = local.name.clone();
         reads.spawn(async move {
             let data = super::dockerignore::read(
                 &bridge,
