@@ -79,3 +79,21 @@ fn an_empty_definition_is_scratch_and_a_broken_one_an_error() {
     def.def.remove(0);
     assert!(llb::from_definition(&def).is_err());
 }
+
+#[test]
+fn ops_sharing_an_input_are_no_cycle() {
+    // A stage built on the image, copied onto the same image: the copy's inputs are the image
+    // and the stage, and the stage reads the image too.
+    let base = llb::image("busybox");
+    let made = base.file(
+        &llb::copy((&base).into(), "/bin", "/made", CopyOptions::default()),
+        Constraints::new(),
+    );
+    let out = base.file(
+        &llb::copy((&made).into(), "/made", "/out", CopyOptions::default()),
+        Constraints::new(),
+    );
+    let def = llb::marshal(&out, &opts()).expect("marshal");
+    let st = llb::from_definition(&def).expect("from definition");
+    assert_eq!(llb::marshal(&st, &opts()).expect("marshal"), def);
+}

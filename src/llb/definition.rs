@@ -2,7 +2,7 @@
 //! input, such as a bake `target:` context). Its ops are emitted byte for byte under their own
 //! digests, with their metadata and source locations, wherever the state is used.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use prost::Message;
@@ -54,7 +54,9 @@ fn decode(bytes: &[u8]) -> Result<pb::Op, LlbError> {
 }
 
 /// The node of op `digest` with its inputs' nodes, each built once. Iterative over the graph's
-/// depth, so a long chain of ops cannot exhaust the stack.
+/// depth, so a long chain of ops cannot exhaust the stack; each op is decoded once. Only an op
+/// among its own ancestors (the frames still open) is a cycle: inputs shared by several ops are
+/// common (a COPY --from of a stage built on the same base).
 fn build(
     digest: &str,
     ops: &BTreeMap<String, &Vec<u8>>,
@@ -63,27 +65,27 @@ fn build(
     built: &mut BTreeMap<String, Arc<Node>>,
 ) -> Result<Arc<Node>, LlbError> {
     let missing = |d: &str| LlbError::Decode(format!("definition has no op {d}"));
-    let mut stack = vec![digest.to_string()];
-    while let Some(current) = stack.last().cloned() {
-        if built.contains_key(&current) {
-            stack.pop();
-            continue;
-        }
-        let bytes = ops.get(&current).ok_or_else(|| missing(&current))?;
-        let op = decode(bytes)?;
-        let pending: Vec<String> = op
-            .inputs
-            .iter()
-            .map(|i| i.digest.clone())
-            .filter(|d| !built.contains_key(d))
-            .collect();
-        if !pending.is_empty() {
-            if pending.iter().any(|d| stack.contains(d)) {
+    let open = |d: &str| -> Result<(String, pb::Op), LlbError> {
+        let bytes = ops.get(d).ok_or_else(|| missing(d))?;
+        Ok((d.to_string(), decode(bytes)?))
+    };
+    // Each frame: an op whose inputs are being built, and how many of them are done.
+    let mut frames = vec![(open(digest)?, 0usize)];
+    let mut ancestors: BTreeSet<String> = BTreeSet::from([digest.to_string()]);
+    while let Some(((current, op), done)) = frames.last_mut() {
+        if let Some(input) = op.inputs.get(*done) {
+            *done += 1;
+            let input = input.digest.clone();
+            if built.contains_key(&input) {
+                continue;
+            }
+            if !ancestors.insert(input.clone()) {
                 return Err(LlbError::Decode(format!(
                     "definition has a cycle at {current}"
                 )));
             }
-            stack.extend(pending);
+            let frame = (open(&input)?, 0);
+            frames.push(frame);
             continue;
         }
         let inputs = op
@@ -103,11 +105,12 @@ fn build(
             .collect::<Result<_, LlbError>>()?;
         let metadata = def
             .metadata
-            .get(&current)
+            .get(current.as_str())
             .map(OpMetadata::from_pb)
             .unwrap_or_default();
         let mut constraints = Constraints::new();
-        constraints.source_locations = locations(def, &current, maps);
+        constraints.source_locations = locations(def, current, maps);
+        let bytes = ops.get(current.as_str()).ok_or_else(|| missing(current))?;
         let node = Node {
             op: OpNode::Raw(RawNode {
                 bytes: bytes.to_vec(),
@@ -116,8 +119,10 @@ fn build(
             }),
             constraints,
         };
+        let current = current.clone();
+        ancestors.remove(&current);
         built.insert(current, Arc::new(node));
-        stack.pop();
+        frames.pop();
     }
     built.get(digest).cloned().ok_or_else(|| missing(digest))
 }
