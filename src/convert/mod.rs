@@ -120,6 +120,29 @@ pub struct LinuxResources {
     pub cpuset_mems: String,
 }
 
+impl ConvertOptions {
+    /// The main build context, dockerui's `MainContext`: the remote or input context when one
+    /// was given, else the local directory through its session, transferring only `follow`'s
+    /// paths when given.
+    pub fn main_context_state(&self, follow: Option<llb::DeferredPaths>) -> State {
+        if let Some(remote) = &self.context_source {
+            return remote.clone();
+        }
+        let session = self.context_session_id.as_ref().unwrap_or(&self.session_id);
+        llb::local_with(
+            &self.context_name,
+            llb::LocalOptions {
+                session_id: Some(session.clone()),
+                exclude_patterns: self.excludes.clone(),
+                deferred_follow_paths: follow,
+                shared_key_hint: Some(self.context_name.clone()),
+                constraints: llb::Constraints::new().custom_name("[internal] load build context"),
+                ..Default::default()
+            },
+        )
+    }
+}
+
 impl Default for ConvertOptions {
     fn default() -> Self {
         ConvertOptions {

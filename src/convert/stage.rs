@@ -205,7 +205,7 @@ impl<'a> Converter<'a> {
     /// converted: they are filled in then, before anything is marshalled.
     pub fn run(&mut self) -> Result<Conversion, ConvertError> {
         let follow = llb::DeferredPaths::new();
-        self.context = self.context_source(follow.clone());
+        self.context = self.opts.main_context_state(Some(follow.clone()));
         self.replaced = self.replaced_stages()?;
         self.convert_stages()?;
         follow.set(follow_paths(&self.context_paths));
@@ -245,27 +245,6 @@ impl<'a> Converter<'a> {
             findings: std::mem::take(&mut self.lint_findings),
             outline: self.outline.take(),
         })
-    }
-
-    fn context_source(&self, follow: llb::DeferredPaths) -> State {
-        if let Some(remote) = &self.opts.context_source {
-            return remote.clone();
-        }
-        llb::local_with(
-            &self.opts.context_name,
-            llb::LocalOptions {
-                session_id: Some(
-                    (self.opts.context_session_id.as_ref())
-                        .unwrap_or(&self.opts.session_id)
-                        .clone(),
-                ),
-                exclude_patterns: self.opts.excludes.clone(),
-                deferred_follow_paths: Some(follow),
-                shared_key_hint: Some(self.opts.context_name.clone()),
-                constraints: Constraints::new().custom_name("[internal] load build context"),
-                ..Default::default()
-            },
-        )
     }
 
     /// For each stage, the named context its name (and platform) replaces it with.

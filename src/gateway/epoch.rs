@@ -11,7 +11,7 @@ use super::bridge::{Bridge, BridgeError};
 use super::frontend::FrontendError;
 use crate::convert::epoch::{DateSource, PendingDate, SourceDate};
 use crate::convert::{self, ConvertError, ConvertOptions};
-use crate::llb::{self, Constraints, MarshalOptions, State};
+use crate::llb::{self, MarshalOptions, State};
 use crate::platform::Platform;
 use crate::proto::moby::buildkit::v1::frontend::ResolveSourceMetaResponse;
 use crate::proto::pb;
@@ -91,19 +91,7 @@ async fn source_date(
 /// context as loaded, or the stage's remote source.
 fn source_state(source: &DateSource, opts: &ConvertOptions) -> Result<State, FrontendError> {
     Ok(match source {
-        DateSource::MainContext => match &opts.context_source {
-            Some(state) => state.clone(),
-            None => llb::local_with(
-                &opts.context_name,
-                llb::LocalOptions {
-                    session_id: Some(opts.session_id.clone()),
-                    exclude_patterns: opts.excludes.clone(),
-                    shared_key_hint: Some(opts.context_name.clone()),
-                    constraints: Constraints::new().custom_name("[internal] load build context"),
-                    ..Default::default()
-                },
-            ),
-        },
+        DateSource::MainContext => opts.main_context_state(None),
         // The reference loads it with no platform: the frontend's own.
         DateSource::NamedContext(context) => context
             .state(&Platform::host(), &opts.session_id, None)
