@@ -108,17 +108,8 @@ pub struct RunOptions {
     pub resources: Option<LinuxResources>,
 }
 
-/// 1.25's resource limits of RUN steps (`pb.LinuxResources`); zero or empty is unset.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct LinuxResources {
-    pub memory: i64,
-    pub memory_swap: i64,
-    pub cpu_shares: u64,
-    pub cpu_period: u64,
-    pub cpu_quota: i64,
-    pub cpuset_cpus: String,
-    pub cpuset_mems: String,
-}
+/// 1.25's resource limits of RUN steps, as the op metadata carries them; zero or empty is unset.
+pub type LinuxResources = crate::proto::pb::LinuxResources;
 
 impl ConvertOptions {
     /// The main build context, dockerui's `MainContext`: the remote or input context when one

@@ -196,15 +196,7 @@ impl Converter<'_> {
         }
         if let Some(res) = &run.resources {
             if supports(llb::caps::EXEC_META_LINUX_RESOURCES) {
-                exec = exec.linux_resources(pb::LinuxResources {
-                    memory: res.memory,
-                    memory_swap: res.memory_swap,
-                    cpu_shares: res.cpu_shares,
-                    cpu_period: res.cpu_period,
-                    cpu_quota: res.cpu_quota,
-                    cpuset_cpus: res.cpuset_cpus.clone(),
-                    cpuset_mems: res.cpuset_mems.clone(),
-                });
+                exec = exec.linux_resources(res.clone());
             }
         }
         exec

@@ -58,7 +58,7 @@ pub async fn run() -> Result<(), FrontendError> {
     trace::mark("connected");
     let bridge = Bridge::new(channel);
     let raw = options::frontend_options(std::env::vars());
-    trace::mark(&format!("options {raw:?}"));
+    trace::mark(format_args!("options {raw:?}"));
     let mut source = None;
     // The options are checked before anything is read, also for a subrequest.
     let request = BuildRequest::from_options(&raw).map(Arc::new);

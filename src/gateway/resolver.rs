@@ -112,7 +112,7 @@ impl BridgeResolver {
                     (reference, log_name)
                 }
             };
-            super::trace::mark(&format!("resolve {reference} start"));
+            super::trace::mark(format_args!("resolve {reference} start"));
             let (digest, config) = bridge
                 .resolve_image_config(
                     &reference,
@@ -123,7 +123,7 @@ impl BridgeResolver {
                 )
                 .await
                 .map_err(|e| fail(e.to_string()))?;
-            super::trace::mark(&format!("resolve {reference} done"));
+            super::trace::mark(format_args!("resolve {reference} done"));
             Ok(ResolvedImage {
                 reference,
                 digest,

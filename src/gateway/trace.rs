@@ -27,7 +27,8 @@ pub fn start() {
 }
 
 /// Logs `what` with the time since `start` and the wall clock (to line up with the engine's log).
-pub fn mark(what: &str) {
+/// `what` is only formatted when tracing is on (pass `format_args!`).
+pub fn mark(what: impl std::fmt::Display) {
     if let Some(clock) = clock() {
         let since = clock.start.elapsed().as_secs_f64() * 1000.0;
         let wall = SystemTime::now()
