@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::docker::{docker, engine_ready, frontend_image, succeeds, tail};
-use common::nodes::push;
+use common::nodes::{node, push};
 
 const REFERENCE: &str = "peer/dockerfile:1.26.0";
 
@@ -79,30 +79,11 @@ fn setup() -> Option<Setup> {
     }
     Some(Setup {
         buildctl,
-        addr: node(),
+        // The standalone buildkitd, started if it is not running.
+        addr: node(None, &[]),
         base,
         frontends,
     })
-}
-
-/// The standalone buildkitd, started if it is not running.
-fn node() -> String {
-    let out = Command::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("hack/remote-buildkit-up"))
-        .env_remove("MSTAGE_BUILDKIT_PLATFORM")
-        .env_remove("MSTAGE_BUILDKITD_QEMU")
-        .env_remove("MSTAGE_BUILDKIT_DIR")
-        .output()
-        .expect("hack/remote-buildkit-up");
-    assert!(
-        out.status.success(),
-        "hack/remote-buildkit-up: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .find_map(|l| l.strip_prefix("MSTAGE_REMOTE_BUILDKIT="))
-        .expect("no MSTAGE_REMOTE_BUILDKIT line")
-        .to_string()
 }
 
 /// Builds the case with `frontend` and `opts`; the limits its RUN step saw.
