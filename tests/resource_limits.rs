@@ -18,10 +18,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::docker::{docker, engine_ready, frontend_image, succeeds, tail};
+use common::builder::{image_present, REFERENCE};
+use common::docker::{engine_ready, frontend_image, tail};
 use common::nodes::{node, push};
-
-const REFERENCE: &str = "peer/dockerfile:1.26.0";
 
 fn case_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/resource_limits")
@@ -72,7 +71,7 @@ fn setup() -> Option<Setup> {
         &registry,
         "mstage-resources:latest",
     )];
-    if succeeds(&docker().args(["image", "inspect", REFERENCE]).output()) {
+    if image_present(REFERENCE) {
         frontends.push(push(REFERENCE, &registry, "dockerfile-resources:latest"));
     } else {
         eprintln!("{REFERENCE} is not in the engine: mstage is checked on its own");
