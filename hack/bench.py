@@ -88,29 +88,6 @@ def write_dockerfile(tmp, stages):
 # Measuring.
 
 
-def run_once(cmd, stdin_path=None):
-    """Wall seconds and peak RSS (KiB) of one run of `cmd`, through /usr/bin/time."""
-    with tempfile.NamedTemporaryFile("r", suffix=".time") as tf:
-        stdin = open(stdin_path, "rb") if stdin_path else subprocess.DEVNULL
-        try:
-            start = time.perf_counter()
-            proc = subprocess.run(
-                ["/usr/bin/time", "-o", tf.name, "-f", "%e %M"] + cmd,
-                stdin=stdin,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-            )
-            wall = time.perf_counter() - start
-        finally:
-            if stdin_path:
-                stdin.close()
-        if proc.returncode != 0:
-            err = proc.stderr.decode(errors="replace").strip().splitlines()[-5:]
-            raise RuntimeError(f"{' '.join(cmd)} failed: {' | '.join(err)}")
-        rss = int(tf.read().split()[-1])
-    return wall, rss
-
-
 def run_group(cmds, stdin_path=None):
     """Wall seconds from starting `cmds` together to the last one's exit, and the sum of their
     peak RSS (KiB): what they hold at once, at most."""
@@ -143,15 +120,17 @@ def run_group(cmds, stdin_path=None):
     return wall, rss
 
 
+def measure_group(cmds, stdin_path=None):
+    """Median wall seconds and max summed peak RSS (KiB) of `cmds` run together, over RUNS runs
+    (after one warm-up run)."""
+    run_group(cmds, stdin_path)
+    results = [run_group(cmds, stdin_path) for _ in range(RUNS)]
+    return statistics.median(w for w, _ in results), max(r for _, r in results)
+
+
 def measure(cmd, stdin_path=None):
-    """Median wall seconds and max peak RSS (KiB) over RUNS runs (after one warm-up run)."""
-    run_once(cmd, stdin_path)
-    walls, rsss = [], []
-    for _ in range(RUNS):
-        w, r = run_once(cmd, stdin_path)
-        walls.append(w)
-        rsss.append(r)
-    return statistics.median(walls), max(rsss)
+    """Median wall seconds and max peak RSS (KiB) of `cmd` over RUNS runs (after one warm-up)."""
+    return measure_group([cmd], stdin_path)
 
 
 def ms(seconds):
@@ -249,13 +228,6 @@ def bench_convert_platforms(tmp, mstage, ref, stages=300):
             f"{paired(ours, theirs)}, {ratio(max(ours_rss), max(theirs_rss))} RSS",
         )
     ]
-
-
-def measure_group(cmds):
-    """Median wall seconds and max summed RSS of `cmds` run together (after one warm-up)."""
-    run_group(cmds)
-    results = [run_group(cmds) for _ in range(RUNS)]
-    return statistics.median(w for w, _ in results), max(r for _, r in results)
 
 
 GATEWAY_DOCKERFILE = """\

@@ -5,9 +5,8 @@
 
 mod common;
 
+use common::builder::{image_present, REFERENCE};
 use common::docker::{buildx_build, engine_ready, frontend_image, tail, write_with_syntax};
-
-const REFERENCE: &str = "peer/dockerfile:1.26.0";
 
 /// What BuildKit prints about importing the two caches.
 const EXPECTED: &[&str] = &[
@@ -53,13 +52,10 @@ fn cache_imports_reach_the_solve() {
         return;
     }
     let mut frontends = vec![frontend_image()];
-    if common::docker::run(&["image", "ls", "-q", REFERENCE])
-        .trim()
-        .is_empty()
-    {
-        eprintln!("{REFERENCE} is not in the engine; checking mstage alone");
-    } else {
+    if image_present(REFERENCE) {
         frontends.push(REFERENCE.to_string());
+    } else {
+        eprintln!("{REFERENCE} is not in the engine; checking mstage alone");
     }
     for frontend in frontends {
         let lines = cache_lines(&frontend).unwrap_or_else(|e| panic!("{frontend}: {e}"));

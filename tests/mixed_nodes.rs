@@ -30,7 +30,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use common::builder::Built;
+use common::builder::{finish, Built};
 use common::docker::{buildx_build, frontend_image, run, tail};
 use common::multi_platform::Case;
 use common::nodes::{builder, node, node_platforms, port, setup};
@@ -99,21 +99,14 @@ fn build(builder: &str, frontend: &str, registry: &str, platforms: Option<&str>)
     if let Some(platforms) = platforms {
         cmd.args(["--platform", platforms]);
     }
-    let result = cmd.arg(&ctx).output().expect("docker buildx build");
-    let log = String::from_utf8_lossy(&result.stderr).into_owned();
-    assert!(
-        result.status.success(),
-        "{frontend} failed:\n{}",
-        tail(&log)
-    );
-    let metadata: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&metadata).expect("metadata file")).expect("JSON");
-    let id = metadata["buildx.build.ref"]
-        .as_str()
-        .and_then(|r| r.rsplit('/').next())
-        .expect("buildx.build.ref")
-        .to_string();
-    Uname { log, out, id }
+    cmd.arg(&ctx);
+    let built = finish(cmd, &metadata).unwrap_or_else(|log| panic!("{frontend} failed:\n{log}"));
+    let id = built.id.expect("buildx.build.ref");
+    Uname {
+        log: built.log,
+        out,
+        id,
+    }
 }
 
 /// The files under `out` that the expectations name, keyed as they are (`linux_arm64/arch`), or,

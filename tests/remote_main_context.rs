@@ -10,10 +10,9 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::docker::{buildx_build, engine_ready, frontend_image, run, tail};
+use common::builder::{image_present, REFERENCE};
+use common::docker::{buildx_build, engine_ready, frontend_image, tail};
 use common::serve::HttpServer;
-
-const REFERENCE: &str = "peer/dockerfile:1.26.0";
 
 /// The served folder for `frontend`: `ctx.tar` (a Dockerfile copying the whole context, and a
 /// file) and `Dockerfile` (one that only writes a file).
@@ -78,10 +77,10 @@ fn http_contexts_build_what_the_reference_builds() {
         return;
     }
     let mut frontends = vec![frontend_image()];
-    if run(&["image", "ls", "-q", REFERENCE]).trim().is_empty() {
-        eprintln!("{REFERENCE} is not in the engine; checking mstage against the expected files");
-    } else {
+    if image_present(REFERENCE) {
         frontends.push(REFERENCE.to_string());
+    } else {
+        eprintln!("{REFERENCE} is not in the engine; checking mstage against the expected files");
     }
     for frontend in frontends {
         let work = std::env::temp_dir().join(format!(

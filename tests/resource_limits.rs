@@ -18,10 +18,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::docker::{docker, engine_ready, frontend_image, succeeds, tail};
-use common::nodes::push;
-
-const REFERENCE: &str = "peer/dockerfile:1.26.0";
+use common::builder::{image_present, REFERENCE};
+use common::docker::{engine_ready, frontend_image, tail};
+use common::nodes::{node, push};
 
 fn case_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/resource_limits")
@@ -72,37 +71,18 @@ fn setup() -> Option<Setup> {
         &registry,
         "mstage-resources:latest",
     )];
-    if succeeds(&docker().args(["image", "inspect", REFERENCE]).output()) {
+    if image_present(REFERENCE) {
         frontends.push(push(REFERENCE, &registry, "dockerfile-resources:latest"));
     } else {
         eprintln!("{REFERENCE} is not in the engine: mstage is checked on its own");
     }
     Some(Setup {
         buildctl,
-        addr: node(),
+        // The standalone buildkitd, started if it is not running.
+        addr: node(None, &[]),
         base,
         frontends,
     })
-}
-
-/// The standalone buildkitd, started if it is not running.
-fn node() -> String {
-    let out = Command::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("hack/remote-buildkit-up"))
-        .env_remove("MSTAGE_BUILDKIT_PLATFORM")
-        .env_remove("MSTAGE_BUILDKITD_QEMU")
-        .env_remove("MSTAGE_BUILDKIT_DIR")
-        .output()
-        .expect("hack/remote-buildkit-up");
-    assert!(
-        out.status.success(),
-        "hack/remote-buildkit-up: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .find_map(|l| l.strip_prefix("MSTAGE_REMOTE_BUILDKIT="))
-        .expect("no MSTAGE_REMOTE_BUILDKIT line")
-        .to_string()
 }
 
 /// Builds the case with `frontend` and `opts`; the limits its RUN step saw.

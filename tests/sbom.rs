@@ -20,13 +20,13 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
+use common::builder::{image_present, REFERENCE};
 use common::docker::{buildx_build, docker, engine_ready, frontend_image, missing, run, tail};
+use common::outputs::{read_json, untar};
 use serde_json::{json, Value};
 
 const SCANNER_TAG: &str = "mstage-sbom-scanner:test";
-const REFERENCE: &str = "peer/dockerfile:1.26.0";
 const SPDX: &str = "https://spdx.dev/Document";
 const ENGINE_CASE: &str = "scan-stage-and-context";
 
@@ -140,15 +140,7 @@ fn build(
         return Err(log);
     }
     if case.output == "oci" {
-        std::fs::create_dir_all(&out).expect("layout dir");
-        let untar = Command::new("tar")
-            .arg("-xf")
-            .arg(work.join("out.tar"))
-            .arg("-C")
-            .arg(&out)
-            .status()
-            .expect("tar");
-        assert!(untar.success());
+        untar(&work.join("out.tar"), &out);
     }
     Ok(out)
 }
@@ -173,11 +165,6 @@ fn local_statements(out: &Path) -> Value {
         }
     }
     json!(found)
-}
-
-fn read_json(path: &Path) -> Value {
-    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 fn blob(layout: &Path, digest: &str) -> Value {
@@ -250,10 +237,6 @@ fn push(image: &str, registry: &str, name: &str) -> String {
     remote
 }
 
-fn has_image(image: &str) -> bool {
-    common::docker::succeeds(&docker().args(["image", "inspect", image]).output())
-}
-
 #[test]
 fn sbom_scan_on_the_engine() {
     if !engine_ready() {
@@ -269,7 +252,7 @@ fn sbom_scan_on_the_engine() {
         .map(|l| l.as_str().expect("line"))
         .collect();
     let mut frontends = vec![frontend_image()];
-    if has_image(REFERENCE) {
+    if image_present(REFERENCE) {
         frontends.push(REFERENCE.to_string());
     }
     for frontend in frontends {
@@ -288,18 +271,6 @@ fn sbom_scan_on_the_engine() {
         }
         let _ = std::fs::remove_dir_all(&work);
     }
-}
-
-/// A buildx builder for the remote BuildKit (the one tests/registry.rs uses).
-fn remote_builder(addr: &str) -> String {
-    let port = addr.rsplit(':').next().unwrap_or_default();
-    let name = format!("mstage-remote-{port}");
-    if !common::docker::succeeds(&docker().args(["buildx", "inspect", &name]).output()) {
-        run(&[
-            "buildx", "create", "--name", &name, "--driver", "remote", addr,
-        ]);
-    }
-    name
 }
 
 #[test]
@@ -324,7 +295,7 @@ fn sbom_attestations_on_remote_buildkit() {
     let record = std::env::var("MSTAGE_SBOM_RECORD").as_deref() == Ok("1");
     // The reference first, so that a recording is in place before mstage is compared with it.
     let mut frontends = Vec::new();
-    if has_image(REFERENCE) {
+    if image_present(REFERENCE) {
         frontends.push(push(REFERENCE, &registry, REFERENCE));
     } else {
         assert!(
@@ -334,7 +305,8 @@ fn sbom_attestations_on_remote_buildkit() {
         eprintln!("no {REFERENCE} in the engine: comparing with the records only");
     }
     frontends.push(push(&frontend_image(), &registry, "mstage-sbom:test"));
-    let builder = remote_builder(&addr);
+    // A buildx builder for the remote BuildKit (the one tests/registry.rs uses).
+    let builder = common::nodes::builder(&[(&addr, None)]);
     let mut problems = Vec::new();
     for (name, case_dir) in cases() {
         let expected_path = case_dir.join("expected-1.26.json");

@@ -304,7 +304,8 @@ fn base_history_len() -> usize {
     String::from_utf8_lossy(&out.stdout).lines().count()
 }
 
-/// Builds the case with `frontend` into an OCI layout tar and reads what it dates.
+/// Builds the case with `frontend` into an OCI layout tar and reads what it dates; the image's
+/// history past the base image's `base_history` entries.
 fn observe(
     through: &Through,
     frontend: &str,
@@ -312,6 +313,7 @@ fn observe(
     case: &Case,
     fx: &Fixture,
     work: &Path,
+    base_history: usize,
 ) -> Observed {
     let layout = work.join("image");
     let metadata = work.join("metadata.json");
@@ -358,7 +360,7 @@ fn observe(
                 .collect()
         })
         .unwrap_or_default();
-    let base = base_history_len().min(history.len());
+    let base = base_history.min(history.len());
     Observed {
         error: None,
         created: config["created"].as_str().map(shown_rfc3339),
@@ -433,6 +435,7 @@ fn check_cases(through: &Through, which: &str) -> Vec<String> {
         missing("git daemon or python3 serving on loopback");
         return Vec::new();
     };
+    let base_history = base_history_len();
     let mut problems = Vec::new();
     for (name, dir) in &common::case_dirs("source_date_epoch_sources") {
         let case: Case =
@@ -452,7 +455,7 @@ fn check_cases(through: &Through, which: &str) -> Vec<String> {
         for (frontend, is_reference) in through.frontends() {
             let case_work = work.dir.join(format!("{name}-{is_reference}"));
             std::fs::create_dir_all(&case_work).expect("case work");
-            let got = observe(through, frontend, dir, &case, &fx, &case_work);
+            let got = observe(through, frontend, dir, &case, &fx, &case_work, base_history);
             if record {
                 *slot = Some(got);
                 continue;

@@ -15,7 +15,7 @@ use std::process::Output;
 
 use serde_json::Value;
 
-use super::builder::{verdict, Through, Work};
+use super::builder::{verdict, who, Through, Work};
 use super::docker::{copy_context, docker, tail};
 
 pub fn data_dir() -> PathBuf {
@@ -129,11 +129,7 @@ pub fn check_bake(
     let mut reference: Option<Vec<(String, Outcome)>> = None;
     for (frontend, is_reference) in through.frontends() {
         let before = problems.len();
-        let who = if is_reference {
-            "the reference"
-        } else {
-            "mstage"
-        };
+        let who = who(is_reference);
         let work = Work::new(&format!("bake-{name}-{who}"));
         let built = match bake(through, name, targets, outputs, &work.dir, frontend) {
             Ok(built) => built,

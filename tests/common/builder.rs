@@ -89,6 +89,15 @@ pub fn finish(mut cmd: Command, metadata: &Path) -> Result<Built, String> {
     Ok(Built { log, id })
 }
 
+/// The frontend a problem is about, as the problem names it.
+pub fn who(is_reference: bool) -> &'static str {
+    if is_reference {
+        "the reference"
+    } else {
+        "mstage"
+    }
+}
+
 /// How a case went for one frontend, in its progress line: `ok` or how many problems it had.
 pub fn verdict(problems: usize) -> String {
     match problems {

@@ -14,7 +14,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::builder::{finish, Built, Through, Work};
+use super::builder::{finish, who, Built, Through, Work};
 use super::docker::{copy_context, emulation_ready, tail, write_with_syntax};
 use super::outputs::{read_json, view};
 
@@ -63,11 +63,7 @@ pub fn check_cases(
                 .join(format!("{}{output}.json", through.expected_prefix));
             let mut reference_log = None;
             for (frontend, is_reference) in through.frontends() {
-                let who = if is_reference {
-                    "the reference"
-                } else {
-                    "mstage"
-                };
+                let who = who(is_reference);
                 let work = Work::new(&format!("mp-{name}-{output}-{who}"));
                 let built = match build(through, dir, &case, frontend, output, &work.dir) {
                     Ok(built) => built,

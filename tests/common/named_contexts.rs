@@ -38,7 +38,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::builder::{finish, verdict, Through, Work};
+use super::builder::{finish, verdict, who, Through, Work};
 use super::case_inputs::Inputs;
 use super::docker::{copy_context, missing, tail, write_with_syntax};
 use super::serve::git_available;
@@ -113,11 +113,7 @@ pub fn check_cases(through: &Through) -> Vec<String> {
         let mut reference = None;
         for (frontend, is_reference) in through.frontends() {
             let before = problems.len();
-            let who = if is_reference {
-                "the reference"
-            } else {
-                "mstage"
-            };
+            let who = who(is_reference);
             let got = match run_case(through, dir, &inputs, frontend, is_reference) {
                 Ok(got) => got,
                 Err(e) => {
