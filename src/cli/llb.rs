@@ -128,15 +128,13 @@ async fn convert_target(
     if !marshal.llb_caps.is_empty() {
         opts.llb_caps = Some(marshal.llb_caps.iter().cloned().collect());
     }
-    let converted = convert::convert(text, &opts, resolver.clone())
+    let converted = convert::convert(text, &opts, resolver)
         .await
         .map_err(|e| super::located(&file, &e))?;
     eprint!("{}", super::lint_lines(&file, &converted.warnings));
     // Offline no image fails to resolve, so a stage name mistyped as an image would go unseen.
-    if let Ok(graph) = convert::resolved_graph(text, &opts, resolver).await {
-        for (range, hint) in crate::stages::hint::stage_like_images(&graph) {
-            eprintln!("{file}:{}: warning: {hint}", range.start_line);
-        }
+    for (range, hint) in &converted.stage_hints {
+        eprintln!("{file}:{}: warning: {hint}", range.start_line);
     }
     let platform = opts
         .target_platform

@@ -32,7 +32,7 @@ use crate::lint::{self, Linter};
 use crate::llb::{self, State};
 use crate::platform::Platform;
 use crate::stages::{self, ImageResolver, StageGraph};
-use crate::syntax::{self, shell::Lexer};
+use crate::syntax::{self, shell::Lexer, SourceRange};
 use stage::Converter;
 
 /// Everything a build takes besides the Dockerfile text.
@@ -202,6 +202,9 @@ pub struct Converted {
     pub sbom: sbom::SbomTargets,
     /// Lint warnings, in the order the reference reports them.
     pub warnings: Vec<crate::lint::Warning>,
+    /// Images of the build whose names are close to a stage's, with the hint and the line that
+    /// first reads them: offline, where nothing fails to resolve, the CLI warns with them.
+    pub stage_hints: Vec<(SourceRange, String)>,
 }
 
 impl Converted {
@@ -626,6 +629,7 @@ async fn convert_linted(
         epoch: epoch.map(|e| e.seconds),
         sbom: conversion.sbom,
         warnings: lint.warnings().to_vec(),
+        stage_hints: stages::hint::stage_like_images(&graph),
     };
     Ok((converted, outline))
 }
