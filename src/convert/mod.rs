@@ -294,20 +294,13 @@ fn parse_stages_linted(
     );
     let globals = syntax::shell::EnvList::from_pairs(globals, syntax::shell::KeyCase::Unix);
     lint::stages::check_from(&stages, &globals, &lexer, lint);
-    let mut graph = StageGraph::build(
-        stages,
-        globals,
-        build_args.clone(),
-        opts.target.as_deref(),
-        &lexer,
-    )?;
+    let mut graph = StageGraph::build(stages, globals, build_args, opts.target.as_deref(), &lexer)?;
     if opts.all_stages {
         graph.reach_all_stages();
     }
     Ok(ParsedStages {
         graph,
         escape: dockerfile.escape,
-        build_args,
         epoch,
         date_source,
     })
@@ -372,8 +365,6 @@ pub struct Parsed {
 struct ParsedStages {
     graph: StageGraph,
     escape: char,
-    /// The build args with SOURCE_DATE_EPOCH as resolved.
-    build_args: BTreeMap<String, String>,
     epoch: Result<Option<epoch::Epoch>, ConvertError>,
     /// The source a SOURCE_DATE_EPOCH names, whose date is still to be resolved.
     date_source: Option<epoch::PendingDate>,
@@ -557,13 +548,13 @@ async fn convert_linted(
     let ParsedStages {
         mut graph,
         escape,
-        build_args,
         epoch,
         ..
     } = stages;
     let epoch = epoch?;
+    // The build args with SOURCE_DATE_EPOCH as resolved.
     let opts = &ConvertOptions {
-        build_args,
+        build_args: graph.build_args.clone(),
         ..opts.clone()
     };
     let platforms = args::Platforms::new(opts);
