@@ -25,7 +25,7 @@ const UNPACKED: &str = "/unpacked";
 /// xz's magic. `DecompressStream` runs the `xz` binary for it, which the reference's image
 /// (FROM scratch) lacks: the stream fails to open there, so an xz archive has no date, though
 /// BuildKit itself may well unpack it.
-const XZ_MAGIC: [u8; 6] = [0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00];
+pub(super) const XZ_MAGIC: [u8; 6] = [0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00];
 
 /// Go's `fs.ModeDir` and `fs.ModeType` (directory, symlink, device, pipe, socket, character
 /// device, irregular), as fsutil's `Stat.mode` carries them.
@@ -81,13 +81,24 @@ fn unix_seconds(nanos: i64) -> i64 {
 
 /// The download copied into an empty directory, unpacked when it is an archive.
 fn unpack(download: &State, filename: &str) -> State {
+    let name = format!("[internal] unpack {filename} to date SOURCE_DATE_EPOCH");
+    unpack_into(
+        download,
+        filename,
+        UNPACKED,
+        Constraints::new().custom_name(&name),
+    )
+}
+
+/// The file `filename` of an http download copied to `dest` in scratch, unpacked when it is an
+/// archive (`attempt_unpack`).
+pub(super) fn unpack_into(download: &State, filename: &str, dest: &str, c: Constraints) -> State {
     let opts = CopyOptions {
         attempt_unpack: true,
         ..Default::default()
     };
-    let action = llb::copy(download.into(), &format!("/{filename}"), UNPACKED, opts);
-    let name = format!("[internal] unpack {filename} to date SOURCE_DATE_EPOCH");
-    llb::scratch().file(&action, Constraints::new().custom_name(&name))
+    let action = llb::copy(download.into(), &format!("/{filename}"), dest, opts);
+    llb::scratch().file(&action, c)
 }
 
 /// The newest modification time (Unix nanoseconds) of a regular file below [`UNPACKED`].

@@ -49,7 +49,7 @@ async fn detect(bridge: &Bridge, request: &BuildRequest) -> Result<MainSources, 
     // The reference dates a git context's files by their commit when SOURCE_DATE_EPOCH is set.
     let dated = request
         .build_args
-        .get("SOURCE_DATE_EPOCH")
+        .get(crate::convert::epoch::KEY)
         .is_some_and(|v| !v.is_empty());
     let name = format!("[internal] load git source {value}");
     let mtime = if dated { "commit" } else { "" };
@@ -123,12 +123,7 @@ async fn http_context(bridge: &Bridge, url: &str) -> Result<MainSources, Fronten
             FrontendError::MainContext(format!("failed to read downloaded context: {e}"))
         })?;
     if is_archive(&head) {
-        let unpack = CopyOptions {
-            attempt_unpack: true,
-            ..Default::default()
-        };
-        let action = llb::copy((&state).into(), &format!("/{HTTP_FILENAME}"), "/", unpack);
-        let context = llb::scratch().file(&action, Constraints::new());
+        let context = super::archive::unpack_into(&state, HTTP_FILENAME, "/", Constraints::new());
         return Ok(MainSources {
             dockerfile: Some(context.clone()),
             context: Some(context),
@@ -157,7 +152,7 @@ fn is_archive(header: &[u8]) -> bool {
     const MAGIC: [&[u8]; 3] = [
         &[0x42, 0x5A, 0x68],
         &[0x1F, 0x8B, 0x08],
-        &[0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00],
+        &super::archive::XZ_MAGIC,
     ];
     MAGIC.iter().any(|m| header.starts_with(m)) || is_tar_header(header)
 }
