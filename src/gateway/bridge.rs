@@ -2,6 +2,9 @@
 //! as Ping reports them.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use tokio::sync::OnceCell;
 
 use tonic::transport::Channel;
 
@@ -74,6 +77,9 @@ impl Capabilities {
 #[derive(Clone)]
 pub struct Bridge {
     pub(super) client: LlbBridgeClient<Channel>,
+    /// The frontend inputs, asked for once: the main context and `input:` named contexts both
+    /// read them.
+    inputs: Arc<OnceCell<BTreeMap<String, pb::Definition>>>,
 }
 
 impl Bridge {
@@ -83,7 +89,10 @@ impl Bridge {
         let client = LlbBridgeClient::new(channel)
             .max_decoding_message_size(MAX_MESSAGE_BYTES)
             .max_encoding_message_size(MAX_MESSAGE_BYTES);
-        Bridge { client }
+        Bridge {
+            client,
+            inputs: Arc::default(),
+        }
     }
 
     /// Asks BuildKit which gateway and LLB features it has.
@@ -148,15 +157,19 @@ impl Bridge {
     }
 
     /// The definitions the client handed over as frontend inputs, by name (`Inputs`).
-    pub async fn inputs(&self) -> Result<BTreeMap<String, pb::Definition>, BridgeError> {
-        let response = self
-            .client
-            .clone()
-            .inputs(InputsRequest {})
+    pub async fn inputs(&self) -> Result<&BTreeMap<String, pb::Definition>, BridgeError> {
+        self.inputs
+            .get_or_try_init(|| async {
+                let response = self
+                    .client
+                    .clone()
+                    .inputs(InputsRequest {})
+                    .await
+                    .map_err(call_error("inputs"))?
+                    .into_inner();
+                Ok(response.definitions.into_iter().collect())
+            })
             .await
-            .map_err(call_error("inputs"))?
-            .into_inner();
-        Ok(response.definitions.into_iter().collect())
     }
 
     pub async fn read_file(

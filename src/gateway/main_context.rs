@@ -66,8 +66,9 @@ async fn detect(bridge: &Bridge, request: &BuildRequest) -> Result<MainSources, 
         return http_context(bridge, value).await;
     }
     // An older BuildKit without the Inputs call has no inputs either.
-    let inputs = bridge.inputs().await.unwrap_or_default();
-    from_inputs(&inputs, request.force_local_dockerfile)
+    let none = BTreeMap::new();
+    let inputs = bridge.inputs().await.unwrap_or(&none);
+    from_inputs(inputs, request.force_local_dockerfile)
 }
 
 /// The inputs named `dockerfile` (unless the Dockerfile's local directory was named) and
