@@ -190,20 +190,29 @@ pub(super) fn git_state(
     // For ssh remotes the reference's client runs ssh-keyscan on the host now and records the
     // result in `git.knownsshhosts` when it succeeds; mstage does no network access while
     // converting, so that attr is absent (BuildKit then checks the host keys as git does).
+    let keep_git_dir = settings.keep_git_dir == Some(true);
     Ok(llb::git_with(
         &r.remote,
         "",
         GitOptions {
-            git_ref: Some(r.git_ref.clone()),
-            subdir: Some(r.subdir.clone()).filter(|s| !s.is_empty()),
-            keep_git_dir: settings.keep_git_dir == Some(true),
-            checksum: Some(settings.checksum.clone()).filter(|c| !c.is_empty()),
-            skip_submodules: r.submodules == Some(false),
             fetch_by_commit: r.fetch_by_commit,
             constraints: Constraints::new().custom_name(step_name),
-            ..Default::default()
+            ..ref_options(r, keep_git_dir, &settings.checksum)
         },
     ))
+}
+
+/// What every git source of a ref carries: its ref, subdir, submodules, and the keep-git-dir
+/// and checksum the caller settled on.
+fn ref_options(r: &GitRef, keep_git_dir: bool, checksum: &str) -> GitOptions {
+    GitOptions {
+        git_ref: Some(r.git_ref.clone()),
+        subdir: Some(r.subdir.clone()).filter(|s| !s.is_empty()),
+        keep_git_dir,
+        checksum: Some(checksum.to_string()).filter(|c| !c.is_empty()),
+        skip_submodules: r.submodules == Some(false),
+        ..Default::default()
+    }
 }
 
 /// The git source whose commit dates SOURCE_DATE_EPOCH (`sourceDateEpochAddSource`): the
@@ -214,18 +223,8 @@ pub(super) fn epoch_source_state(r: &GitRef, keep_git_dir: Option<bool>, checksu
     } else {
         checksum
     };
-    llb::git_with(
-        &r.remote,
-        "",
-        GitOptions {
-            git_ref: Some(r.git_ref.clone()),
-            subdir: Some(r.subdir.clone()).filter(|s| !s.is_empty()),
-            keep_git_dir: keep_git_dir == Some(true) || r.keep_git_dir == Some(true),
-            checksum: Some(checksum.to_string()).filter(|c| !c.is_empty()),
-            skip_submodules: r.submodules == Some(false),
-            ..Default::default()
-        },
-    )
+    let keep_git_dir = keep_git_dir == Some(true) || r.keep_git_dir == Some(true);
+    llb::git_with(&r.remote, "", ref_options(r, keep_git_dir, checksum))
 }
 
 /// dockerui's `DetectGitContext`: a build context (or named context) read as a git repository,
@@ -241,19 +240,15 @@ pub fn context_state(
         GitSource::Invalid(e) => return Some(Err(e)),
         GitSource::Git(r) => r,
     };
+    let keep_git_dir = keep_git_dir || r.keep_git_dir == Some(true);
     Some(Ok(llb::git_with(
         &r.remote,
         "",
         GitOptions {
-            git_ref: Some(r.git_ref.clone()),
-            subdir: Some(r.subdir.clone()).filter(|s| !s.is_empty()),
-            keep_git_dir: keep_git_dir || r.keep_git_dir == Some(true),
-            checksum: Some(r.checksum.clone()).filter(|c| !c.is_empty()),
-            skip_submodules: r.submodules == Some(false),
             mtime: if r.mtime.is_empty() { mtime } else { &r.mtime }.to_string(),
             fetch_by_commit: r.fetch_by_commit,
             constraints: Constraints::new().custom_name(name),
-            ..Default::default()
+            ..ref_options(&r, keep_git_dir, &r.checksum)
         },
     )))
 }
