@@ -183,10 +183,16 @@ impl StageGraph {
     }
 
     pub(super) fn reachable_from(&self, target: usize) -> Vec<bool> {
+        self.reachable_stopping(target, |_| false)
+    }
+
+    /// The stages `target` reaches, not going on through a stage `stop` holds (which is reached
+    /// itself).
+    pub fn reachable_stopping(&self, target: usize, stop: impl Fn(usize) -> bool) -> Vec<bool> {
         let mut seen = vec![false; self.stages.len()];
         let mut todo = vec![target];
         while let Some(s) = todo.pop() {
-            if std::mem::replace(&mut seen[s], true) {
+            if std::mem::replace(&mut seen[s], true) || stop(s) {
                 continue;
             }
             todo.extend(self.direct_stage_uses(s));

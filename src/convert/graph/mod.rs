@@ -52,6 +52,13 @@ pub struct DagStage {
     pub context: Option<String>,
 }
 
+impl DagStage {
+    /// Whether the build runs the stage's own steps: it is used and no context replaces it.
+    pub fn steps_run(&self) -> bool {
+        self.runs && self.context.is_none()
+    }
+}
+
 /// What an edge starts from, or what a stage is based on.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
@@ -130,7 +137,7 @@ impl StageDag {
             .map(|(stage, platform)| Some(opts.named_contexts.lookup(stage.name()?, platform)?.key))
             .collect();
         let runs = running(graph, &contexts);
-        let stages = graph
+        let stages: Vec<DagStage> = graph
             .stages
             .iter()
             .enumerate()
@@ -172,9 +179,7 @@ impl StageDag {
                 }
             })
             .collect();
-        let used: Vec<bool> = (0..runs.len())
-            .map(|i| runs[i] && contexts[i].is_none())
-            .collect();
+        let used: Vec<bool> = stages.iter().map(DagStage::steps_run).collect();
         let images = images(&builder.edges, &used, opts);
         StageDag {
             target: graph.target,
@@ -213,9 +218,7 @@ impl StageDag {
 
     /// Whether the build follows an edge: the stage it leads to runs its own steps.
     pub fn edge_runs(&self, edge: &DagEdge) -> bool {
-        self.stages
-            .get(edge.to)
-            .is_some_and(|s| s.runs && s.context.is_none())
+        self.stages.get(edge.to).is_some_and(DagStage::steps_run)
     }
 }
 
@@ -225,15 +228,7 @@ fn running(graph: &StageGraph, contexts: &[Option<String>]) -> Vec<bool> {
     if contexts.iter().all(Option::is_none) {
         return graph.reachable.clone();
     }
-    let mut seen = vec![false; graph.stages.len()];
-    let mut todo = vec![graph.target];
-    while let Some(s) = todo.pop() {
-        if std::mem::replace(&mut seen[s], true) || contexts[s].is_some() {
-            continue;
-        }
-        todo.extend(graph.direct_stage_uses(s));
-    }
-    seen
+    graph.reachable_stopping(graph.target, |s| contexts[s].is_some())
 }
 
 /// Collects edges, merging repeats into one with every line.
