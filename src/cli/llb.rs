@@ -125,6 +125,7 @@ async fn convert_target(
 ) -> Result<Target, String> {
     let file = opts.filename.clone();
     let mut opts = opts.clone();
+    opts.stage_hints = true;
     if !marshal.llb_caps.is_empty() {
         opts.llb_caps = Some(marshal.llb_caps.iter().cloned().collect());
     }

@@ -76,6 +76,8 @@ pub struct ConvertOptions {
     /// Convert every stage, not only those the target needs (what a lint with no target
     /// checks, the reference's `AllStages`).
     pub all_stages: bool,
+    /// Collect `Converted::stage_hints` (offline, where no image fails to resolve to tell them).
+    pub stage_hints: bool,
     /// The `BUILDKIT_DOCKERFILE_CHECK` build arg's settings, which replace the Dockerfile's
     /// `# check=` directive.
     pub check: Option<lint::Config>,
@@ -156,6 +158,7 @@ impl Default for ConvertOptions {
             dockerfile_data: None,
             context_source: None,
             all_stages: false,
+            stage_hints: false,
             check: None,
             run: RunOptions::default(),
             named_contexts: contexts::NamedContexts::default(),
@@ -202,8 +205,8 @@ pub struct Converted {
     pub sbom: sbom::SbomTargets,
     /// Lint warnings, in the order the reference reports them.
     pub warnings: Vec<crate::lint::Warning>,
-    /// Images of the build whose names are close to a stage's, with the hint and the line that
-    /// first reads them: offline, where nothing fails to resolve, the CLI warns with them.
+    /// With `ConvertOptions::stage_hints`: images of the build whose names are close to a
+    /// stage's, with the hint and the line that first reads them (the CLI warns with them).
     pub stage_hints: Vec<(SourceRange, String)>,
 }
 
@@ -620,7 +623,10 @@ async fn convert_linted(
         epoch: epoch.map(|e| e.seconds),
         sbom: conversion.sbom,
         warnings: lint.warnings().to_vec(),
-        stage_hints: stages::hint::stage_like_images(&graph),
+        stage_hints: match opts.stage_hints {
+            true => stages::hint::stage_like_images(&graph),
+            false => Vec::new(),
+        },
     };
     Ok((converted, outline))
 }
